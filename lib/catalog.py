@@ -1,0 +1,162 @@
+"""The nine Seedance 2.0 models and what each accepts: data, kept in one place.
+
+Source: the provider's API reference for all models
+(``video-generations-api-reference-all-models``). Where the older text-to-video guide
+disagrees (it says 1080p is unsupported), the newer reference wins: 1080p is offered
+on the three standard models only. Changing what a model accepts is a data change in
+the tables below, nothing else.
+
+Example:
+    >>> MODELS["seedance-2.0-fast-text-to-video"].qualities
+    ('480p', '720p')
+    >>> resolution("9:16", "720p")
+    (720, 1280)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["text", "image", "reference"]
+Tier = Literal["standard", "fast", "mini"]
+
+QUALITIES: tuple[str, ...] = ("480p", "720p", "1080p")
+ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive")
+
+DURATION_MIN = 4
+DURATION_MAX = 15
+
+# What the API uses when a field is left out of the request body.
+DEFAULTS = {
+    "duration": 5,
+    "quality": "720p",
+    "aspect_ratio": "16:9",
+    "generate_audio": True,
+    "content_filter": True,
+    "web_search": False,
+}
+
+# Provider limits on the prompt (the seeds): recommended lengths and the hard maximum.
+PROMPT_MAX_TOKENS = 10_000
+PROMPT_RECOMMENDED_WORDS = 1000  # English words
+PROMPT_RECOMMENDED_CJK = 500  # Chinese characters
+
+# Pixel size of every aspect ratio x quality (the API reference's table).
+PIXELS: dict[str, dict[str, tuple[int, int]]] = {
+    "16:9": {"480p": (864, 496), "720p": (1280, 720), "1080p": (1920, 1080)},
+    "4:3": {"480p": (752, 560), "720p": (1112, 834), "1080p": (1664, 1248)},
+    "1:1": {"480p": (640, 640), "720p": (960, 960), "1080p": (1440, 1440)},
+    "3:4": {"480p": (560, 752), "720p": (834, 1112), "1080p": (1248, 1664)},
+    "9:16": {"480p": (496, 864), "720p": (720, 1280), "1080p": (1080, 1920)},
+    "21:9": {"480p": (992, 432), "720p": (1470, 630), "1080p": (2206, 946)},
+}
+
+ASPECT_RATIO_LABELS = {
+    "16:9": "16:9 landscape",
+    "9:16": "9:16 portrait",
+    "1:1": "1:1 square",
+    "4:3": "4:3",
+    "3:4": "3:4",
+    "21:9": "21:9 ultrawide",
+    "adaptive": "adaptive (the model chooses)",
+}
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """How many inputs of one kind a model takes: ``(0, 0)`` means none at all."""
+
+    min: int = 0
+    max: int = 0
+
+    @property
+    def accepted(self) -> bool:
+        return self.max > 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model: its id, what it is for, and what it accepts."""
+
+    id: str
+    mode: Mode
+    tier: Tier
+    label: str
+    summary: str
+    qualities: tuple[str, ...]
+    web_search: bool
+    images: MediaLimits = MediaLimits()
+    videos: MediaLimits = MediaLimits()
+    audios: MediaLimits = MediaLimits()
+    # Reference-to-video: audio never alone; at least one image or video.
+    needs_image_or_video: bool = False
+
+    @property
+    def takes_media(self) -> bool:
+        return self.images.accepted or self.videos.accepted or self.audios.accepted
+
+
+_TIER_SUMMARY = {
+    "standard": "best quality, up to 1080p",
+    "fast": "quicker and cheaper, up to 720p",
+    "mini": "cheapest drafts, up to 720p",
+}
+_MODE_SUMMARY = {
+    "text": "Text to video: a video from words alone.",
+    "image": "Image to video: animates 1 image (first frame) or 2 (first and last frame).",
+    "reference": (
+        "Reference to video: up to 9 images, 3 videos and 3 audio clips guide style, "
+        "motion and sound."
+    ),
+}
+_MODE_LABEL = {"text": "Text to video", "image": "Image to video", "reference": "Reference to video"}
+
+
+def _spec(mode: Mode, tier: Tier) -> ModelSpec:
+    prefix = "seedance-2.0-" if tier == "standard" else f"seedance-2.0-{tier}-"
+    model_id = f"{prefix}{mode}-to-video"
+    media: dict = {}
+    if mode == "image":
+        media = {"images": MediaLimits(1, 2)}
+    elif mode == "reference":
+        media = {
+            "images": MediaLimits(0, 9),
+            "videos": MediaLimits(0, 3),
+            "audios": MediaLimits(0, 3),
+            "needs_image_or_video": True,
+        }
+    return ModelSpec(
+        id=model_id,
+        mode=mode,
+        tier=tier,
+        label=f"{_MODE_LABEL[mode]} · {tier}",
+        summary=f"{_MODE_SUMMARY[mode]} {tier.capitalize()}: {_TIER_SUMMARY[tier]}.",
+        qualities=QUALITIES if tier == "standard" else ("480p", "720p"),
+        web_search=mode == "text" and tier in ("standard", "fast"),
+        **media,
+    )
+
+
+MODES: tuple[Mode, ...] = ("text", "image", "reference")
+TIERS: tuple[Tier, ...] = ("standard", "fast", "mini")
+
+MODELS: dict[str, ModelSpec] = {
+    spec.id: spec for spec in (_spec(mode, tier) for mode in MODES for tier in TIERS)
+}
+
+DEFAULT_MODEL = "seedance-2.0-text-to-video"
+
+
+def resolution(aspect_ratio: str, quality: str) -> tuple[int, int] | None:
+    """Pixel size ``(width, height)`` of a ratio at a quality; None for ``adaptive``.
+
+    >>> resolution("21:9", "1080p")
+    (2206, 946)
+    """
+    if aspect_ratio == "adaptive":
+        return None
+    try:
+        return PIXELS[aspect_ratio][quality]
+    except KeyError:
+        raise ValueError(f"unknown aspect ratio or quality: {aspect_ratio!r}, {quality!r}") from None

@@ -1,0 +1,474 @@
+"""The API contract as pydantic models: what we send, what comes back, what fails.
+
+``GenerationRequest`` enforces every documented rule before a credit is spent, and
+its messages are written for the person at the keyboard, not for a developer: each
+names the field and says what is allowed.
+
+Example:
+    >>> req = GenerationRequest(model="seedance-2.0-text-to-video", prompt="A cat", duration=8)
+    >>> req.to_payload()
+    {'model': 'seedance-2.0-text-to-video', 'prompt': 'A cat', 'duration': 8}
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from lib import catalog
+
+CALLBACK_URL_MAX = 2048
+
+# Callback targets the provider refuses (the seeds): loopback, private, link-local.
+_BLOCKED_NETWORKS = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+]
+
+_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def approx_tokens(text: str) -> int:
+    """A deliberately generous estimate of the prompt's token count.
+
+    The provider does not publish its tokenizer. Common tokenizers use about one
+    token per Chinese/Japanese/Korean character and about four characters of other
+    text per token; counting exactly that way over-estimates English a little, so a
+    prompt we accept is very unlikely to be rejected upstream.
+
+    >>> approx_tokens("abcd efgh")
+    3
+    >>> approx_tokens("你好")
+    2
+    """
+    cjk = len(_CJK.findall(text))
+    other = len(text) - cjk
+    return cjk + math.ceil(other / 4)
+
+
+def _err(code: str, message: str) -> PydanticCustomError:
+    # PydanticCustomError keeps our sentence as the whole message (no "Value error," prefix).
+    return PydanticCustomError(code, message)
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _blocked_host(host: str) -> bool:
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version)
+
+
+_MEDIA_WORDS = {"image_urls": ("image", "images"), "video_urls": ("video", "videos"), "audio_urls": ("audio clip", "audio clips")}
+
+
+class GenerationRequest(BaseModel):
+    """One video generation request, validated against the model it names.
+
+    Fields left as None are not sent: the API applies its own defaults
+    (``lib.catalog.DEFAULTS``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    prompt: str
+    duration: int | None = None
+    quality: str | None = None
+    aspect_ratio: str | None = None
+    generate_audio: bool | None = None
+    content_filter: bool | None = None
+    web_search: bool | None = None
+    image_urls: tuple[str, ...] | None = None
+    video_urls: tuple[str, ...] | None = None
+    audio_urls: tuple[str, ...] | None = None
+    callback_url: str | None = None
+
+    # --- single fields -------------------------------------------------------------
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model(cls, v: Any) -> str:
+        if not isinstance(v, str) or v not in catalog.MODELS:
+            raise _err(
+                "model",
+                "Model: choose one of the 9 Seedance 2.0 models, for example "
+                f"{catalog.DEFAULT_MODEL}.",
+            )
+        return v
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _prompt(cls, v: Any) -> str:
+        if not isinstance(v, str) or not v.strip():
+            raise _err("prompt_empty", "Prompt: write what should happen in the video; it cannot be empty.")
+        tokens = approx_tokens(v)
+        if tokens > catalog.PROMPT_MAX_TOKENS:
+            raise _err(
+                "prompt_too_long",
+                f"Prompt: about {tokens:,} tokens, over the limit of "
+                f"{catalog.PROMPT_MAX_TOKENS:,}. Shorten it; under 1000 English words "
+                "or 500 Chinese characters works best.",
+            )
+        return v
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> int | None:
+        if v is None:
+            return None
+        lo, hi = catalog.DURATION_MIN, catalog.DURATION_MAX
+        if type(v) is not int or not lo <= v <= hi:
+            raise _err(
+                "duration",
+                f"Duration: a whole number of seconds from {lo} to {hi} (you gave {v!r}).",
+            )
+        return v
+
+    @field_validator("quality", mode="before")
+    @classmethod
+    def _quality(cls, v: Any) -> str | None:
+        if v is not None and v not in catalog.QUALITIES:
+            raise _err("quality", f"Quality: choose {', '.join(catalog.QUALITIES)} (you gave {v!r}).")
+        return v
+
+    @field_validator("aspect_ratio", mode="before")
+    @classmethod
+    def _aspect_ratio(cls, v: Any) -> str | None:
+        if v is not None and v not in catalog.ASPECT_RATIOS:
+            raise _err(
+                "aspect_ratio",
+                f"Aspect ratio: choose one of {', '.join(catalog.ASPECT_RATIOS)} (you gave {v!r}).",
+            )
+        return v
+
+    @field_validator("generate_audio", "content_filter", "web_search", mode="before")
+    @classmethod
+    def _switch(cls, v: Any, info) -> bool | None:
+        if v is not None and type(v) is not bool:
+            name = info.field_name.replace("_", " ").capitalize()
+            raise _err("switch", f"{name}: must be on or off (true or false), not {v!r}.")
+        return v
+
+    @field_validator("image_urls", "video_urls", "audio_urls", mode="before")
+    @classmethod
+    def _media(cls, v: Any, info) -> tuple[str, ...] | None:
+        if v is None:
+            return None
+        one, many = _MEDIA_WORDS[info.field_name]
+        if isinstance(v, str) or not isinstance(v, (list, tuple)):
+            raise _err("media", f"{many.capitalize()}: give a list of web links (URLs).")
+        for i, url in enumerate(v, 1):
+            if not isinstance(url, str) or not _is_http_url(url.strip()):
+                raise _err(
+                    "media_url",
+                    f"{one.capitalize()} {i}: must be a web link starting with http:// or "
+                    f"https:// (you gave {str(url)[:80]!r}).",
+                )
+        return tuple(u.strip() for u in v)
+
+    @field_validator("callback_url", mode="before")
+    @classmethod
+    def _callback_url(cls, v: Any) -> str | None:
+        if v is None:
+            return None
+        if not isinstance(v, str):
+            raise _err("callback_url", "Callback URL: must be a web address starting with https://.")
+        v = v.strip()
+        if len(v) > CALLBACK_URL_MAX:
+            raise _err(
+                "callback_url_length",
+                f"Callback URL: at most {CALLBACK_URL_MAX} characters (this one has {len(v)}).",
+            )
+        parts = urlsplit(v)
+        if parts.scheme != "https" or not parts.hostname:
+            raise _err("callback_url_https", "Callback URL: must start with https:// (plain http is refused).")
+        if _blocked_host(parts.hostname):
+            raise _err(
+                "callback_url_private",
+                "Callback URL: must be a public address the provider can reach, not "
+                f"localhost or a private network address ({parts.hostname}).",
+            )
+        return v
+
+    # --- rules across fields -----------------------------------------------------------
+
+    @model_validator(mode="after")
+    def _fits_model(self) -> GenerationRequest:
+        spec = catalog.MODELS[self.model]
+        if self.quality is not None and self.quality not in spec.qualities:
+            raise _err(
+                "quality_model",
+                f"Quality: {spec.label} offers {' or '.join(spec.qualities)}; "
+                f"{self.quality} needs a standard model.",
+            )
+        if self.web_search and not spec.web_search:
+            raise _err(
+                "web_search_model",
+                f"Web search: only the standard and fast text-to-video models offer it, not {spec.label}.",
+            )
+        counts = {}
+        for field, limits in (("image_urls", spec.images), ("video_urls", spec.videos), ("audio_urls", spec.audios)):
+            urls = getattr(self, field)
+            n = len(urls) if urls is not None else 0
+            counts[field] = n
+            one, many = _MEDIA_WORDS[field]
+            if n and not limits.accepted:
+                where = "an image-to-video or reference-to-video" if field == "image_urls" else "a reference-to-video"
+                raise _err(
+                    "media_model",
+                    f"{many.capitalize()}: {spec.label} does not take {many}; choose {where} model for them.",
+                )
+            if limits.accepted and not limits.min <= n <= limits.max:
+                rng = f"{limits.min} to {limits.max}" if limits.min else f"at most {limits.max}"
+                raise _err(
+                    "media_count",
+                    f"{many.capitalize()}: {spec.label} takes {rng} {many} (you gave {n}).",
+                )
+        if spec.needs_image_or_video and counts["image_urls"] + counts["video_urls"] == 0:
+            raise _err(
+                "media_visual",
+                f"Media: {spec.label} needs at least one image or video"
+                + (" (audio cannot be used alone)." if counts["audio_urls"] else "."),
+            )
+        return self
+
+    # --- derived values ------------------------------------------------------------
+
+    @property
+    def spec(self) -> catalog.ModelSpec:
+        return catalog.MODELS[self.model]
+
+    def effective(self, field: str) -> Any:
+        """The value the API will use: the one set here, else the API's default."""
+        value = getattr(self, field)
+        return catalog.DEFAULTS[field] if value is None else value
+
+    def to_payload(self) -> dict[str, Any]:
+        """The exact JSON body for ``POST /v1/videos/generations``."""
+        body: dict[str, Any] = {"model": self.model, "prompt": self.prompt}
+        for field in ("duration", "quality", "aspect_ratio", "generate_audio", "content_filter"):
+            value = getattr(self, field)
+            if value is not None:
+                body[field] = value
+        for field in ("image_urls", "video_urls", "audio_urls"):
+            value = getattr(self, field)
+            if value is not None:
+                body[field] = list(value)
+        if self.web_search is not None:
+            body["model_params"] = {"web_search": self.web_search}
+        if self.callback_url is not None:
+            body["callback_url"] = self.callback_url
+        return body
+
+    @classmethod
+    def from_payload(cls, body: dict[str, Any]) -> GenerationRequest:
+        """Parse a JSON body as the API receives it (``model_params`` included)."""
+        if not isinstance(body, dict):
+            raise ValueError("the request body must be a JSON object")
+        data = dict(body)
+        params = data.pop("model_params", None)
+        if params is not None:
+            if not isinstance(params, dict) or set(params) - {"web_search"}:
+                raise ValueError("model_params: only web_search is supported")
+            if "web_search" in params:
+                data["web_search"] = params["web_search"]
+        return cls.model_validate(data)
+
+
+def error_messages(exc: ValidationError) -> dict[str, str]:
+    """Plain messages by field name (``"request"`` for rules across fields).
+
+    >>> try:
+    ...     GenerationRequest(model="seedance-2.0-text-to-video", prompt="x", duration=3)
+    ... except ValidationError as e:
+    ...     error_messages(e)["duration"]
+    'Duration: a whole number of seconds from 4 to 15 (you gave 3).'
+    """
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        field = str(loc[0]) if loc else _field_of(err)
+        if err["type"] == "extra_forbidden":
+            msg = f"{field}: is not a setting of this API."
+        elif err["type"] == "missing":
+            msg = f"{field.capitalize()}: is required."
+        else:
+            msg = err["msg"]
+        out.setdefault(field, msg)
+    return out
+
+
+def _field_of(err: dict) -> str:
+    # Cross-field rules carry no location; map their codes to the field a user fixes.
+    return {
+        "quality_model": "quality",
+        "web_search_model": "web_search",
+        "media_model": "media",
+        "media_count": "media",
+        "media_visual": "media",
+    }.get(err["type"], "request")
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+class TaskState(str, Enum):
+    """Where a task is. ``OTHER`` is any status this app does not know (e.g. ``cancelled``):
+    treated as finished, neither success nor failure."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    OTHER = "other"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (TaskState.COMPLETED, TaskState.FAILED, TaskState.OTHER)
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class TaskInfo(_Open):
+    can_cancel: bool | None = None
+    estimated_time: float | None = None
+    video_duration: int | None = None
+
+
+class Usage(_Open):
+    billing_rule: str | None = None
+    credits_reserved: float | None = None
+    user_group: str | None = None
+
+
+class TaskError(_Open):
+    code: str = "unknown_error"
+    message: str = ""
+    type: str | None = None
+
+
+class Task(_Open):
+    """A task as ``POST /v1/videos/generations`` and ``GET /v1/tasks/{id}`` return it."""
+
+    id: str
+    status: str = "pending"
+    progress: int = 0
+    created: int | None = None
+    model: str | None = None
+    object: str | None = None
+    type: str | None = None
+    task_info: TaskInfo | None = None
+    usage: Usage | None = None
+    results: list[str] | None = None
+    error: TaskError | None = None
+
+    @field_validator("progress", mode="before")
+    @classmethod
+    def _progress(cls, v: Any) -> int:
+        try:
+            return max(0, min(100, int(v)))
+        except (TypeError, ValueError):
+            return 0
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, v: Any) -> str:
+        return str(v).strip().lower() if v is not None else "pending"
+
+    @property
+    def state(self) -> TaskState:
+        try:
+            return TaskState(self.status)
+        except ValueError:
+            return TaskState.OTHER
+
+    @property
+    def estimated_time(self) -> float | None:
+        return self.task_info.estimated_time if self.task_info else None
+
+    @property
+    def credits_reserved(self) -> float | None:
+        return self.usage.credits_reserved if self.usage else None
+
+    @property
+    def video_url(self) -> str | None:
+        return self.results[0] if self.results else None
+
+
+class CreditAmounts(_Open):
+    remaining_credits: float | None = None
+    used_credits: float | None = None
+    unlimited_credits: bool | None = None
+
+
+class _BalanceData(_Open):
+    token: CreditAmounts | None = None
+    user: CreditAmounts | None = None
+
+
+class Balance(_Open):
+    """``GET /v1/credits``: the key's own allowance if it has one, else the account's."""
+
+    data: _BalanceData = Field(default_factory=_BalanceData)
+    success: bool | None = None
+    message: str | None = None
+
+    @property
+    def _amounts(self) -> CreditAmounts:
+        return self.data.token or self.data.user or CreditAmounts()
+
+    @property
+    def remaining(self) -> float | None:
+        return self._amounts.remaining_credits
+
+    @property
+    def used(self) -> float | None:
+        return self._amounts.used_credits
+
+    @property
+    def unlimited(self) -> bool:
+        return bool(self._amounts.unlimited_credits)
+
+
+class ErrorDetail(_Open):
+    code: str | None = None
+    message: str | None = None
+    type: str | None = None
+    param: str | None = None
+
+
+class ErrorBody(_Open):
+    """``{"error": {"code", "message", "type"[, "param"]}}``"""
+
+    error: ErrorDetail = Field(default_factory=ErrorDetail)
