@@ -1,0 +1,23 @@
+"""The whole app starts, answers its health check and renders the Studio page."""
+
+import httpx
+
+from tests.e2e.conftest import no_exception, wait_idle
+
+
+def test_health_reports_demo_mode_and_running_worker(app_server):
+    body = httpx.get(f"{app_server.url}/api/health").json()
+    assert body == {"status": "ok", "mode": "demo", "worker": "running"}
+
+
+def test_studio_renders_without_exception(app_server, page):
+    page.goto(app_server.url)
+    wait_idle(page)
+    page.wait_for_selector(".st-key-prompt")
+    assert "Demo mode" in page.inner_text("body")
+    no_exception(page)
+
+
+def test_unknown_media_token_is_404(app_server):
+    r = httpx.get(f"{app_server.url}/api/media/..%2f..%2fetc%2fpasswd")
+    assert r.status_code == 404
