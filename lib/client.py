@@ -1,0 +1,357 @@
+"""The Evolink API over HTTP: create a run, read a task, check credits, with typed errors and safe retries.
+
+Every failure is an ``ApiError`` subclass carrying a ``hint`` a non-developer can act
+on. Retries live here and nowhere else: GETs are retried on 429, 5xx, timeouts and
+dropped connections; the paid POST only when the server provably did not take it
+(429, or a connection that was never established).
+
+Example:
+    >>> with EvolinkClient("sk-...", base_url="http://127.0.0.1:8765") as client:  # doctest: +SKIP
+    ...     task = client.create(GenerationRequest(model="seedance-2.0-text-to-video", prompt="A cat"))
+    ...     client.get_task(task.id).status
+    'pending'
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import html
+import logging
+import math
+import random
+import re
+import time
+from datetime import timezone
+from typing import Any, Callable, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from lib.schema import Balance, ErrorBody, GenerationRequest, Task
+
+DEFAULT_BASE_URL = "https://api.evolink.ai"
+# Create and query answer within seconds; a long silence is trouble, not work in progress.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+MAX_RETRIES = 2
+INITIAL_RETRY_DELAY = 0.5  # seconds; doubles on each retry
+MAX_RETRY_DELAY = 8.0
+# The provider has asked for 30 s on 503. Longer waits are left to the caller, who
+# gets the full figure in ``error.retry_after`` instead of a frozen page.
+RETRY_AFTER_CAP = 30.0
+SERVER_TEXT_MAX = 200  # characters of server-provided text kept in a message
+TASK_ID_MAX = 256
+
+log = logging.getLogger("studio.client")
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A short, stable, non-reversible name for a key, safe to store and log.
+
+    >>> key_fingerprint("sk-test")
+    'k_f3abf2a6cc4f'
+    """
+    return "k_" + hashlib.sha256(api_key.strip().encode()).hexdigest()[:12]
+
+
+# --- errors ----------------------------------------------------------------------------
+
+_MAYBE_CREATED = " The run may still have been created (and billed): check your runs before submitting again."
+
+
+class ApiError(Exception):
+    """Any failure talking to the Evolink API; ``hint`` is a sentence for the screen."""
+
+    hint = "The Evolink API returned an error. Try again; if it keeps happening, check the settings."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+        maybe_created: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status  # None: no HTTP answer (network) or refused before sending
+        self.code = code or "api_error"
+        self.hint = hint or type(self).hint
+        self.retry_after = retry_after  # seconds the server asked us to wait, uncapped
+        self.maybe_created = maybe_created  # a POST whose outcome is unknown
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.status}, {self.code}" if self.status else self.code
+        return f"{self.message} [{where}]"
+
+
+class BadRequestError(ApiError):
+    """400: the API refused the request as written."""
+
+    hint = "The API refused these settings. Check the prompt and parameters, then try again."
+
+
+class AuthenticationError(ApiError):
+    """401: the API key is missing, wrong or revoked."""
+
+    hint = "The API key was not accepted. Check the key (sidebar or EVOLINK_API_KEY), then try again."
+
+
+class InsufficientCreditsError(ApiError):
+    """402: the account has no credits left."""
+
+    hint = "Your Evolink account is out of credits. Top up, then try again."
+
+
+class PermissionDeniedError(ApiError):
+    """403: this key may not use this model or read this task."""
+
+    hint = "This API key is not allowed to do that. Choose another model or check the key's permissions."
+
+
+class NotFoundError(ApiError):
+    """404: no such task (or not visible to this key)."""
+
+    hint = "That task was not found. It may have expired, or belong to another API key."
+
+
+class RateLimitError(ApiError):
+    """429: too many requests."""
+
+    hint = "Too many requests right now. Wait a moment, then try again."
+
+
+class ServerError(ApiError):
+    """5xx: the service or a gateway in front of it failed."""
+
+    hint = "The Evolink service had a problem. Try again in a minute."
+
+
+class ApiConnectionError(ApiError):
+    """No HTTP answer: the connection failed or dropped."""
+
+    hint = "Could not reach the Evolink API. Check the internet connection and the API address, then try again."
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """No answer in time."""
+
+    hint = "The Evolink API took too long to answer. Try again in a minute."
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientCreditsError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+# The request never left this machine, so even a paid POST may be repeated.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+_HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or HTTP date)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _is_html(resp: httpx.Response) -> bool:
+    return "html" in resp.headers.get("content-type", "") or resp.text.lstrip()[:1] == "<"
+
+
+# --- client ----------------------------------------------------------------------------
+
+
+class EvolinkClient:
+    """A synchronous client for one API key; use as a context manager or call ``close()``."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = MAX_RETRIES,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        # Pasted keys often carry a trailing newline; an empty key is a setup mistake.
+        key = api_key.strip() if isinstance(api_key, str) else ""
+        if not key:
+            raise ValueError("API key is empty: set EVOLINK_API_KEY or paste a key in the sidebar.")
+        self._key = key
+        self.fingerprint = key_fingerprint(key)
+        self.max_retries = max(0, max_retries)
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Accept": "application/json",
+                "User-Agent": "seedance-prompt-studio",
+            },
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"EvolinkClient(base_url={self.base_url!r}, key={self.fingerprint})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> EvolinkClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- endpoints ---------------------------------------------------------------------
+
+    def create(self, request: GenerationRequest) -> Task:
+        """Submit one paid generation (``POST /v1/videos/generations``)."""
+        return self._request("POST", "/v1/videos/generations", Task, json=request.to_payload())
+
+    def get_task(self, task_id: str) -> Task:
+        """Read a task's status (``GET /v1/tasks/{task_id}``)."""
+        # Ids come back from the server: never let one change the path we request.
+        if (
+            not isinstance(task_id, str)
+            or not task_id
+            or "/" in task_id
+            or task_id in (".", "..")
+            or len(task_id) > TASK_ID_MAX
+            or not task_id.isprintable()
+        ):
+            raise BadRequestError(
+                "Task id is empty or malformed; it was not sent.",
+                code="invalid_task_id",
+                hint="This run has no valid task id, so its status cannot be checked.",
+            )
+        return self._request("GET", f"/v1/tasks/{quote(task_id, safe='')}", Task)
+
+    def credits(self) -> Balance:
+        """The key's balance (``GET /v1/credits``); also a cheap way to test a key."""
+        return self._request("GET", "/v1/credits", Balance)
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, model: type[_M], *, json: Any = None) -> _M:
+        post = method == "POST"
+        for attempt in range(self.max_retries + 1):
+            last = attempt == self.max_retries
+            try:
+                resp = self._http.request(method, path, json=json)
+            except httpx.TransportError as exc:
+                unsent = isinstance(exc, _UNSENT)
+                log.warning("%s %s -> %s", method, path, type(exc).__name__)
+                if not last and isinstance(exc, _TRANSIENT) and (unsent or not post):
+                    self._wait(attempt, None)
+                    continue
+                raise self._transport_error(exc, maybe_created=post and not unsent) from exc
+            log.info("%s %s -> %s", method, path, resp.status_code)
+            if resp.is_success:
+                return self._parse(resp, model, maybe_created=post)
+            status = resp.status_code
+            retry_after = _retry_after(resp.headers.get("retry-after"))
+            # A 5xx after a POST may hide a created task; only 429 proves it was not taken.
+            if not last and (status == 429 or (status >= 500 and not post)):
+                self._wait(attempt, retry_after)
+                continue
+            raise self._status_error(resp, retry_after, maybe_created=post and status >= 500)
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _wait(self, attempt: int, retry_after: float | None) -> None:
+        if retry_after is not None:
+            delay = min(retry_after, RETRY_AFTER_CAP)
+        else:
+            # Jitter spreads a workshop's dozen browsers so they do not retry in step.
+            delay = min(INITIAL_RETRY_DELAY * 2**attempt, MAX_RETRY_DELAY) * (1 - 0.25 * random.random())
+        log.debug("retrying in %.2f s", delay)
+        self._sleep(delay)
+
+    def _parse(self, resp: httpx.Response, model: type[_M], *, maybe_created: bool) -> _M:
+        try:
+            return model.model_validate(resp.json())
+        except ValueError:  # bad JSON, bad encoding, or pydantic's ValidationError
+            what = "a web page" if _is_html(resp) else "an answer this app cannot read"
+            raise ApiError(
+                f"HTTP {resp.status_code}: the server sent {what} instead of the expected API response.",
+                status=resp.status_code,
+                code="invalid_response",
+                hint="Check the API address; if it is right, the service may be having trouble. Try again in a minute."
+                + (_MAYBE_CREATED if maybe_created else ""),
+                maybe_created=maybe_created,
+            ) from None
+
+    def _status_error(self, resp: httpx.Response, retry_after: float | None, *, maybe_created: bool) -> ApiError:
+        status = resp.status_code
+        cls = ServerError if status >= 500 else _BY_STATUS.get(status, ApiError)
+        code, message = self._describe(resp)
+        hint = cls.hint
+        if cls is RateLimitError and retry_after:
+            hint = f"Too many requests right now. Wait about {math.ceil(retry_after)} seconds, then try again."
+        if maybe_created:
+            hint += _MAYBE_CREATED
+        return cls(message, status=status, code=code, hint=hint, retry_after=retry_after, maybe_created=maybe_created)
+
+    def _describe(self, resp: httpx.Response) -> tuple[str, str]:
+        """``(code, message)`` from an error response, whatever shape it came in."""
+        status = resp.status_code
+        fallback = f"HTTP {status} {resp.reason_phrase}".strip()
+        if _is_html(resp):
+            # A proxy's error page: keep at most its title, never the markup.
+            m = _TITLE.search(resp.text)
+            title = self._clean(m.group(1)) if m else ""
+            detail = f" ({title})" if title else ""
+            return f"http_{status}", f"HTTP {status}: a proxy or gateway answered instead of the API{detail}."
+        try:
+            err = ErrorBody.model_validate(resp.json()).error
+        except ValueError:
+            text = self._clean(resp.text)
+            return f"http_{status}", f"{fallback}: {text}" if text else fallback
+        return self._clean(err.code or "", 64) or f"http_{status}", self._clean(err.message or "") or fallback
+
+    def _clean(self, text: str, limit: int = SERVER_TEXT_MAX) -> str:
+        """Server text made safe to show and log: no markup, no key, one short line."""
+        text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))
+        text = text.replace(self._key, "***").replace("<", "").replace(">", "")
+        text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def _transport_error(self, exc: httpx.TransportError, *, maybe_created: bool) -> ApiError:
+        host = self._http.base_url.host
+        if isinstance(exc, httpx.TimeoutException):
+            cls, what = ApiTimeoutError, f"No answer from {host} in time"
+        else:
+            cls, what = ApiConnectionError, f"The connection to {host} failed"
+        hint = cls.hint + (_MAYBE_CREATED if maybe_created else "")
+        return cls(f"{what} ({type(exc).__name__}).", code=type(exc).__name__, hint=hint, maybe_created=maybe_created)
