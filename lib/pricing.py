@@ -1,0 +1,248 @@
+"""What a run will cost before it is paid for: the rate card (``rates.toml``) and itemised estimates.
+
+Example:
+    >>> from lib.schema import GenerationRequest
+    >>> est = estimate(GenerationRequest(model="seedance-2.0-text-to-video", prompt="A cat", duration=8))
+    >>> format_credits(est.credits), format_usd(est.usd), est.exact
+    ('108.00 credits', '$1.59', True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from lib.schema import GenerationRequest
+
+DEFAULT_RATES_PATH = Path(__file__).with_name("rates.toml")
+
+
+# --- the rate card ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Credits per output second for one tier at one quality."""
+
+    without_video: float
+    with_video: float
+    estimate: bool = False
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class RateCard:
+    as_of: dt.date
+    sources: tuple[str, ...]
+    usd_per_credit: float
+    usd_per_credit_note: str
+    content_filter_off_multiplier: float
+    web_search_credits_per_search: float
+    rates: dict[tuple[str, str], Rate]  # (tier, quality) -> Rate
+
+    def rate(self, tier: str, quality: str) -> Rate:
+        try:
+            return self.rates[(tier, quality)]
+        except KeyError:
+            raise ValueError(f"No {tier} {quality} rate in the rate card; add [rates.{tier}.\"{quality}\"] to rates.toml.") from None
+
+
+def _number(data: dict, key: str, where: str) -> float:
+    value = data.get(key)
+    # bool is an int in Python; "true" as a price is a typo, not 1 credit.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"rates.toml: {where}{key} must be a number of at least 0 (found {value!r}).")
+    return float(value)
+
+
+def parse_rates(data: dict) -> RateCard:
+    """Check a parsed rate card and turn it into a ``RateCard``; errors name the line to fix."""
+    as_of = data.get("as_of")
+    if not isinstance(as_of, dt.date):
+        raise ValueError("rates.toml: as_of must be a date written like 2026-07-04 (no quotes).")
+    rates: dict[tuple[str, str], Rate] = {}
+    for tier, by_quality in (data.get("rates") or {}).items():
+        for quality, entry in by_quality.items():
+            where = f'[rates.{tier}."{quality}"] '
+            rates[(tier, quality)] = Rate(
+                without_video=_number(entry, "without_video", where),
+                with_video=_number(entry, "with_video", where),
+                estimate=bool(entry.get("estimate", False)),
+                why=str(entry.get("why", "")),
+            )
+    if not rates:
+        raise ValueError("rates.toml: no [rates.<tier>.\"<quality>\"] tables found.")
+    return RateCard(
+        as_of=as_of,
+        sources=tuple(str(s) for s in data.get("sources", ())),
+        usd_per_credit=_number(data, "usd_per_credit", ""),
+        usd_per_credit_note=str(data.get("usd_per_credit_note", "")),
+        content_filter_off_multiplier=_number(data, "content_filter_off_multiplier", ""),
+        web_search_credits_per_search=_number(data, "web_search_credits_per_search", ""),
+        rates=rates,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _default_rates() -> RateCard:
+    return _load(DEFAULT_RATES_PATH)
+
+
+def _load(path: Path) -> RateCard:
+    with open(path, "rb") as f:
+        return parse_rates(tomllib.load(f))
+
+
+def load_rates(path: str | Path | None = None) -> RateCard:
+    """The rate card: the bundled one (read once per process) or the file at ``path`` (read every call)."""
+    return _default_rates() if path is None else _load(Path(path))
+
+
+# --- estimates --------------------------------------------------------------------------
+
+
+class Line(NamedTuple):
+    """One line item; unpacks as ``label, credits``."""
+
+    label: str
+    credits: float
+
+
+@dataclass
+class Estimate:
+    credits: float
+    usd: float
+    lines: list[Line]
+    exact: bool  # False when a rate or an input length had to be guessed
+    notes: list[str] = field(default_factory=list)
+    billable_seconds: float = 0.0
+
+
+def _sec(x: float) -> str:
+    return f"{x:g} s"
+
+
+def estimate(request: GenerationRequest, *, input_video_seconds: float = 0.0, rates: RateCard | None = None) -> Estimate:
+    """Credits and USD for one run, itemised, per the provider's billing rules.
+
+    ``input_video_seconds`` is the total length of the request's input videos (0 when
+    unknown); it matters only when the request has ``video_urls``.
+    """
+    if not (math.isfinite(input_video_seconds) and input_video_seconds >= 0):
+        raise ValueError(f"input_video_seconds must be 0 or more (got {input_video_seconds!r}).")
+    card = rates or load_rates()
+    spec = request.spec
+    quality = request.effective("quality")
+    rate = card.rate(spec.tier, quality)
+    output = float(request.effective("duration"))
+    exact = not rate.estimate
+    notes: list[str] = []
+    if rate.estimate:
+        notes.append(f"The {spec.tier} {quality} rate is an estimate: {rate.why}")
+
+    where = f"{spec.tier} {quality}"
+    if request.video_urls:
+        per_s = rate.with_video
+        # Provider rule: the input is billed for at least as long as the output.
+        billed_input = max(input_video_seconds, output)
+        if input_video_seconds <= 0:
+            exact = False
+            notes.append(
+                f"Input video length unknown: billed here as {_sec(output)} (the minimum, the output length); "
+                "longer input videos cost more."
+            )
+        lines = [
+            Line(f"Output video: {_sec(output)} × {per_s:g} credits/s ({where}, with video input)", output * per_s),
+            Line(f"Input video: {_sec(billed_input)} billed (at least the output length) × {per_s:g} credits/s", billed_input * per_s),
+        ]
+        billable = output + billed_input
+    else:
+        per_s = rate.without_video
+        lines = [Line(f"Output video: {_sec(output)} × {per_s:g} credits/s ({where})", output * per_s)]
+        billable = output
+
+    if not request.effective("content_filter"):
+        m = card.content_filter_off_multiplier
+        subtotal = sum(line.credits for line in lines)
+        lines.append(Line(f"Content filter off: × {m:g}", subtotal * (m - 1)))
+    if request.effective("web_search"):
+        notes.append(
+            f"Web search: +{card.web_search_credits_per_search:g} credits per search, only if triggered (not included above)."
+        )
+
+    # The total is the sum of the lines so the card always adds up on screen.
+    credits = sum(line.credits for line in lines)
+    return Estimate(
+        credits=credits,
+        usd=credits * card.usd_per_credit,
+        lines=lines,
+        exact=exact,
+        notes=notes,
+        billable_seconds=billable,
+    )
+
+
+def batch_total(estimates: Iterable[Estimate], labels: Iterable[str] | None = None) -> Estimate:
+    """One estimate for several runs: a line per run (``labels`` or "Run 1", "Run 2", ...)."""
+    estimates = list(estimates)
+    names = list(labels) if labels is not None else [f"Run {i}" for i in range(1, len(estimates) + 1)]
+    if len(names) != len(estimates):
+        raise ValueError("batch_total: give one label per estimate.")
+    return Estimate(
+        credits=sum(e.credits for e in estimates),
+        usd=sum(e.usd for e in estimates),
+        lines=[Line(name, e.credits) for name, e in zip(names, estimates)],
+        exact=all(e.exact for e in estimates),
+        notes=list(dict.fromkeys(n for e in estimates for n in e.notes)),  # each note once, in order
+        billable_seconds=sum(e.billable_seconds for e in estimates),
+    )
+
+
+def _cents(x: float) -> Decimal:
+    # Round half up as a person would on paper: 5 s x 5.063 is 25.315 -> 25.32, although
+    # the float product is 25.314999... (rounding to 9 places first removes that noise).
+    return Decimal(repr(round(x, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def format_credits(x: float) -> str:
+    """Two decimals, e.g. ``format_credits(118.80000000000001)`` -> ``'118.80 credits'``."""
+    return f"{_cents(x):,.2f} credits"
+
+
+def format_usd(x: float) -> str:
+    """Dollars and cents, e.g. ``format_usd(2.417268)`` -> ``'$2.42'``."""
+    return f"${_cents(x):,.2f}"
+
+
+# --- input video length -------------------------------------------------------------------
+
+
+def probe_video_seconds(url: str, *, timeout: float = 5.0) -> float | None:
+    """Length in seconds of a video at a URL or local path, or None if it cannot be read in time.
+
+    Never raises: an unknown length only makes the estimate inexact.
+    """
+    try:
+        import av  # imported here: PyAV is heavy and only this function needs it
+
+        remote = str(url).lower().startswith(("http://", "https://"))
+        # Only the protocols a plain video file needs: a playlist must not make ffmpeg
+        # read local files or other schemes on the server's behalf.
+        allowed = "http,https,tcp,tls,crypto" if remote else "file"
+        with av.open(str(url), timeout=timeout, options={"protocol_whitelist": allowed}) as container:
+            if container.duration is not None and container.duration > 0:
+                seconds = container.duration / av.time_base
+            else:
+                seconds = max(
+                    (float(s.duration * s.time_base) for s in container.streams if s.duration and s.time_base),
+                    default=0.0,
+                )
+        return seconds if math.isfinite(seconds) and seconds > 0 else None
+    except Exception:
+        return None
