@@ -1,0 +1,311 @@
+"""The simulator's state and rules: task lifecycle over time, rendering jobs, billing and the balance.
+
+Nothing here knows about HTTP. A task's status is computed from its creation time and
+its schedule each time it is read, so polling order and frequency never matter; it only
+reaches ``completed`` once the schedule has run out *and* its video file is rendered.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import re
+import secrets
+import string
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from lib import catalog
+from lib.schema import GenerationRequest
+from lib.simulator.render import RenderJob, render
+
+DEFAULT_SPEED = 5.0  # a default 5 s 720p run takes ~10 s, an 8 s one ~16 s
+DEFAULT_LINK_TTL = 24 * 3600
+DEFAULT_BALANCE = 10_000.0
+PLACEHOLDER_CREDITS_PER_SECOND = 13.5  # standard 720p rate; used only if lib.pricing fails to import
+
+# Failed-task error codes the provider documents (facts file), each with the kind of
+# text a user sees.
+TASK_ERRORS: dict[str, str] = {
+    "content_policy_violation": "Content policy violation. Your request was blocked by safety filters; rephrase the prompt and try again.",
+    "invalid_parameters": "Invalid parameters. Check the model, duration, quality and aspect ratio and try again.",
+    "image_processing_error": "An input image could not be processed. Use a JPEG, PNG or WebP under 30 MB.",
+    "image_dimension_mismatch": "The first and last frame images have different dimensions. Use images of the same size.",
+    "request_cancelled": "The request was cancelled before the video was generated.",
+    "generation_failed_no_content": "Generation finished without producing a video. Try again or adjust the prompt.",
+    "service_error": "The generation service hit an internal error. Please try again later.",
+    "generation_timeout": "Generation took too long and was stopped. Try again, perhaps with a shorter duration.",
+    "resource_exhausted": "The service is out of capacity right now. Please try again in a few minutes.",
+    "quota_exceeded": "Your quota is used up. Top up your account to continue.",
+    "service_unavailable": "The service is temporarily unavailable. Please try again later.",
+    "resource_not_found": "A resource the request refers to could not be found.",
+    "unknown_error": "An unknown error occurred. Please try again later.",
+}
+
+FAIL_TRIGGER = re.compile(r"\[fail:([A-Za-z_]+)\]")
+TASK_ID_PREFIX = "task-unified-"
+_ID_CHARS = string.ascii_lowercase + string.digits
+
+# Typical generation time per output second, unscaled (facts: 4-5 s at 480p 20-45 s;
+# 5-8 s at 720p 30-90 s; 10-15 s at 720p 60-180 s; 1080p "longer").
+_SECONDS_PER_OUTPUT_SECOND = {"480p": 7.0, "720p": 10.0, "1080p": 16.0}
+PENDING_SHARE = 0.1  # first tenth of the schedule: queued
+
+_ADAPTIVE_WORDS = (
+    ("9:16", ("vertical", "portrait", "竖屏", "竖版", "tiktok", "reels")),
+    ("1:1", ("square", "方形", "正方形")),
+)
+
+
+class RequestRejected(Exception):
+    """A create request the API answers with an HTTP error (``status``, ``code``, ``message``, ``param``)."""
+
+    def __init__(self, status: int, code: str, message: str, type_: str, param: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.type, self.param = status, code, message, type_, param
+
+
+def new_task_id(now: float) -> str:
+    """``task-unified-<unix time>-<8 chars [a-z0-9]>``, like the provider's."""
+    return f"{TASK_ID_PREFIX}{int(now)}-{''.join(secrets.choice(_ID_CHARS) for _ in range(8))}"
+
+
+def adaptive_ratio(prompt: str) -> str:
+    """What "adaptive" resolves to: a portrait or square prompt gets that shape, anything else 16:9."""
+    text = prompt.lower()
+    for ratio, words in _ADAPTIVE_WORDS:
+        if any(w in text for w in words):
+            return ratio
+    return "16:9"
+
+
+def base_seconds(duration: int, quality: str) -> float:
+    """Unscaled generation time for a run, within the facts' typical ranges."""
+    return duration * _SECONDS_PER_OUTPUT_SECOND.get(quality, 10.0)
+
+
+def reserved_credits(request: GenerationRequest) -> float:
+    """``lib.pricing``'s estimate; a documented placeholder (duration x 13.5) if pricing is unavailable."""
+    try:
+        from lib import pricing  # lazily: pricing is optional for the simulator to start
+
+        return round(float(pricing.estimate(request).credits), 4)
+    except Exception:  # noqa: BLE001 - a broken rate card must not take the demo down
+        return round(request.effective("duration") * PLACEHOLDER_CREDITS_PER_SECOND, 4)
+
+
+def fail_code(prompt: str) -> str | None:
+    """The task error code requested by a ``[fail:<code>]`` trigger, validated against the documented list."""
+    match = FAIL_TRIGGER.search(prompt)
+    if not match:
+        return None
+    code = match.group(1)
+    if code not in TASK_ERRORS:
+        raise RequestRejected(
+            400,
+            "invalid_request",
+            f"Prompt: [fail:{code}] is not a task error code; use one of {', '.join(TASK_ERRORS)}.",
+            "invalid_request_error",
+            "prompt",
+        )
+    return code
+
+
+@dataclass
+class SimTask:
+    """One task as the simulator keeps it (in memory: a restart loses tasks, like a fresh account)."""
+
+    id: str
+    created: float
+    model: str
+    duration: int
+    schedule: float  # seconds from creation to the end of processing
+    estimated_time: int
+    credits: float
+    fail_code: str | None = None
+    file_token: str | None = None
+    render: cf.Future | None = None
+    rendered_at: float | None = None
+    billed: bool = False
+
+    def phase(self, now: float) -> tuple[str, int]:
+        """(status, progress) at ``now``: pending, then processing, then completed/failed."""
+        elapsed = now - self.created
+        if elapsed < self.schedule * PENDING_SHARE:
+            return "pending", 0
+        if elapsed < self.schedule:
+            share = (elapsed - self.schedule * PENDING_SHARE) / (self.schedule * (1 - PENDING_SHARE))
+            return "processing", max(1, min(99, int(share * 100)))
+        if self.fail_code:
+            return "failed", 100
+        if self.render is None or not self.render.done():
+            return "processing", 99  # schedule ran out but the renderer is behind
+        if self.render.exception() is not None:
+            return "failed", 100
+        return "completed", 100
+
+    @property
+    def error_code(self) -> str:
+        return self.fail_code or "service_error"
+
+    def completed_at(self) -> float:
+        """When the result link was "signed": the later of the schedule's end and the file being ready."""
+        return max(self.created + self.schedule, self.rendered_at or 0.0)
+
+
+@dataclass
+class Ledger:
+    """The account: a starting balance, credits used by completed tasks."""
+
+    balance: float
+    used: float = 0.0
+
+    @property
+    def remaining(self) -> float:
+        return round(self.balance - self.used, 4)
+
+
+@dataclass
+class Engine:
+    """Tasks, the render pool and the ledger behind one simulator app."""
+
+    speed: float = DEFAULT_SPEED
+    data_dir: Path | None = None
+    link_ttl: float = DEFAULT_LINK_TTL
+    balance: float = DEFAULT_BALANCE
+    render_workers: int = 1
+    clock: Callable[[], float] = time.time
+    tasks: dict[str, SimTask] = field(default_factory=dict)
+    files: dict[str, SimTask] = field(default_factory=dict)  # file token -> task
+
+    def __post_init__(self) -> None:
+        if not self.speed or self.speed <= 0:
+            raise ValueError("speed must be a positive number")
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        if self.data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="seedance-sim-")
+            self.data_dir = Path(self._tmp.name)
+        self.data_dir = Path(self.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.ledger = Ledger(float(self.balance))
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    # --- the render pool ---------------------------------------------------------------
+
+    def _executor(self) -> cf.ProcessPoolExecutor:
+        # Started lazily: when mounted inside another app, our lifespan may never run.
+        with self._lock:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
+                self._pool = cf.ProcessPoolExecutor(max_workers=self.render_workers, mp_context=ctx)
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the render pool (pending renders are cancelled). Safe to call twice."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def cleanup(self) -> None:
+        """close(), and remove the data directory if the engine made it."""
+        self.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    # --- tasks -------------------------------------------------------------------------
+
+    def create(self, request: GenerationRequest) -> SimTask:
+        code = fail_code(request.prompt)
+        credits = reserved_credits(request)
+        if credits > self.ledger.remaining - self._outstanding():
+            raise RequestRejected(
+                402, "insufficient_quota", "Insufficient quota. Please top up your account.", "insufficient_quota"
+            )
+        now = self.clock()
+        duration = request.effective("duration")
+        quality = request.effective("quality")
+        schedule = base_seconds(duration, quality) / self.speed
+        task = SimTask(
+            id=new_task_id(now),
+            created=now,
+            model=request.model,
+            duration=duration,
+            schedule=schedule,
+            estimated_time=max(1, round(schedule)),
+            credits=credits,
+            fail_code=code,
+        )
+        if code is None:
+            self._start_render(task, request)
+        self.tasks[task.id] = task
+        return task
+
+    def _start_render(self, task: SimTask, request: GenerationRequest) -> None:
+        # A random token names the file: task ids never become file names.
+        task.file_token = secrets.token_hex(16)
+        self.files[task.file_token] = task
+        ratio = request.effective("aspect_ratio")
+        if ratio == "adaptive":
+            ratio = adaptive_ratio(request.prompt)
+        quality = request.effective("quality")
+        width, height = catalog.PIXELS[ratio][quality]
+        job = RenderJob(
+            path=str(self.file_path(task.file_token)),
+            width=width,
+            height=height,
+            duration=task.duration,
+            audio=bool(request.effective("generate_audio")),
+            prompt=request.prompt,
+            model=request.model,
+            quality=quality,
+            aspect_ratio=ratio if request.effective("aspect_ratio") != "adaptive" else f"adaptive → {ratio}",
+            label=task.id,
+        )
+        try:
+            task.render = self._executor().submit(render, job)
+        except Exception as exc:  # noqa: BLE001 - a broken pool fails this task, not the server
+            task.render = cf.Future()
+            task.render.set_exception(exc)
+            self.close()  # the next task gets a fresh pool
+        task.render.add_done_callback(lambda _f, t=task: setattr(t, "rendered_at", self.clock()))
+
+    def file_path(self, token: str) -> Path:
+        return self.data_dir / f"{token}.mp4"
+
+    def status(self, task: SimTask) -> tuple[str, int]:
+        """The task's (status, progress) now; a completion is billed the first time it is seen."""
+        status, progress = task.phase(self.clock())
+        if status == "completed" and not task.billed:
+            task.billed = True
+            self.ledger.used = round(self.ledger.used + task.credits, 4)
+        return status, progress
+
+    def settle(self) -> None:
+        """Bill every task that has completed by now (before reporting the balance)."""
+        for task in list(self.tasks.values()):
+            self.status(task)
+
+    def _outstanding(self) -> float:
+        # Credits reserved by tasks still running: a new task must fit beside them.
+        now = self.clock()
+        return sum(t.credits for t in self.tasks.values() if not t.billed and t.phase(now)[0] in ("pending", "processing"))
+
+    def link_expired(self, task: SimTask) -> bool:
+        return self.clock() > task.completed_at() + self.link_ttl
+
+
+def default_speed() -> float:
+    """``STUDIO_DEMO_SPEED`` if set to a positive number, else ``DEFAULT_SPEED``."""
+    try:
+        value = float(os.environ.get("STUDIO_DEMO_SPEED", ""))
+    except ValueError:
+        return DEFAULT_SPEED
+    return value if value > 0 else DEFAULT_SPEED
