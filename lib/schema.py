@@ -15,12 +15,13 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import socket
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lib import catalog
 
@@ -36,14 +37,14 @@ _BLOCKED_NETWORKS = [
         "172.16.0.0/12",
         "192.168.0.0/16",
         "169.254.0.0/16",
-        "::/128",
+        "::/96",  # the unspecified address, ::1 and the deprecated IPv4-compatible ::a.b.c.d
         "::1/128",
         "fc00::/7",
         "fe80::/10",
     )
 ]
 
-_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
 
 
 def approx_tokens(text: str) -> int:
@@ -81,7 +82,13 @@ def _blocked_host(host: str) -> bool:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        # Shorthand IPv4 literals that resolvers still accept: 127.1, 2130706433, 0x7f.0.0.1.
+        if not re.fullmatch(r"[0-9a-fx.]+", host):
+            return False
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version)
@@ -193,7 +200,8 @@ class GenerationRequest(BaseModel):
                     f"{one.capitalize()} {i}: must be a web link starting with http:// or "
                     f"https:// (you gave {str(url)[:80]!r}).",
                 )
-        return tuple(u.strip() for u in v)
+        # An empty list means "none": left out of the body, like a field never set.
+        return tuple(u.strip() for u in v) or None
 
     @field_validator("callback_url", mode="before")
     @classmethod
@@ -220,6 +228,17 @@ class GenerationRequest(BaseModel):
         return v
 
     # --- rules across fields -----------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_web_search_off(cls, data: Any) -> Any:
+        # "Web search off" on a model without web search is a no-op: model_params is
+        # documented for the standard and fast text-to-video models only, so never send it.
+        if isinstance(data, dict) and data.get("web_search") is False:
+            spec = catalog.MODELS.get(data.get("model")) if isinstance(data.get("model"), str) else None
+            if spec is not None and not spec.web_search:
+                data = {k: v for k, v in data.items() if k != "web_search"}
+        return data
 
     @model_validator(mode="after")
     def _fits_model(self) -> GenerationRequest:
@@ -293,15 +312,25 @@ class GenerationRequest(BaseModel):
     def from_payload(cls, body: dict[str, Any]) -> GenerationRequest:
         """Parse a JSON body as the API receives it (``model_params`` included)."""
         if not isinstance(body, dict):
-            raise ValueError("the request body must be a JSON object")
+            raise _validation_error(
+                "request", "request", "Request: must be a JSON object of settings (model, prompt, ...).", body
+            )
         data = dict(body)
         params = data.pop("model_params", None)
         if params is not None:
             if not isinstance(params, dict) or set(params) - {"web_search"}:
-                raise ValueError("model_params: only web_search is supported")
+                raise _validation_error(
+                    "model_params", "model_params", "Model params: only web_search (true or false) is supported.", params
+                )
             if "web_search" in params:
                 data["web_search"] = params["web_search"]
         return cls.model_validate(data)
+
+
+def _validation_error(field: str, code: str, message: str, value: Any) -> ValidationError:
+    # A real ValidationError (a ValueError too), so callers handle every invalid body one way.
+    detail = InitErrorDetails(type=_err(code, message), loc=(field,), input=value)
+    return ValidationError.from_exception_data(GenerationRequest.__name__, [detail])
 
 
 def error_messages(exc: ValidationError) -> dict[str, str]:
@@ -318,9 +347,12 @@ def error_messages(exc: ValidationError) -> dict[str, str]:
         loc = err.get("loc") or ()
         field = str(loc[0]) if loc else _field_of(err)
         if err["type"] == "extra_forbidden":
-            msg = f"{field}: is not a setting of this API."
+            allowed = ", ".join(GenerationRequest.model_fields)
+            msg = f"{field}: is not a setting of this API; the settings are {allowed}."
         elif err["type"] == "missing":
             msg = f"{field.capitalize()}: is required."
+        elif err["type"] in ("model_type", "dict_type", "model_attributes_type"):
+            msg = "Request: must be a set of named settings (model, prompt, ...)."
         else:
             msg = err["msg"]
         out.setdefault(field, msg)
@@ -357,7 +389,9 @@ class TaskState(str, Enum):
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Unknown fields are kept; a number where a string is documented (an error code) is
+    # taken as text rather than failing the whole response.
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
 
 class TaskInfo(_Open):
@@ -376,6 +410,14 @@ class TaskError(_Open):
     code: str = "unknown_error"
     message: str = ""
     type: str | None = None
+
+    @field_validator("code", "message", mode="before")
+    @classmethod
+    def _null(cls, v: Any, info) -> Any:
+        # "code": null / "message": null mean "not given", not a broken response.
+        if v is None:
+            return "unknown_error" if info.field_name == "code" else ""
+        return v
 
 
 class Task(_Open):
@@ -397,9 +439,12 @@ class Task(_Open):
     @classmethod
     def _progress(cls, v: Any) -> int:
         try:
-            return max(0, min(100, int(v)))
+            value = float(v)
         except (TypeError, ValueError):
             return 0
+        if math.isnan(value):
+            return 0
+        return int(max(0.0, min(100.0, value)))
 
     @field_validator("status", mode="before")
     @classmethod
@@ -438,7 +483,7 @@ class _BalanceData(_Open):
 
 
 class Balance(_Open):
-    """``GET /v1/credits``: the key's own allowance if it has one, else the account's."""
+    """``GET /v1/credits``: the key's own allowance (``token``) and the account's (``user``)."""
 
     data: _BalanceData = Field(default_factory=_BalanceData)
     success: bool | None = None
@@ -450,7 +495,17 @@ class Balance(_Open):
 
     @property
     def remaining(self) -> float | None:
-        return self._amounts.remaining_credits
+        """What this key can still spend: its own allowance, capped by the account's
+        balance (the provider's own example has a key allowance of 99416 on an account
+        holding 1095). None when neither is known or the key is unlimited with no
+        account figure."""
+        token, user = self.data.token, self.data.user
+        limits = [
+            a.remaining_credits
+            for a in (token, user)
+            if a is not None and a.remaining_credits is not None and not a.unlimited_credits
+        ]
+        return min(limits) if limits else None
 
     @property
     def used(self) -> float | None:
@@ -458,7 +513,9 @@ class Balance(_Open):
 
     @property
     def unlimited(self) -> bool:
-        return bool(self._amounts.unlimited_credits)
+        """True only when nothing limits spending: an unlimited key on an account whose
+        balance is not reported."""
+        return bool(self._amounts.unlimited_credits) and self.remaining is None
 
 
 class ErrorDetail(_Open):
