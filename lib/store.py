@@ -101,7 +101,7 @@ def new_id(nbytes: int = 9) -> str:
 
 def valid_id(value: object) -> bool:
     """True for strings shaped like our ids; use before trusting one from a URL."""
-    return isinstance(value, str) and bool(_ID.match(value))
+    return isinstance(value, str) and bool(_ID.fullmatch(value))
 
 
 def clean_text(value: object, limit: int = ERROR_TEXT_MAX) -> str:

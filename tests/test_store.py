@@ -259,3 +259,8 @@ def test_list_runs_filters(store, ws):
         store.set_rating(a.id, 6)
     other = store.create_workspace()
     assert store.list_runs(other.id) == []
+
+
+def test_ids_from_urls_are_checked_strictly(store, ws):
+    assert store.get_workspace(ws.id + "\n") is None
+    assert not st.valid_id("abc/def") and not st.valid_id("a b c d e f")

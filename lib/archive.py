@@ -1,0 +1,211 @@
+"""Save a finished video before its 24-hour link expires: streamed, size-capped, verified, stored under a random token.
+
+The file name is always ``secrets.token_urlsafe`` output, never anything from the
+server, and ``media_path`` accepts only that exact shape, so ``/api/media/<token>``
+cannot be steered to another file.
+
+Example:
+    >>> media_path("/data", "../../etc/passwd") is None
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import av
+import httpx
+
+from lib import catalog
+from lib.schema import GenerationRequest
+
+MAX_BYTES = 500 * 1024 * 1024  # far above a 15 s 1080p clip; stops a runaway download
+DURATION_TOLERANCE = 1.0  # seconds either way
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+CHUNK = 256 * 1024
+MEDIA_DIR = "media"
+TMP_DIR = "tmp"
+SUFFIX = ".mp4"
+
+_TOKEN_BYTES = 24
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")  # token_urlsafe(24) is exactly 32 characters
+_EXPIRED_STATUSES = (403, 404, 410)
+
+
+class ArchiveError(Exception):
+    """The video could not be saved; ``retry`` says whether trying again may help."""
+
+    retry = True
+
+
+class LinkExpired(ArchiveError):
+    """The link answered 403, 404 or 410: the video is gone for good."""
+
+    retry = False
+
+
+class TooLarge(ArchiveError):
+    """The download passed the size cap."""
+
+    retry = False
+
+
+class NotAVideo(ArchiveError):
+    """The bytes are not a playable video."""
+
+
+class WrongVideo(ArchiveError):
+    """A video, but not the one asked for (duration or pixel size)."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the request promises: seconds, and pixels unless the ratio is adaptive."""
+
+    duration: float | None = None
+    size: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Archived:
+    token: str
+    size: int  # bytes
+    duration: float
+    width: int
+    height: int
+
+
+def expectation(request: GenerationRequest) -> Expectation:
+    """The duration and pixel size a finished video of ``request`` must have."""
+    size = catalog.resolution(request.effective("aspect_ratio"), request.effective("quality"))
+    return Expectation(duration=float(request.effective("duration")), size=size)
+
+
+def media_dir(data_dir: str | os.PathLike) -> Path:
+    return Path(data_dir) / MEDIA_DIR
+
+
+def valid_token(token: object) -> bool:
+    return isinstance(token, str) and bool(_TOKEN.fullmatch(token))
+
+
+def media_path(data_dir: str | os.PathLike, token: str) -> Path | None:
+    """The archived file for ``token``, or None if the token is malformed or unknown.
+
+    >>> media_path("/data", "a" * 32)  # well-formed but no such file
+    """
+    if not valid_token(token):
+        return None
+    path = media_dir(data_dir) / f"{token}{SUFFIX}"
+    return path if path.is_file() else None
+
+
+def archive_video(
+    url: str,
+    data_dir: str | os.PathLike,
+    expect: Expectation | None = None,
+    *,
+    max_bytes: int = MAX_BYTES,
+    client: httpx.Client | None = None,
+    timeout: httpx.Timeout | float = DOWNLOAD_TIMEOUT,
+) -> Archived:
+    """Download ``url``, check it is the video asked for, and store it under a new token.
+
+    Raises an ``ArchiveError`` subclass; nothing is left behind on failure.
+    """
+    _check_scheme(url)
+    expect = expect or Expectation()
+    tmp_dir = Path(data_dir) / TMP_DIR
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            size = _download(url, out, max_bytes=max_bytes, client=client, timeout=timeout)
+        duration, width, height = verify_video(tmp, expect)
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        final = media_dir(data_dir) / f"{token}{SUFFIX}"
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)  # atomic: the media route never sees half a file
+        return Archived(token=token, size=size, duration=duration, width=width, height=height)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check_scheme(url: str) -> None:
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArchiveError("The video link is not an http(s) address; it was not opened.")
+
+
+def _download(url: str, out, *, max_bytes: int, client: httpx.Client | None, timeout) -> int:  # noqa: ANN001
+    owned = client is None
+    http = client or httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5)
+    try:
+        with http.stream("GET", url) as resp:
+            if resp.status_code in _EXPIRED_STATUSES:
+                raise LinkExpired(f"The video link answered HTTP {resp.status_code}: it has expired or was removed.")
+            if not resp.is_success:
+                raise ArchiveError(f"The video download answered HTTP {resp.status_code}.")
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise TooLarge(_too_large(max_bytes))
+            size = 0
+            for chunk in resp.iter_bytes(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(_too_large(max_bytes))
+                out.write(chunk)
+        if size == 0:
+            raise NotAVideo("The video download was empty.")
+        return size
+    except httpx.HTTPError as exc:
+        # Covers timeouts, dropped connections, bad redirects (e.g. to a file:// URL).
+        raise ArchiveError(f"The video download failed ({type(exc).__name__}).") from exc
+    finally:
+        if owned:
+            http.close()
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"The video is larger than the {max_bytes // (1024 * 1024)} MB limit; download stopped."
+
+
+def verify_video(path: str | os.PathLike, expect: Expectation | None = None) -> tuple[float, int, int]:
+    """Open with PyAV, decode one frame, check duration and pixels; return (seconds, w, h)."""
+    expect = expect or Expectation()
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise NotAVideo("The downloaded file has no video stream.")
+            stream = container.streams.video[0]
+            frame = next(container.decode(stream), None)
+            if frame is None:
+                raise NotAVideo("The downloaded file has no decodable video frame.")
+            width, height = frame.width, frame.height
+            duration = _duration(container, stream)
+    except av.FFmpegError as exc:
+        raise NotAVideo("The downloaded file is not a readable video.") from exc
+    if duration is None or duration <= 0:
+        raise NotAVideo("The downloaded video has no duration.")
+    if expect.duration is not None and abs(duration - expect.duration) > DURATION_TOLERANCE:
+        raise WrongVideo(f"The video lasts {duration:.1f} s but {expect.duration:g} s were asked for.")
+    if expect.size is not None and (width, height) != tuple(expect.size):
+        raise WrongVideo(f"The video is {width}×{height} pixels but {expect.size[0]}×{expect.size[1]} were asked for.")
+    return duration, width, height
+
+
+def _duration(container, stream) -> float | None:  # noqa: ANN001
+    if container.duration:
+        return container.duration / av.time_base
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if stream.frames and stream.average_rate:
+        return float(stream.frames / stream.average_rate)
+    return None

@@ -1,0 +1,160 @@
+"""Archive: streamed, capped, verified downloads stored under random tokens (httpx.MockTransport, no network)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+
+from lib import archive
+from lib.archive import Expectation, LinkExpired, NotAVideo, TooLarge, WrongVideo, archive_video, media_path
+from lib.schema import GenerationRequest
+
+_cache: dict[tuple, bytes] = {}
+
+
+def make_mp4(seconds: float = 4, width: int = 864, height: int = 496, fps: int = 4) -> bytes:
+    """A tiny real H.264 MP4 (few frames, so it encodes in milliseconds)."""
+    key = (seconds, width, height, fps)
+    if key not in _cache:
+        import io
+
+        buf = io.BytesIO()
+        with av.open(buf, "w", format="mp4") as out:
+            stream = out.add_stream("libx264", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.time_base = Fraction(1, fps)
+            stream.options = {"preset": "ultrafast"}
+            for i in range(int(seconds * fps)):
+                img = np.full((height, width, 3), (i * 20) % 255, dtype=np.uint8)
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts = i
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode(None))
+        _cache[key] = buf.getvalue()
+    return _cache[key]
+
+
+def serve(body: bytes = b"", status: int = 200, headers: dict | None = None, seen: list | None = None) -> httpx.Client:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(str(request.url))
+        return httpx.Response(status, content=body, headers=headers)
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+EXPECT = Expectation(duration=4.0, size=(864, 496))
+URL = "https://cdn.example.com/v/task-unified-1/../../video.mp4"
+
+
+def files(tmp_path: Path) -> list[str]:
+    return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_good_mp4_is_stored_under_a_random_token(tmp_path):
+    result = archive_video(URL, tmp_path, EXPECT, client=serve(make_mp4()))
+    assert archive.valid_token(result.token)
+    assert (result.width, result.height) == (864, 496) and abs(result.duration - 4) < 0.5
+    path = media_path(tmp_path, result.token)
+    assert path == tmp_path / "media" / f"{result.token}.mp4"
+    assert path.stat().st_size == result.size == len(make_mp4())
+    assert files(tmp_path) == [f"media/{result.token}.mp4"]  # no temp file left, no server-derived name
+
+
+def test_expectation_follows_the_request():
+    req = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="x", duration=6, aspect_ratio="9:16", quality="480p")
+    assert archive.expectation(req) == Expectation(duration=6.0, size=(496, 864))
+    adaptive = req.model_copy(update={"aspect_ratio": "adaptive"})
+    assert archive.expectation(adaptive).size is None
+    assert archive.expectation(GenerationRequest(model="seedance-2.0-text-to-video", prompt="x")) == Expectation(5.0, (1280, 720))
+
+
+def test_size_cap_aborts_mid_stream(tmp_path):
+    body = make_mp4()
+    with pytest.raises(TooLarge) as err:
+        archive_video(URL, tmp_path, EXPECT, client=serve(body), max_bytes=len(body) // 2)
+    assert not err.value.retry
+    assert files(tmp_path) == []
+
+
+def test_size_cap_trusts_a_declared_length_up_front(tmp_path):
+    def handler(request):
+        return httpx.Response(200, headers={"content-length": str(10**12)}, stream=httpx.ByteStream(b"x"))
+
+    with pytest.raises(TooLarge):
+        archive_video(URL, tmp_path, client=httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+def test_non_video_bytes_are_rejected(tmp_path):
+    with pytest.raises(NotAVideo) as err:
+        archive_video(URL, tmp_path, EXPECT, client=serve(b"<html>Access denied</html>" * 50))
+    assert err.value.retry
+    assert files(tmp_path) == []
+
+
+def test_wrong_duration_is_rejected(tmp_path):
+    with pytest.raises(WrongVideo, match="lasts"):
+        archive_video(URL, tmp_path, Expectation(duration=8.0, size=(864, 496)), client=serve(make_mp4()))
+    assert files(tmp_path) == []
+
+
+def test_wrong_pixel_size_is_rejected_unless_adaptive(tmp_path):
+    with pytest.raises(WrongVideo, match="pixels"):
+        archive_video(URL, tmp_path, Expectation(duration=4.0, size=(1280, 720)), client=serve(make_mp4()))
+    ok = archive_video(URL, tmp_path, Expectation(duration=4.0, size=None), client=serve(make_mp4()))
+    assert ok.width == 864
+
+
+@pytest.mark.parametrize("status", [403, 404, 410])
+def test_gone_link_means_expired(tmp_path, status):
+    with pytest.raises(LinkExpired) as err:
+        archive_video(URL, tmp_path, EXPECT, client=serve(b"<Error>AccessDenied</Error>", status=status))
+    assert not err.value.retry
+
+
+def test_server_error_and_dropped_connection_are_retryable(tmp_path):
+    with pytest.raises(archive.ArchiveError) as err:
+        archive_video(URL, tmp_path, client=serve(b"", status=502))
+    assert err.value.retry
+
+    def drop(request):
+        raise httpx.RemoteProtocolError("peer closed connection", request=request)
+
+    with pytest.raises(archive.ArchiveError) as err:
+        archive_video(URL, tmp_path, client=httpx.Client(transport=httpx.MockTransport(drop)))
+    assert err.value.retry and "RemoteProtocolError" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://x/v.mp4", "javascript:alert(1)", "", "//cdn/v.mp4"])
+def test_non_http_schemes_are_refused_without_a_request(tmp_path, url):
+    seen: list = []
+    with pytest.raises(archive.ArchiveError, match="http"):
+        archive_video(url, tmp_path, client=serve(make_mp4(), seen=seen))
+    assert seen == []
+
+
+def test_plain_http_on_loopback_is_allowed(tmp_path):
+    seen: list = []
+    archive_video("http://127.0.0.1:9/files/a.mp4", tmp_path, EXPECT, client=serve(make_mp4(), seen=seen))
+    assert seen == ["http://127.0.0.1:9/files/a.mp4"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["../" * 10 + "etc/passwd", "a" * 32 + "\n", "a" * 31, "a" * 33, "a" * 31 + ".", "a" * 31 + "/", "a" * 30 + "%2e", None, 123, "A" * 31 + "é"],
+)
+def test_media_path_rejects_malformed_tokens(tmp_path, token):
+    assert media_path(tmp_path, token) is None
+
+
+def test_media_path_needs_an_existing_file(tmp_path):
+    token = "A" * 32
+    assert media_path(tmp_path, token) is None
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / f"{token}.mp4").write_bytes(b"x")
+    assert media_path(tmp_path, token) == tmp_path / "media" / f"{token}.mp4"
