@@ -145,8 +145,8 @@ class SimTask:
             return "failed", 100
         if self.render is None or not self.render.done():
             return "processing", 99  # schedule ran out but the renderer is behind
-        if self.render.exception() is not None:
-            return "failed", 100
+        if self.render.cancelled() or self.render.exception() is not None:
+            return "failed", 100  # the renderer crashed or was shut down: service_error
         return "completed", 100
 
     @property

@@ -332,3 +332,22 @@ def test_stats_count_requests_per_method_and_route(tmp_path):
         "GET /v1/tasks/{task_id}": 2,
         "GET /v1/credits": 1,
     }
+
+
+@pytest.mark.parametrize("outcome", ["crash", "cancelled"])
+def test_a_failed_render_fails_the_task_unbilled(clocked, outcome):
+    from concurrent.futures import Future
+
+    app, client, clock = clocked
+    task = client.post("/v1/videos/generations", json={"model": MODEL, "prompt": "Doomed", "duration": 4}).json()
+    sim_task = app.engine.tasks[task["id"]]
+    sim_task.render.result(timeout=30)
+    sim_task.render = Future()
+    if outcome == "crash":
+        sim_task.render.set_exception(RuntimeError("encoder exploded"))
+    else:
+        sim_task.render.cancel()
+    clock.now += 1000
+    body = client.get(f"/v1/tasks/{task['id']}").json()
+    assert body["status"] == "failed" and body["error"]["code"] == "service_error"
+    assert client.get("/v1/credits").json()["data"]["token"]["used_credits"] == 0

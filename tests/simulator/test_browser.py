@@ -1,0 +1,45 @@
+"""A simulator video plays in the Chromium the e2e tests use (Debian's, which has H.264; Playwright's own build has not)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import create, wait_done
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+PLAY = """async (url) => {
+  const v = document.createElement('video');
+  v.muted = true; v.src = url; document.body.appendChild(v);
+  await new Promise((ok, fail) => {
+    v.onloadeddata = ok;
+    v.onerror = () => fail(new Error('media error ' + (v.error && v.error.code)));
+    setTimeout(() => fail(new Error('timeout')), 10000);
+  });
+  await v.play();
+  await new Promise(r => setTimeout(r, 500));
+  return {width: v.videoWidth, height: v.videoHeight, duration: v.duration, time: v.currentTime};
+}"""
+
+
+@pytest.mark.slow
+def test_video_plays_in_chromium(sim, http):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not path:
+        pytest.skip("no Chromium installed (set CHROMIUM_PATH)")
+    url = wait_done(http, create(http, prompt="Browser check", quality="720p", aspect_ratio="9:16")["id"])["results"][0]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"])
+        try:
+            page = browser.new_page()
+            page.goto(sim.base_url + "/v1/credits")  # same origin as the video
+            result = page.evaluate(PLAY, url)
+        finally:
+            browser.close()
+    assert (result["width"], result["height"], result["duration"]) == (720, 1280, 4)
+    assert result["time"] > 0  # it actually played
