@@ -1,0 +1,453 @@
+"""Worker: adaptive schedule, rate limit, backoff and archiving; stepped on a fake clock, then against the live simulator with faults."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+import httpx
+import pytest
+
+from lib import store as st
+from lib import worker as wk
+from lib.client import EvolinkClient, key_fingerprint
+from lib.schema import GenerationRequest, Task
+from lib.store import Store
+from lib.worker import Schedule, TokenBucket, Worker
+from tests.test_archive import make_mp4
+
+KEY = "sk-test-worker-key"
+FP = key_fingerprint(KEY)
+REQ = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A paper boat", duration=4, quality="480p", aspect_ratio="16:9")
+BASE = "https://api.test"
+
+
+# --- the schedule and the bucket, as pure functions ----------------------------------------------
+
+
+def polls_until(done_at: float, next_delay) -> int:
+    """GETs a poller sends until it first sees a task that completes at ``done_at``."""
+    t, n = 0.0, 0
+    while True:
+        t += next_delay(t)
+        n += 1
+        if t >= done_at:
+            return n
+
+
+def test_schedule_is_sparse_early_and_dense_near_the_end():
+    s = Schedule()
+    assert s.delay(0, 165) == 30  # ceiling
+    assert s.delay(0, 20) == 10  # half the estimate
+    assert s.delay(155, 165) == 5
+    assert s.delay(164.5, 165) == 1  # floor near the end
+    assert s.delay(166, 165) == pytest.approx(1.1)  # just late: still about 1 s
+    assert s.delay(1000, 165) == 30  # very late: back to the ceiling
+    assert s.delay(10, None) == 25  # no estimate: assume a minute
+    assert s.delay(50, 100, progress=90) < s.delay(50, 100, progress=50)
+
+
+@pytest.mark.parametrize("estimate", [30, 60, 165, 300])
+def test_adaptive_schedule_sends_fewer_gets_than_a_fixed_5s_poller(estimate):
+    s = Schedule()
+    adaptive = polls_until(estimate, lambda t: s.delay(t, estimate))
+    fixed = polls_until(estimate, lambda t: 5.0)
+    assert adaptive < fixed or (estimate <= 30 and adaptive <= fixed)
+    if estimate == 165:
+        assert adaptive <= 12 and fixed == 33
+
+
+def test_token_bucket():
+    b = TokenBucket(rate=2, burst=2)
+    assert [b.try_take(0.0) for _ in range(3)] == [True, True, False]
+    assert b.try_take(0.5) and not b.try_take(0.5)
+    assert b.try_take(10.0) and b.try_take(10.0) and not b.try_take(10.0)  # burst caps the saving
+
+
+# --- a scripted provider on a fake clock --------------------------------------------------------
+
+
+class Clock:
+    def __init__(self, t: float = 1_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class FakeProvider:
+    """``GET /v1/tasks/{id}`` and the result file, driven by a fake clock; records every request."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.tasks: dict[str, dict] = {}
+        self.log: list[tuple[float, str, str]] = []
+        self.script: deque = deque()  # responses served first, whatever was asked
+        self.file_status = 200
+        self.transport = httpx.MockTransport(self.handle)
+
+    def add(self, task_id: str, takes: float, estimate: float, fail: bool = False) -> Task:
+        self.tasks[task_id] = {"created": self.clock(), "takes": takes, "fail": fail}
+        return Task.model_validate({"id": task_id, "status": "pending", "task_info": {"estimated_time": estimate}})
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.log.append((self.clock(), request.method, request.url.path))
+        if request.url.path.startswith("/files/"):
+            return httpx.Response(self.file_status, content=make_mp4() if self.file_status == 200 else b"gone")
+        if self.script:
+            return self.script.popleft()
+        task_id = request.url.path.rsplit("/", 1)[-1]
+        spec = self.tasks.get(task_id)
+        if spec is None:
+            return httpx.Response(404, json={"error": {"code": "task_not_found", "message": "not found", "type": "invalid_request_error"}})
+        elapsed = self.clock() - spec["created"]
+        body = {"id": task_id, "status": "processing", "progress": min(99, int(100 * elapsed / spec["takes"]))}
+        if elapsed >= spec["takes"]:
+            if spec["fail"]:
+                body.update(status="failed", error={"code": "content_policy_violation", "message": "<b>blocked</b>"})
+            else:
+                body.update(status="completed", progress=100, results=[f"{BASE}/files/{task_id}.mp4"])
+        return httpx.Response(200, json=body)
+
+    def gets(self, path_part: str = "/v1/tasks/") -> list[float]:
+        return [t for t, m, p in self.log if m == "GET" and path_part in p]
+
+
+@pytest.fixture()
+def rig(tmp_path):
+    clock = Clock()
+    provider = FakeProvider(clock)
+    store = Store(tmp_path)
+    worker = Worker(store, clock=clock, max_rps=2, download_client=httpx.Client(transport=provider.transport))
+    worker.register_key(KEY, BASE, transport=provider.transport)
+    ws = store.create_workspace()
+    yield clock, provider, store, worker, ws
+    worker.close()
+
+
+def submitted(store, ws, provider, task_id, takes=30.0, estimate=30.0, fail=False, fp=FP):
+    run = store.create_run(ws.id, REQ, 10.0, True, fp)
+    store.claim_submit(run.id)
+    return store.mark_submitted(run.id, provider.add(task_id, takes, estimate, fail), now=provider.clock())
+
+
+def step_until(clock, worker, store, run_ids, limit=400.0, dt=0.25):
+    end = clock.t + limit
+    while clock.t < end:
+        worker.run_once(clock.t)
+        if all(store.get_run(r).finished for r in run_ids):
+            return
+        clock.t += dt
+    raise AssertionError("runs did not finish: " + ", ".join(store.get_run(r).status for r in run_ids))
+
+
+def test_a_run_is_polled_adaptively_and_archived(rig):
+    clock, provider, store, worker, ws = rig
+    t0 = clock.t
+    run = submitted(store, ws, provider, "task-unified-a", takes=60, estimate=60)
+    step_until(clock, worker, store, [run.id])
+    run = store.get_run(run.id)
+    assert run.status == st.ARCHIVED and run.archived
+    assert st.valid_id(run.id) and run.media_token and run.media_width == 864
+    polls = [t - t0 for t in provider.gets()]
+    assert polls[0] == pytest.approx(30, abs=0.3)  # first poll at half the estimate
+    assert len(polls) < math.ceil(60 / 5)  # fewer GETs than a fixed 5 s poller
+    assert polls[-1] - 60 < 1.5  # and the result is seen within ~1 s of completion
+    assert worker.polls_for(run.id) == len(polls) == run.poll_count
+    assert all(m == "GET" for _, m, _ in provider.log)  # the worker never POSTs
+
+
+def test_provider_failure_is_recorded_as_plain_text(rig):
+    clock, provider, store, worker, ws = rig
+    run = submitted(store, ws, provider, "task-unified-f", takes=5, estimate=5, fail=True)
+    step_until(clock, worker, store, [run.id])
+    run = store.get_run(run.id)
+    assert (run.status, run.error_code, run.error_message) == ("failed", "content_policy_violation", "<b>blocked</b>")
+
+
+def test_global_rate_limit_holds_with_many_due_runs(rig):
+    clock, provider, store, worker, ws = rig
+    ids = [submitted(store, ws, provider, f"task-unified-{i}", takes=20, estimate=4).id for i in range(12)]
+    step_until(clock, worker, store, ids)
+    gets = provider.gets()
+    for t in gets:  # any one-second window: at most rate + burst
+        assert sum(1 for u in gets if t <= u < t + 1.0) <= 4
+    assert all(store.get_run(i).status == st.ARCHIVED for i in ids)
+
+
+def test_429_pauses_all_polling_for_retry_after(rig):
+    clock, provider, store, worker, ws = rig
+    runs = [submitted(store, ws, provider, f"task-unified-r{i}", takes=10, estimate=2) for i in range(3)]
+    clock.t += 1.0
+    err = {"error": {"code": "rate_limit_exceeded", "message": "slow down", "type": "evo_api_error"}}
+    provider.script.append(httpx.Response(429, json=err, headers={"Retry-After": "7"}))
+    t429 = clock.t
+    worker.run_once(clock.t)
+    assert len(provider.gets()) == 1
+    while clock.t + 0.25 < t429 + 7:
+        clock.t += 0.25
+        worker.run_once(clock.t)
+    assert len(provider.gets()) == 1  # nobody polled during the pause
+    step_until(clock, worker, store, [r.id for r in runs])
+    assert worker.stats()["http_429"] == 1
+
+
+def test_5xx_and_dropped_connections_back_off_and_recover(rig):
+    clock, provider, store, worker, ws = rig
+    run = submitted(store, ws, provider, "task-unified-s", takes=8, estimate=8)
+    for _ in range(3):
+        provider.script.append(httpx.Response(502, text="<html>Bad gateway</html>"))
+    step_until(clock, worker, store, [run.id])
+    run = store.get_run(run.id)
+    assert run.status == st.ARCHIVED and run.poll_error is None
+    assert worker.stats()["poll_errors"] == 3
+
+
+def test_unregistered_key_waits_without_failing(rig):
+    clock, provider, store, worker, ws = rig
+    other_key = "sk-someone-else"
+    run = submitted(store, ws, provider, "task-unified-k", takes=4, estimate=4, fp=key_fingerprint(other_key))
+    for _ in range(40):
+        clock.t += 0.5
+        worker.run_once(clock.t)
+    assert store.get_run(run.id).status == st.PENDING and provider.gets() == []
+    worker.register_key(other_key, BASE, transport=provider.transport)
+    step_until(clock, worker, store, [run.id])
+    assert store.get_run(run.id).status == st.ARCHIVED
+
+
+def test_task_not_found_fails_clearly_instead_of_looping(rig):
+    clock, provider, store, worker, ws = rig
+    run = submitted(store, ws, provider, "task-unified-gone")
+    del provider.tasks["task-unified-gone"]  # e.g. the API address changed after submission
+    step_until(clock, worker, store, [run.id])
+    run = store.get_run(run.id)
+    assert run.status == st.FAILED and run.error_code == "task_not_found"
+    assert "no longer knows this task" in run.error_message
+    assert len(provider.gets()) == wk.NOT_FOUND_LIMIT
+
+
+def test_expired_link_marks_the_run_expired(rig):
+    clock, provider, store, worker, ws = rig
+    provider.file_status = 403
+    run = submitted(store, ws, provider, "task-unified-x", takes=2, estimate=2)
+    step_until(clock, worker, store, [run.id])
+    run = store.get_run(run.id)
+    assert run.status == st.EXPIRED and "403" in run.error_message and run.billed
+
+
+def test_archive_retries_then_fails_with_a_clear_message(rig):
+    clock, provider, store, worker, ws = rig
+    provider.file_status = 500
+    run = submitted(store, ws, provider, "task-unified-d", takes=2, estimate=2)
+    step_until(clock, worker, store, [run.id], limit=2000, dt=1.0)
+    run = store.get_run(run.id)
+    assert run.status == st.FAILED and run.error_code == "archive_failed"
+    assert f"after {wk.ARCHIVE_ATTEMPTS} attempts" in run.error_message and "billed" in run.error_message
+    assert len(provider.gets("/files/")) == wk.ARCHIVE_ATTEMPTS
+    assert run.billed  # the provider charged for it, so the budget still counts it
+
+
+def test_an_exception_on_one_run_never_stops_the_others(rig, monkeypatch):
+    clock, provider, store, worker, ws = rig
+    bad = submitted(store, ws, provider, "task-unified-bad", takes=4, estimate=4)
+    good = submitted(store, ws, provider, "task-unified-good", takes=4, estimate=4)
+    real = store.update_from_task
+
+    def flaky(run_id, *a, **kw):
+        if run_id == bad.id:
+            raise RuntimeError("boom")
+        return real(run_id, *a, **kw)
+
+    monkeypatch.setattr(store, "update_from_task", flaky)
+    for _ in range(80):
+        clock.t += 0.25
+        worker.run_once(clock.t)
+    assert store.get_run(good.id).status == st.ARCHIVED
+    assert store.get_run(bad.id).status == st.PENDING and worker.stats()["errors"] >= 1
+
+
+def test_poke_polls_at_once(rig):
+    clock, provider, store, worker, ws = rig
+    run = submitted(store, ws, provider, "task-unified-p", takes=1, estimate=300)
+    clock.t += 2
+    worker.run_once(clock.t)
+    assert provider.gets() == []  # first poll is not due for a long while
+    worker.poke(run.id)
+    worker.run_once(clock.t)
+    assert store.get_run(run.id).status == st.ARCHIVED
+
+
+def test_singleton_start_get_stop(tmp_path):
+    store = Store(tmp_path)
+    try:
+        w = wk.start_worker(store, max_rps=1)
+        assert wk.get_worker() is w and w.running
+        assert wk.start_worker(store) is w
+    finally:
+        wk.stop_worker()
+    assert wk.get_worker() is None and not w.running
+
+
+# --- against the live simulator --------------------------------------------------------------
+
+simulator = pytest.importorskip("lib.simulator")
+
+
+class Recording(httpx.HTTPTransport):
+    """Notes the time of every API request the worker sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+        self.methods: list[str] = []
+
+    def handle_request(self, request):
+        self.times.append(time.monotonic())
+        self.methods.append(request.method)
+        return super().handle_request(request)
+
+
+def submit(store, ws, client, req=REQ):
+    """The UI's flow: persist, claim, one POST, record."""
+    run = store.create_run(ws.id, req, 10.0, True, client.fingerprint, submit_key=st.new_id())
+    assert store.claim_submit(run.id)
+    return store.mark_submitted(run.id, client.create(req))
+
+
+FAST = Schedule(floor=0.2, ceiling=2.0)
+
+
+def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_path):
+    sim = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim", render_workers=2)
+    store = Store(tmp_path / "studio")
+    ws = store.create_workspace()
+    rec = Recording()
+    worker = Worker(store, schedule=FAST, max_rps=5, burst=2)
+    try:
+        with EvolinkClient(KEY, base_url=sim.base_url) as client:
+            runs = [submit(store, ws, client, REQ.model_copy(update={"prompt": f"boat {i}"})) for i in range(6)]
+        posts_before = sim.app.state.stats["POST /v1/videos/generations"]
+        sim.app.faults = simulator.Faults(rate_429=0.15, retry_after=1, rate_500=0.15, drop_rate=0.1, seed=7)
+        worker.register_key(KEY, sim.base_url, transport=rec)
+        worker.start()
+        assert worker.wait_idle(timeout=40)
+        for run in runs:
+            got = store.get_run(run.id)
+            assert got.status == st.ARCHIVED, (got.status, got.error_message)
+            assert (got.media_width, got.media_height) == (864, 496)
+        stats = sim.app.state.stats
+        assert stats["POST /v1/videos/generations"] == posts_before == 6  # the worker sent none
+        assert set(rec.methods) == {"GET"}
+        assert stats["fault 429"] + stats["fault 500"] + stats["fault drop"] > 0  # faults really happened
+        for t in rec.times:  # rate limit: any one-second window holds at most rate + burst
+            assert sum(1 for u in rec.times if t <= u < t + 1.0) <= 7
+    finally:
+        worker.close()
+        sim.stop()
+
+
+def test_live_simulator_restart_midway_fails_runs_clearly(tmp_path):
+    first = simulator.serve_in_thread(port=0, speed=0.5, data_dir=tmp_path / "sim1")  # slow: still pending
+    store = Store(tmp_path / "studio")
+    ws = store.create_workspace()
+    worker = Worker(store, schedule=FAST, max_rps=10)
+    second = None
+    try:
+        with EvolinkClient(KEY, base_url=first.base_url) as client:
+            runs = [submit(store, ws, client) for _ in range(2)]
+        first.stop()
+        second = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim2")
+        worker.register_key(KEY, second.base_url)  # the app restarted against a fresh simulator
+        worker.start()
+        assert worker.wait_idle(timeout=20)
+        for run in runs:
+            got = store.get_run(run.id)
+            assert got.status == st.FAILED and got.error_code == "task_not_found"
+            assert "no longer knows this task" in got.error_message
+        assert second.app.state.stats["GET /v1/tasks/{task_id}"] == 2 * wk.NOT_FOUND_LIMIT  # no endless loop
+        assert second.app.state.stats["POST /v1/videos/generations"] == 0
+    finally:
+        worker.close()
+        if second is not None:
+            second.stop()
+
+
+def test_live_simulator_expired_link(tmp_path):
+    sim = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim", link_ttl=0.01)
+    store = Store(tmp_path / "studio")
+    ws = store.create_workspace()
+    worker = Worker(store, schedule=FAST, max_rps=10)
+    try:
+        with EvolinkClient(KEY, base_url=sim.base_url) as client:
+            run = submit(store, ws, client)
+            deadline = time.monotonic() + 20
+            while client.get_task(run.task_id).status != "completed":  # let the link lapse before the worker looks
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        time.sleep(0.05)
+        worker.register_key(KEY, sim.base_url)
+        worker.start()
+        assert worker.wait_idle(timeout=20)
+        got = store.get_run(run.id)
+        assert got.status == st.EXPIRED and got.error_code == "link_expired"
+        assert not list((tmp_path / "studio" / "media").glob("*")) if (tmp_path / "studio" / "media").exists() else True
+    finally:
+        worker.close()
+        sim.stop()
+
+
+def test_live_simulator_adaptive_beats_fixed_5s_on_the_same_task(tmp_path):
+    clock = Clock(time.time())
+    sim = simulator.serve_in_thread(port=0, speed=1, data_dir=tmp_path / "sim", clock=clock)
+    store = Store(tmp_path / "studio")
+    ws = store.create_workspace()
+    worker = Worker(store, clock=clock, max_rps=10)
+    try:
+        with EvolinkClient(KEY, base_url=sim.base_url) as client:
+            run = submit(store, ws, client, REQ.model_copy(update={"duration": 8}))  # 56 s at speed 1
+            sim.app.engine.tasks[run.task_id].render.result(timeout=30)  # video ready; time is ours now
+            worker.register_key(KEY, sim.base_url)
+            start, fixed_gets, fixed_next, fixed_done = clock.t, 0, clock.t + 5, False
+            while not (fixed_done and store.get_run(run.id).finished):
+                assert clock.t - start < 120
+                worker.run_once(clock.t)
+                if not fixed_done and clock.t >= fixed_next:  # a naive 5 s poller on the same task
+                    fixed_gets += 1
+                    fixed_done = client.get_task(run.task_id).status == "completed"
+                    fixed_next += 5
+                clock.t += 0.25
+        adaptive_gets = worker.polls_for(run.id)
+        assert store.get_run(run.id).status == st.ARCHIVED
+        assert adaptive_gets < fixed_gets, (adaptive_gets, fixed_gets)
+    finally:
+        worker.close()
+        sim.stop()
+
+
+def test_crash_recovery_runs_when_the_worker_starts(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    ws = store.create_workspace()
+    run = store.create_run(ws.id, REQ, 1, True, FP, now=time.time() - 60)
+    store.claim_submit(run.id)
+    monkeypatch.setattr(st, "_PROCESS", "restarted")
+    worker = Worker(store).start()
+    try:
+        assert store.get_run(run.id).status == st.UNKNOWN
+    finally:
+        worker.close()
+
+
+def test_wait_idle_when_nothing_to_do(tmp_path):
+    worker = Worker(Store(tmp_path))
+    assert worker.wait_idle(timeout=1)
+    worker.close()
+
+
+def test_lib_modules_never_import_streamlit():
+    from pathlib import Path
+
+    for name in ("store.py", "archive.py", "worker.py"):
+        text = (Path(wk.__file__).parent / name).read_text()
+        assert "import streamlit" not in text and "from streamlit" not in text
