@@ -337,6 +337,7 @@ def create_app(
     app.engine = engine
     app.faults = faults
     app.state.engine = engine
+    app.state.close = engine.close  # the same as app.close(), for hosts that only hold app.state
     app.state.settings = {"speed": engine.speed, "link_ttl": engine.link_ttl, "balance": engine.ledger.balance, **asdict(faults)}
     app.state.stats = Counter()
     app.state.rng = random.Random(seed)

@@ -315,8 +315,10 @@ def test_mounted_under_a_prefix_urls_keep_the_prefix(tmp_path):
             assert done["results"][0].startswith("http://testserver/sim/files/")
             assert client.get(done["results"][0]).status_code == 200
             assert sim_app.state.stats["POST /v1/videos/generations"] == 1
+            assert sim_app.engine._pool is not None  # started lazily: the host ran no inner lifespan
     finally:
-        sim_app.close()
+        sim_app.state.close()
+    assert sim_app.engine._pool is None
 
 
 def test_stats_count_requests_per_method_and_route(tmp_path):
