@@ -1,0 +1,425 @@
+"""Prompt hints: what fires, where, with which fix, and what must stay quiet."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from lib import catalog
+from lib.prompt_lint import Hint, PromptStats, apply_fixes, lint, stats
+
+TEXT = "seedance-2.0-text-to-video"
+FAST_TEXT = "seedance-2.0-fast-text-to-video"
+MINI_TEXT = "seedance-2.0-mini-text-to-video"
+IMAGE = "seedance-2.0-image-to-video"
+REFERENCE = "seedance-2.0-reference-to-video"
+
+
+def codes(prompt: str, **kw) -> list[str]:
+    kw.setdefault("model", TEXT)
+    return [h.code for h in lint(prompt, **kw)]
+
+
+def hints_of(prompt: str, code: str, **kw) -> list[Hint]:
+    kw.setdefault("model", TEXT)
+    return [h for h in lint(prompt, **kw) if h.code == code]
+
+
+# --------------------------------------------------------------------------------------
+# One offending piece of text per prompt: code, exact span, exact fix.
+# --------------------------------------------------------------------------------------
+
+SPAN_CASES = [
+    # curly quotes, in every style the brief names, English and Chinese
+    ('She says: “Hello there.”', "curly-quotes", "“Hello there.”", '"Hello there."'),
+    ("她说：“你好”", "curly-quotes", "“你好”", '"你好"'),
+    ("Er sagt: „Komm her“", "curly-quotes", "„Komm her“", '"Komm her"'),
+    ("Il dit : « Viens ici »", "curly-quotes", "« Viens ici »", '" Viens ici "'),
+    ("「走吧」她说。", "curly-quotes", "「走吧」", '"走吧"'),
+    ("他低声说：『别动』", "curly-quotes", "『别动』", '"别动"'),
+    ("She whispers ‘it’s late’ to him.", "curly-quotes", "‘it’s late’", '"it’s late"'),
+    # single quotes used as speech
+    ("She said 'it's fine' and left.", "single-quoted-dialogue", "'it's fine'", '"it\'s fine"'),
+    ("He yells at the dog 'stop barking'", "single-quoted-dialogue", "'stop barking'", '"stop barking"'),
+    ("Narrator: 'the city sleeps'", "single-quoted-dialogue", "'the city sleeps'", '"the city sleeps"'),
+    ("The old man calls out, 'who goes there?'", "single-quoted-dialogue", "'who goes there?'", '"who goes there?"'),
+    # unquoted speech: no fix, the span is the words to wrap
+    ("他大喊：快跑！", "unquoted-dialogue", "快跑！", None),
+    ("She says: run now! Then she leaves.", "unquoted-dialogue", "run now!", None),
+    ("Narrator: the city sleeps", "unquoted-dialogue", "the city sleeps", None),
+    ("A quiet street at night. Old man: go home now.", "unquoted-dialogue", "go home now.", None),
+    ("He turns to her and whispers softly: come closer", "unquoted-dialogue", "come closer", None),
+    ("旁白：这座城市从不睡觉。", "unquoted-dialogue", "这座城市从不睡觉。", None),
+    ("A man 对她说：我们走吧。 close-up, sunset light", "unquoted-dialogue", "我们走吧。", None),
+    # an odd straight quote: the span is the one without a partner
+    ('He says "run', "unbalanced-quotes", '"', None),
+    ('A sign reads "OPEN" and she says "wait', "unbalanced-quotes", '"', None),
+    # aspect ratios: removable list items and clauses, with the words that belong to them
+    ("A cat on a sofa, 16:9, soft light", "aspect-ratio-in-prompt", ", 16:9", ""),
+    ("A dancer spins, 9:16 vertical", "aspect-ratio-in-prompt", ", 9:16 vertical", ""),
+    ("A desert road in 2.35:1.", "aspect-ratio-in-prompt", " in 2.35:1", ""),
+    ("Aspect ratio: 1:1 square", "aspect-ratio-in-prompt", "Aspect ratio: 1:1 square", ""),
+    ("16:9, a fox runs through snow", "aspect-ratio-in-prompt", "16:9, ", ""),
+    ("A fox runs (21:9) through snow", "aspect-ratio-in-prompt", " (21:9)", ""),
+    ("A fox runs. 4:3. Snow falls.", "aspect-ratio-in-prompt", " 4:3.", ""),
+    ("A harbor at dawn, 16x9", "aspect-ratio-in-prompt", ", 16x9", ""),
+    ("A harbor at dawn, 16 by 9 format", "aspect-ratio-in-prompt", ", 16 by 9 format", ""),
+    ("比例16:9，一只猫在窗台上睡觉", "aspect-ratio-in-prompt", "比例16:9，", ""),
+    ("一只猫在窗台上睡觉，9:16竖屏", "aspect-ratio-in-prompt", "，9:16竖屏", ""),
+    # inside a sentence a removal would break grammar: flag, but no fix
+    ("A 16:9 shot of a cat", "aspect-ratio-in-prompt", "16:9", None),
+    # resolutions
+    ("A city skyline in 4K.", "resolution-in-prompt", " in 4K", ""),
+    ("cinematic, 8K, shallow depth of field", "resolution-in-prompt", ", 8K", ""),
+    ("A forest path, 1080p resolution, birds sing", "resolution-in-prompt", ", 1080p resolution", ""),
+    ("4K footage of a city at night", "resolution-in-prompt", "4K", None),
+    ("A forest path, Full HD", "resolution-in-prompt", ", Full HD", ""),
+    ("城市夜景，4K高清，镜头缓慢推进，霓虹灯光", "resolution-in-prompt", "，4K高清", ""),
+    # timestamps
+    ("Shot 1 (0-3s): a man walks.", "timestamps", "0-3s", None),
+    ("0–3 s: a door opens", "timestamps", "0–3 s", None),
+    ("From 3–6 seconds the crowd cheers", "timestamps", "3–6 seconds", None),
+    ("[00:03] a bird lands", "timestamps", "[00:03]", None),
+    ("Then at 00:05 the glass breaks", "timestamps", "00:05", None),
+    ("At 3s the lights go out", "timestamps", "At 3s", None),
+    ("0-3秒：女孩转身", "timestamps", "0-3秒", None),
+    ("第5秒：她笑了", "timestamps", "第5秒", None),
+    # media references on a text-to-video model
+    ("@image1 walks into the room", "media-reference", "@image1", None),
+]
+
+
+@pytest.mark.parametrize(("prompt", "code", "text", "fix"), SPAN_CASES)
+def test_hint_span_and_fix(prompt, code, text, fix):
+    found = hints_of(prompt, code)
+    assert len(found) == 1, [(h.code, prompt[h.start : h.end]) for h in lint(prompt, model=TEXT)]
+    h = found[0]
+    assert prompt[h.start : h.end] == text
+    assert h.fix == fix
+
+
+# --------------------------------------------------------------------------------------
+# apply_fixes: the exact text after every safe fix at once
+# --------------------------------------------------------------------------------------
+
+FIX_CASES = [
+    ("她说：“你好”", '她说："你好"'),
+    ('She says: “Hello.” Then he replies: “Bye.”', 'She says: "Hello." Then he replies: "Bye."'),
+    ("She said 'it's fine' and left.", 'She said "it\'s fine" and left.'),
+    ("A cat on a sofa, 16:9, soft light", "A cat on a sofa, soft light"),
+    ("A dancer spins, 9:16 vertical", "A dancer spins"),
+    ("A desert road in 2.35:1.", "A desert road."),
+    ("16:9, a fox runs through snow", "a fox runs through snow"),
+    ("A fox runs (21:9) through snow", "A fox runs through snow"),
+    ("A fox runs. 4:3. Snow falls.", "A fox runs. Snow falls."),
+    ("cinematic, 8K, shallow depth of field", "cinematic, shallow depth of field"),
+    ("城市夜景，4K高清，镜头缓慢推进，霓虹灯光", "城市夜景，镜头缓慢推进，霓虹灯光"),
+    ("比例16:9，一只猫在窗台上睡觉", "一只猫在窗台上睡觉"),
+    # several rules at once, mixed languages
+    (
+        "Close-up of a girl at sunset. 她说：“走吧”, 4K, 9:16 vertical",
+        'Close-up of a girl at sunset. 她说："走吧"',
+    ),
+    # nothing safe to fix: the prompt comes back unchanged
+    ("他大喊：快跑！", "他大喊：快跑！"),
+    ("A 16:9 shot of a cat", "A 16:9 shot of a cat"),
+    ("4K footage of a city at night", "4K footage of a city at night"),
+]
+
+
+@pytest.mark.parametrize(("prompt", "fixed"), FIX_CASES)
+def test_apply_fixes(prompt, fixed):
+    assert apply_fixes(prompt, lint(prompt, model=TEXT)) == fixed
+
+
+def test_fixed_prompt_lints_clean_of_fixed_codes():
+    prompt = "A girl runs, close-up, golden hour. 她说：“走吧”, 4K, 9:16 vertical"
+    fixed = apply_fixes(prompt, lint(prompt, model=TEXT))
+    assert not {"curly-quotes", "resolution-in-prompt", "aspect-ratio-in-prompt"} & set(codes(fixed))
+
+
+def test_apply_fixes_skips_overlapping_and_keeps_first():
+    prompt = "abcdef"
+    hints = [
+        Hint("x", "info", "", 1, 3, "X"),
+        Hint("y", "info", "", 2, 4, "Y"),  # overlaps x: skipped
+        Hint("z", "info", "", 4, 6, ""),
+        Hint("n", "info", "", 0, 1, None),  # no fix: ignored
+    ]
+    assert apply_fixes(prompt, hints) == "aXd"
+
+
+def test_apply_fixes_with_no_hints_returns_prompt():
+    assert apply_fixes("A cat", []) == "A cat"
+
+
+# --------------------------------------------------------------------------------------
+# Non-cases: text that looks close but must not be flagged
+# --------------------------------------------------------------------------------------
+
+NON_CASES = [
+    # apostrophes are not quotes
+    ("It's the dog's toy; he won't share.", "single-quoted-dialogue"),
+    ("Rock 'n' roll from the '90s plays on a jukebox.", "single-quoted-dialogue"),
+    ("The kids' bikes lean on the wall, it's late.", "single-quoted-dialogue"),
+    ("She says it's fine.", "single-quoted-dialogue"),
+    ("Style: 'noir', rain on the window", "single-quoted-dialogue"),
+    ("It’s the dog’s toy, rock ’n’ roll from the ‘90s", "curly-quotes"),
+    # correctly quoted text is left alone
+    ('A neon sign reading "OPEN" flickers above the door.', "unbalanced-quotes"),
+    ('A neon sign reading "OPEN" flickers above the door.', "curly-quotes"),
+    ('She says: "Run now!"', "unquoted-dialogue"),
+    ('她说："快跑！"', "unquoted-dialogue"),
+    ("她说：“你好”", "unquoted-dialogue"),
+    ("Narrator: 'the city sleeps'", "unquoted-dialogue"),
+    # descriptive labels are not speakers
+    ("Shot 1: wide shot of a harbor. Camera: slow dolly in. Lighting: golden hour.", "unquoted-dialogue"),
+    ("Style: film noir. Mood: tense. Setting: a rainy Tokyo street.", "unquoted-dialogue"),
+    ("In the morning: sun rises over the hills", "unquoted-dialogue"),
+    ("画面：一只猫在窗台上。镜头1：特写。", "unquoted-dialogue"),
+    ("街道：湿漉漉的，霓虹灯闪烁", "unquoted-dialogue"),
+    ("Visit https://example.com for more", "unquoted-dialogue"),
+    ("Aspect ratio: 16:9", "unquoted-dialogue"),
+    ("She says: 10:30 is too late", "unquoted-dialogue"),
+    # clock times and scores are not ratios
+    ("Meet at 10:30 by the fountain.", "aspect-ratio-in-prompt"),
+    ("They meet at 3:45 pm.", "aspect-ratio-in-prompt"),
+    ("The clock shows 12:00.", "aspect-ratio-in-prompt"),
+    ("Wake at 9:16 and run.", "aspect-ratio-in-prompt"),
+    ("The final score was 2:1.", "aspect-ratio-in-prompt"),
+    ("A 3x2 grid of photos", "aspect-ratio-in-prompt"),
+    # a clock time is not a timestamp either
+    ("Meet at 10:30 by the fountain.", "timestamps"),
+    ("The clock shows 12:00.", "timestamps"),
+    # HDR is a look, not a resolution; a plain "hd" in a word is nothing
+    ("HDR look with deep blacks", "resolution-in-prompt"),
+    ("A shepherd leads his flock", "resolution-in-prompt"),
+]
+
+
+@pytest.mark.parametrize(("prompt", "code"), NON_CASES)
+def test_does_not_fire(prompt, code):
+    assert code not in codes(prompt)
+
+
+# --------------------------------------------------------------------------------------
+# Messages name the value to choose
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "advice"),
+    [
+        ("A dancer spins, 9:16 vertical", "Set Aspect ratio to 9:16 instead"),
+        ("A cat, 1:1 square", "Set Aspect ratio to 1:1 instead"),
+        ("A desert road in 2.35:1.", "21:9 is the closest"),
+        ("A desert road, 2.39:1", "21:9 is the closest"),
+        ("A desert road, 1.85:1", "16:9 is the closest"),
+    ],
+)
+def test_aspect_ratio_message_names_field_value(prompt, advice):
+    (h,) = hints_of(prompt, "aspect-ratio-in-prompt")
+    assert advice in h.message
+    assert h.severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("model", "prompt", "advice"),
+    [
+        (TEXT, "A forest, 1080p", "Set Quality to 1080p instead"),
+        (TEXT, "A forest, 720p", "Set Quality to 720p instead"),
+        (FAST_TEXT, "A forest, 1080p", "up to 720p"),
+        (TEXT, "A forest, 4K", "set Quality to 1080p"),
+        (FAST_TEXT, "A forest, 8K", "set Quality to 720p"),
+    ],
+)
+def test_resolution_message_names_quality(model, prompt, advice):
+    (h,) = hints_of(prompt, "resolution-in-prompt", model=model)
+    assert advice in h.message
+
+
+def test_one_curly_hint_per_quoted_segment():
+    prompt = "他说：“走”。她说：“不”。"
+    found = hints_of(prompt, "curly-quotes")
+    assert [prompt[h.start : h.end] for h in found] == ["“走”", "“不”"]
+
+
+def test_timestamps_are_info_one_per_stamp():
+    prompt = "0-3s: a man walks. 3-6s: he turns. [00:07] he sits."
+    found = hints_of(prompt, "timestamps")
+    assert [prompt[h.start : h.end] for h in found] == ["0-3s", "3-6s", "[00:07]"]
+    assert {h.severity for h in found} == {"info"}
+    assert "Shot 1" in found[0].message
+
+
+# --------------------------------------------------------------------------------------
+# Web search: only on models that have it, only while it is off
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model_id", list(catalog.MODELS))
+def test_web_search_suggested_only_where_available(model_id):
+    prompt = "The latest phone on a table today, close-up, neon light"
+    fired = "web-search-suggested" in codes(prompt, model=model_id, images=1)
+    assert fired == catalog.MODELS[model_id].web_search
+    assert fired == (model_id in (TEXT, FAST_TEXT))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("The latest phone spins on a table", "latest"),
+        ("Fireworks over the river tonight", "tonight"),
+        ("A parade this week in Paris", "this week"),
+        ("Breaking news on a giant screen", "Breaking"),
+        ("今年最受欢迎的球鞋在旋转", "今年"),
+        ("目前最热门的手机", "目前"),
+    ],
+)
+def test_web_search_span_is_the_time_word(prompt, word):
+    (h,) = hints_of(prompt, "web-search-suggested")
+    assert prompt[h.start : h.end] == word
+    assert h.severity == "info" and h.fix is None
+
+
+def test_web_search_quiet_when_already_on_or_timeless():
+    assert "web-search-suggested" not in codes("The latest phone on a table", web_search=True)
+    assert "web-search-suggested" not in codes("A phone spins on a marble table")
+
+
+# --------------------------------------------------------------------------------------
+# Media references
+# --------------------------------------------------------------------------------------
+
+MEDIA_CASES = [
+    # (model, prompt, images, videos, audios, flagged references)
+    (TEXT, "@image1 walks toward @video1 to @audio1", 0, 0, 0, ["@image1", "@video1", "@audio1"]),
+    (IMAGE, "@image1 turns into @image2", 2, 0, 0, []),
+    (IMAGE, "@image1 turns into @image2", 1, 0, 0, ["@image2"]),
+    (IMAGE, "@image1 dances to @audio1 like @video1", 1, 0, 0, ["@audio1", "@video1"]),
+    (REFERENCE, "@image1 dances like @video1 to @audio1", 1, 1, 1, []),
+    (REFERENCE, "@image1 and @image3 dance", 2, 1, 0, ["@image3"]),
+    (REFERENCE, "@image0 dances like @video2", 1, 1, 0, ["@image0", "@video2"]),
+    (REFERENCE, "@Image1 dances to @audio1", 1, 0, 0, ["@audio1"]),
+    (REFERENCE, "@image dances", 1, 0, 0, ["@image"]),
+    (REFERENCE, "mail me at me@image1.com, @image1 waves", 1, 0, 0, []),
+]
+
+
+@pytest.mark.parametrize(("model", "prompt", "images", "videos", "audios", "flagged"), MEDIA_CASES)
+def test_media_references(model, prompt, images, videos, audios, flagged):
+    found = hints_of(prompt, "media-reference", model=model, images=images, videos=videos, audios=audios)
+    assert [prompt[h.start : h.end] for h in found] == flagged
+    assert all(h.severity == "error" and h.fix is None for h in found)
+
+
+def test_media_reference_messages_are_specific():
+    (h,) = hints_of("@image3 waves", "media-reference", model=REFERENCE, images=2)
+    assert "3rd image" in h.message and "only 2 images" in h.message
+    (h,) = hints_of("@image1 waves", "media-reference", model=TEXT)
+    assert "Text-to-video takes no images" in h.message
+
+
+# --------------------------------------------------------------------------------------
+# Length, emptiness, counter
+# --------------------------------------------------------------------------------------
+
+
+def test_empty_prompt_is_one_error():
+    for blank in ("", "   ", "\n\t"):
+        (h,) = lint(blank, model=TEXT)
+        assert (h.code, h.severity, h.start, h.end) == ("empty-prompt", "error", 0, len(blank))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "too_long"),
+    [
+        ("word " * 1000, False),
+        ("word " * 1001, True),
+        ("猫" * 500, False),
+        ("猫" * 501, True),
+        # mixed: each language uses its own share of the budget
+        ("word " * 600 + "猫" * 250, True),
+        ("word " * 400 + "猫" * 250, False),
+    ],
+)
+def test_too_long(prompt, too_long):
+    found = hints_of(prompt, "too-long")
+    assert bool(found) == too_long
+    if found:
+        assert (found[0].severity, found[0].start, found[0].end) == ("warning", 0, len(prompt))
+
+
+def test_stats_counts_and_limit():
+    s = stats("A cat naps")
+    assert (s.characters, s.words, s.cjk, s.limit, s.unit, s.used, s.over) == (10, 3, 0, 1000, "words", 3, False)
+    assert s.text == "3 / 1000 words"
+    z = stats("一只猫在睡觉")
+    assert (z.words, z.cjk, z.limit, z.unit, z.used) == (0, 6, 500, "Chinese characters", 6)
+    m = stats("word " * 600 + "猫" * 250)
+    assert (m.words, m.cjk, m.used, m.over) == (600, 250, 1100, True)
+    assert isinstance(stats(""), PromptStats) and stats("").used == 0
+    assert stats("你好").tokens == 2
+
+
+# --------------------------------------------------------------------------------------
+# Structure coaching
+# --------------------------------------------------------------------------------------
+
+# How each part appears in the "Consider adding …" half of the message.
+PART = {"subject": "who or what", "action": "what happens", "camera": "camera language", "lighting": "lighting ("}
+
+STRUCTURE_CASES = [
+    # (prompt, parts reported missing; None = no structure hint at all)
+    ("A cat", None),  # still being typed
+    ("A girl walks along the beach, close-up, golden hour light", None),
+    ("一个女孩在海边奔跑，特写镜头，夕阳光线", None),
+    ("A red car on a road", {"action", "camera", "lighting"}),
+    ("A luxury watch rotating slowly on marble, soft studio lighting", {"camera"}),
+    ("slow dolly in, golden hour lighting, cinematic", {"subject", "action"}),
+    ("一只橘猫在窗台上睡觉，阳光洒进来", {"camera"}),
+    ("A man walks, aerial tracking shot", {"lighting"}),
+]
+
+
+@pytest.mark.parametrize(("prompt", "missing"), STRUCTURE_CASES)
+def test_structure(prompt, missing):
+    found = hints_of(prompt, "structure")
+    if missing is None:
+        assert found == []
+        return
+    (h,) = found
+    assert (h.severity, h.start, h.end, h.fix) == ("info", 0, 0, None)
+    advice = h.message.split("Consider adding", 1)[1]
+    assert {part for part, words in PART.items() if words in advice} == missing
+
+
+# --------------------------------------------------------------------------------------
+# The contract itself
+# --------------------------------------------------------------------------------------
+
+
+def test_hints_sorted_and_frozen():
+    prompt = "She says: “Hi”, 4K, 16:9. He yells: stop! @image1 0-3s"
+    hints = lint(prompt, model=TEXT)
+    assert [h.start for h in hints] == sorted(h.start for h in hints)
+    assert {"curly-quotes", "resolution-in-prompt", "aspect-ratio-in-prompt", "unquoted-dialogue",
+            "media-reference", "timestamps"} <= {h.code for h in hints}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hints[0].code = "other"  # type: ignore[misc]
+    assert all(h.severity in ("info", "warning", "error") for h in hints)
+    assert all(0 <= h.start <= h.end <= len(prompt) for h in hints)
+
+
+def test_model_may_be_spec_and_unknown_model_is_refused():
+    assert codes("@image1 waves", model=catalog.MODELS[TEXT]) == codes("@image1 waves", model=TEXT)
+    with pytest.raises(ValueError, match="unknown model"):
+        lint("A cat", model="no-such-model")
+
+
+def test_lib_does_not_import_streamlit():
+    import lib.prompt_lint as module
+
+    source = open(module.__file__, encoding="utf-8").read()
+    assert "import streamlit" not in source and "from streamlit" not in source
