@@ -142,7 +142,7 @@ runs = sa.Table(
     sa.Column("group_id", sa.String(64), nullable=True, index=True),
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("progress", sa.Integer, nullable=False, default=0),
-    sa.Column("task_id", sa.String(256), nullable=True),
+    sa.Column("task_id", sa.String(256), nullable=True, index=True),
     sa.Column("credits_reserved", sa.Float, nullable=True),
     sa.Column("estimated_time", sa.Float, nullable=True),
     sa.Column("video_url", sa.Text, nullable=True),
@@ -733,6 +733,14 @@ class Store:
             return None
         with self._read() as conn:
             row = conn.execute(runs.select().where(runs.c.id == run_id)).first()
+        return _run(row) if row else None
+
+    def run_for_task(self, task_id: str) -> Run | None:
+        """The run holding a provider task id (callbacks name tasks, not runs)."""
+        if not isinstance(task_id, str) or not task_id or len(task_id) > 256:
+            return None
+        with self._read() as conn:
+            row = conn.execute(runs.select().where(runs.c.task_id == task_id)).first()
         return _run(row) if row else None
 
     def list_runs(

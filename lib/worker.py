@@ -204,6 +204,14 @@ class Worker:
             self._poked.add(run_id)
         self._wake.set()
 
+    def poke_task(self, task_id: str) -> bool:
+        """``poke`` by provider task id (a callback's only claim); False if no unfinished run has it."""
+        run = self.store.run_for_task(task_id)
+        if run is None or run.status not in st.POLLED | st.TO_ARCHIVE:
+            return False
+        self.poke(run.id)
+        return True
+
     def stats(self) -> dict:
         """Counters for benchmarks and tests: polls, downloads, outcomes, polls by run."""
         with self._lock:
@@ -512,3 +520,30 @@ def stop_worker(timeout: float = 10.0) -> None:
     if worker is not None:
         worker.stop(timeout)
         worker.close()
+
+
+# --- what server.py's lifespan calls ------------------------------------------------------------
+
+
+def start(settings, base_url: str | None = None, **config) -> Worker:
+    """Start the worker from ``lib.settings.Settings`` and register the server's own key.
+
+    In demo mode the simulator's well-known key is registered, so demo runs resume too.
+    """
+    from lib.settings import DEMO_API_KEY
+
+    store = Store(settings.database_url or settings.data_dir, data_dir=settings.data_dir)
+    w = start_worker(store, **config)
+    key = settings.api_key or (DEMO_API_KEY if settings.demo else None)
+    url = base_url or settings.base_url
+    if key and url:
+        w.register_key(key, url)
+    return w
+
+
+def current() -> Worker | None:
+    return get_worker()
+
+
+def stop(timeout: float = 10.0) -> None:
+    stop_worker(timeout)

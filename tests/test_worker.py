@@ -451,3 +451,24 @@ def test_lib_modules_never_import_streamlit():
     for name in ("store.py", "archive.py", "worker.py"):
         text = (Path(wk.__file__).parent / name).read_text()
         assert "import streamlit" not in text and "from streamlit" not in text
+
+
+def test_server_entry_points_start_from_settings_and_poke_by_task(tmp_path):
+    from lib.settings import load_settings
+
+    settings = load_settings(env={"STUDIO_DATA_DIR": str(tmp_path)}, secrets_path=None)
+    try:
+        w = wk.start(settings, base_url="http://127.0.0.1:9/sim")
+        assert wk.current() is w and w.running
+        store = w.store
+        assert store.data_dir == tmp_path.resolve()
+        ws = store.create_workspace()
+        run = store.create_run(ws.id, REQ, 1, True, key_fingerprint("demo-key-offline-simulator"))
+        store.mark_submitted(run.id, Task(id="task-unified-cb", status="pending"))
+        assert w.has_key(run.key_fingerprint)  # the demo key is held in memory
+        assert w.poke_task("task-unified-cb") is True
+        assert w.poke_task("task-unified-nope") is False
+        assert w.poke_task("x" * 5000) is False
+    finally:
+        wk.stop()
+    assert wk.current() is None
