@@ -1,0 +1,19 @@
+"""The Streamlit script: navigation over the pages and the shared sidebar."""
+
+import streamlit as st
+
+from components import connection, workspace
+
+st.set_page_config(page_title="Seedance Prompt Studio", page_icon=":material/movie:", layout="wide")
+
+pages = [
+    st.Page("pages/studio.py", title="Studio", icon=":material/edit_note:", default=True),
+    st.Page("pages/gallery.py", title="Gallery", icon=":material/video_library:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/grid_view:"),
+]
+page = st.navigation(pages)
+
+workspace.sidebar_section()
+connection.sidebar_section()
+connection.demo_banner()
+page.run()

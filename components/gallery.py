@@ -1,0 +1,81 @@
+"""The gallery grid, its filters and exports; only unfinished cards refresh on their own."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import run_card, workspace
+from lib import catalog, export
+from lib.store import STATUS_LABELS, Run, Workspace
+
+_SEEN = "_gallery_unfinished"  # run ids this session last saw unfinished, for completion toasts
+
+
+def filter_bar(ws: Workspace) -> dict:
+    with st.container(horizontal=True, vertical_alignment="bottom", key="filters"):
+        status = st.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="f_status",
+                                placeholder="any")
+        model = st.selectbox("Model", [None, *catalog.MODELS], format_func=lambda m: "any" if m is None else catalog.MODELS[m].label,
+                             key="f_model")
+        quality = st.selectbox("Quality", [None, *catalog.QUALITIES], format_func=lambda q: q or "any", key="f_quality")
+        rating = st.selectbox("Rating", [None, 1, 2, 3, 4, 5], key="f_rating",
+                              format_func=lambda r: "any" if r is None else f"{'★' * r} or more")
+        text = st.text_input("Search prompts", key="f_text", placeholder="words in the prompt")
+    return {"status": status or None, "model": model, "quality": quality, "min_rating": rating, "text": text.strip()}
+
+
+def filtered_runs(ws: Workspace, f: dict) -> list[Run]:
+    runs = workspace.store().list_runs(ws.id, status=f["status"], model=f["model"], min_rating=f["min_rating"])
+    if f["quality"]:
+        runs = [r for r in runs if r.request.effective("quality") == f["quality"]]
+    if f["text"]:
+        needle = f["text"].casefold()
+        runs = [r for r in runs if needle in r.request.prompt.casefold()]
+    return runs
+
+
+def export_buttons(ws: Workspace) -> None:
+    runs = workspace.store().list_runs(ws.id, limit=None)
+    if not runs:
+        return
+    with st.container(horizontal=True):
+        st.download_button("Export CSV", lambda: export.to_csv(runs), file_name=f"{ws.id}-runs.csv",
+                           mime="text/csv", icon=":material/table:", key="export_csv")
+        st.download_button("Export JSON", lambda: export.to_json(ws, runs), file_name=f"{ws.id}-runs.json",
+                           mime="application/json", icon=":material/data_object:", key="export_json")
+
+
+def announce_completions() -> None:
+    """A toast for each run that finished since this session last looked."""
+    for message in st.session_state.pop("_toasts", []):
+        st.toast(message, icon=":material/movie:")
+
+
+def grid(runs: list[Run]) -> None:
+    if not runs:
+        st.info("No runs yet. Write a prompt in the Studio and generate a video.", icon=":material/movie:")
+        st.page_link("pages/studio.py", label="Open the Studio", icon=":material/edit_note:")
+        return
+    st.session_state[_SEEN] = {r.id for r in runs if not r.finished}
+    with st.grid(columns="auto", min_column_width=360, gap="medium"):
+        for run in runs:
+            with st.container(key=f"run-{run.id}", border=True):
+                if run.finished:
+                    run_card.body(run)
+                    run_card.actions(run)
+                else:
+                    live_card(run.id)
+
+
+@st.fragment(run_every=run_card.LIVE_REFRESH)
+def live_card(run_id: str) -> None:
+    """Re-read one unfinished run; when it finishes, rerun the page so it gets its full card."""
+    run = workspace.store().get_run(run_id)
+    if run is None:
+        return
+    if run.finished:
+        st.session_state.setdefault("_toasts", []).append(
+            f"Run finished: {run.label} — {run.request.prompt[:50]}"
+        )
+        st.rerun(scope="app")
+    run_card.body(run)

@@ -1,0 +1,119 @@
+"""One run in the gallery: its video or its progress, prompt, settings, cost, rating and notes."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from components import workspace
+from lib import catalog
+from lib.store import ARCHIVED, Run
+
+LIVE_REFRESH = 2.0  # seconds between refreshes of an unfinished card (a store read, no API call)
+
+# What a person can do about each failure, in words for the screen.
+WHAT_TO_DO = {
+    "content_policy_violation": "Reword the prompt (or turn the content filter off, at ×1.1) and submit again.",
+    "invalid_parameters": "Check the settings and media links, then submit again.",
+    "image_processing_error": "Use a jpeg/png/webp image of 300–6000 px that the server can download.",
+    "image_dimension_mismatch": "Use images with an aspect ratio between 0.4 and 2.5.",
+    "generation_timeout": "The provider took too long; submitting again usually works.",
+    "service_unavailable": "The provider is busy; try again in a few minutes.",
+    "service_error": "A provider-side error; try again.",
+    "quota_exceeded": "The account is out of credits: top up, then retry.",
+    "insufficient_quota": "The account is out of credits: top up, then retry.",
+    "expired": "The 24-hour link ran out before the video was saved; run it again if you need it.",
+}
+
+
+def media_url(token: str) -> str:
+    """An absolute URL for the media route (st.video needs one for a custom route)."""
+    base = urlsplit(st.context.url or "")
+    origin = f"{base.scheme}://{base.netloc}" if base.scheme and base.netloc else ""
+    return f"{origin}/api/media/{token}"
+
+
+def badges(run: Run) -> None:
+    req = run.request
+    spec = catalog.MODELS.get(run.model)
+    with st.container(horizontal=True, gap="small"):
+        st.badge(spec.label if spec else run.model, color="violet")
+        st.badge(f"{req.effective('duration')} s", color="gray")
+        st.badge(req.effective("quality"), color="gray")
+        st.badge(req.effective("aspect_ratio"), color="gray")
+        if not req.effective("generate_audio"):
+            st.badge("silent", color="gray")
+        if not req.effective("content_filter"):
+            st.badge("filter off ×1.1", color="orange")
+        if req.effective("web_search"):
+            st.badge("web search", color="blue")
+        if run.participant:
+            st.badge(run.participant, icon=":material/person:", color="green")
+
+
+def _status(run: Run) -> None:
+    if run.status in ("pending", "processing", "submitting"):
+        eta = ""
+        if run.estimated_time and run.submitted_at:
+            left = max(0, run.submitted_at + run.estimated_time - time.time())
+            eta = f" · about {left:.0f} s left" if left else " · any moment now"
+        st.progress(run.progress / 100, text=f"{run.label.capitalize()} · {run.progress}%{eta}")
+    elif run.status == "completed":
+        st.progress(1.0, text="Saving the video…")
+    elif run.status != ARCHIVED:
+        st.error(f"**{run.label.capitalize()}** · `{run.error_code or run.status}`", icon=":material/error:")
+        if run.error_message:
+            st.text(run.error_message)  # server text: plain text, never HTML or Markdown
+        hint = WHAT_TO_DO.get(run.error_code or "") or WHAT_TO_DO.get(run.status)
+        if hint:
+            st.caption(hint)
+    if run.poll_error and not run.finished:
+        st.caption(f"Retrying: {run.poll_error}")
+
+
+def body(run: Run) -> None:
+    """Everything that changes while a run is in flight."""
+    if run.archived:
+        st.video(media_url(run.media_token))
+    else:
+        _status(run)
+    st.text(run.request.prompt if len(run.request.prompt) < 600 else run.request.prompt[:600] + "…")
+    badges(run)
+    reserved = "—" if run.credits_reserved is None else f"{run.credits_reserved:,.2f}"
+    st.caption(f"Estimate {'≈ ' if not run.estimate_exact else ''}{run.estimate_credits:,.2f} credits · reserved {reserved}"
+               + (f" · task `{run.task_id}`" if run.task_id else ""))
+
+
+def _save_rating(run_id: str) -> None:
+    value = st.session_state.get(f"rate-{run_id}")
+    workspace.store().set_rating(run_id, None if value is None else value + 1)
+
+
+def _save_notes(run_id: str) -> None:
+    workspace.store().set_notes(run_id, st.session_state.get(f"notes-{run_id}"))
+
+
+def _remix(run: Run) -> None:
+    from components import parameters
+
+    values = {k: v for k, v in run.payload.items() if k != "model_params"}
+    values["web_search"] = run.request.effective("web_search")
+    parameters.init_state(values)
+    st.session_state["remix_of"] = run.id
+    st.session_state["_param_notice"] = "Remixing a run from the gallery: change what you like and generate."
+
+
+def actions(run: Run) -> None:
+    """Rating, notes, remix and download: shown once a run has finished."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.feedback("stars", key=f"rate-{run.id}", default=None if run.rating is None else run.rating - 1,
+                    on_change=_save_rating, args=(run.id,))
+        if st.button("Remix", key=f"remix-{run.id}", icon=":material/edit:", on_click=_remix, args=(run,)):
+            st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
+        if run.archived:
+            st.link_button("Download", f"{media_url(run.media_token)}?download=1", icon=":material/download:")
+    with st.expander("Notes", expanded=bool(run.notes)):
+        st.text_area("Notes", value=run.notes or "", key=f"notes-{run.id}", on_change=_save_notes,
+                     args=(run.id,), label_visibility="collapsed", placeholder="What worked, what didn't…")

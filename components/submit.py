@@ -1,0 +1,103 @@
+"""The Submit button: budget check, one POST per click (even a double click), a clear outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+
+import streamlit as st
+
+from components import connection, workspace
+from lib import client as api
+from lib import hooks, pricing, submit, worker
+from lib.schema import GenerationRequest
+from lib.store import BudgetExceeded, Run
+
+DOUBLE_CLICK_WINDOW = 5.0  # seconds: the same request again this soon is the same submission
+_LAST = "_last_submit"
+
+
+def _submit_key(request: GenerationRequest) -> str:
+    """One key per deliberate submission: a repeat of the same request within the window reuses it."""
+    digest = hashlib.sha256(json.dumps(request.to_payload(), sort_keys=True).encode()).hexdigest()[:16]
+    last = st.session_state.get(_LAST)
+    now = time.monotonic()
+    if last and last["digest"] == digest and now - last["at"] < DOUBLE_CLICK_WINDOW:
+        return last["key"]
+    key = f"{digest}-{secrets.token_hex(8)}"
+    st.session_state[_LAST] = {"digest": digest, "key": key, "at": now}
+    return key
+
+
+def _client_for_submit() -> api.EvolinkClient:
+    key = connection.api_key()
+    w = worker.current()
+    if w is not None and not w.has_key(api.key_fingerprint(key)):
+        w.register_key(key, connection.base_url())  # memory only: the worker polls this run with it
+    return connection.make_client()
+
+
+def submit_request(request: GenerationRequest, estimate: pricing.Estimate | None, *, parent_id: str | None = None) -> Run | None:
+    """Persist and send one run; errors are shown in place and nothing is lost."""
+    ws = workspace.current()
+    db = workspace.store()
+    s = connection.settings()
+    try:
+        run = submit.prepare(
+            db, ws.id, request, fingerprint=api.key_fingerprint(connection.api_key()),
+            submit_key=_submit_key(request), estimate=estimate,
+            participant=workspace.participant(), parent_id=parent_id,
+        )
+    except BudgetExceeded as exc:
+        st.session_state["_submit_outcome"] = ("budget", str(exc))
+        return None
+    with _client_for_submit() as c:
+        run = submit.send(db, c, run, callback_url=hooks.callback_url(s.public_url, s.data_dir))
+    st.session_state["_submit_outcome"] = ("run", run.id)
+    return run
+
+
+def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate | None) -> None:
+    label = "Generate video"
+    if estimate is not None:
+        label += f" · {'≈ ' if not estimate.exact else ''}{estimate.credits:,.2f} credits"
+    if st.button(label, key="submit", type="primary", shortcut="Ctrl+Enter", disabled=request is None,
+                 use_container_width=True, icon=":material/movie:", help="Ctrl+Enter (⌘+Enter on a Mac)"):
+        with st.spinner("Submitting…"):
+            submit_request(request, estimate, parent_id=st.session_state.get("remix_of"))
+    outcome()
+
+
+def _retry(run_id: str) -> None:
+    run = workspace.store().get_run(run_id)
+    if run is not None:
+        st.session_state.pop(_LAST, None)
+        submit_request(run.request, None, parent_id=run.parent_id)
+
+
+def outcome() -> None:
+    """What happened to the last submission of this session, with a Retry the user must click."""
+    kind, value = st.session_state.get("_submit_outcome", (None, None))
+    if kind == "budget":
+        st.error(value, icon=":material/savings:")
+        return
+    if kind != "run":
+        return
+    run = workspace.store().get_run(value)
+    if run is None:
+        return
+    if run.task_id and run.status not in ("submit_failed", "unknown"):
+        reserved = "—" if run.credits_reserved is None else f"{run.credits_reserved:,.2f}"
+        with st.container(key="submit-ok"):
+            st.success(f"Submitted. Task `{run.task_id}`", icon=":material/check_circle:")
+            st.caption(f"Our estimate {run.estimate_credits:,.2f} credits · provider reserved {reserved}")
+            st.page_link("pages/gallery.py", label="Watch it in the gallery", icon=":material/video_library:",
+                         query_params={"ws": run.workspace_id})
+    else:
+        with st.container(key="submit-failed"):
+            st.error(f"{run.label.capitalize()}: {run.error_message or 'no answer from the provider'}",
+                     icon=":material/error:")
+            if run.status == "submit_failed":
+                st.button("Retry", key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")

@@ -1,0 +1,101 @@
+"""The ASGI app: the Streamlit UI plus the app's own routes, served on one port.
+
+`streamlit run server.py` serves the UI (app.py), archived videos at /api/media/<token>
+(with Range requests), provider callbacks at /api/hooks/evolink/<secret>, /api/health,
+and in demo mode the offline simulator at /sim. The lifespan starts the one background
+worker that polls and archives runs, so unfinished runs resume after a restart even
+when nobody has a browser open.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+import streamlit as st
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from lib import archive, hooks, worker
+from lib.settings import DEMO_MOUNT, load_settings
+
+log = logging.getLogger("studio.server")
+SETTINGS = load_settings()
+SIMULATOR = None
+if SETTINGS.demo:
+    from lib.simulator import create_app as create_simulator
+
+    SIMULATOR = create_simulator(speed=SETTINGS.demo_speed, data_dir=SETTINGS.data_dir / "simulator")
+
+
+async def health(request: Request) -> Response:
+    w = worker.current()
+    return JSONResponse(
+        {
+            "status": "ok",
+            "mode": "demo" if SETTINGS.demo else "live",
+            "worker": "running" if w is not None and w.running else "stopped",
+        }
+    )
+
+
+async def media(request: Request) -> Response:
+    path = archive.media_path(SETTINGS.data_dir, request.path_params["token"])
+    if path is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    # Tokens are random and files never change: let browsers keep them.
+    headers = {"Cache-Control": "private, max-age=86400"}
+    download = "download" in request.query_params
+    return FileResponse(path, media_type="video/mp4", headers=headers,
+                        filename="seedance-run.mp4" if download else None,
+                        content_disposition_type="attachment" if download else "inline")
+
+
+async def callback(request: Request) -> Response:
+    """A provider callback only triggers an immediate poll; its body is never trusted."""
+    if not hooks.secret_matches(SETTINGS.data_dir, request.path_params["secret"]):
+        return Response("Not found", status_code=404, media_type="text/plain")
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    task_id = body.get("id") if isinstance(body, dict) else None
+    w = worker.current()
+    if not isinstance(task_id, str) or w is None or not w.poke_task(task_id):
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return JSONResponse({"received": True})
+
+
+def _worker_base_url() -> str | None:
+    if not SETTINGS.demo:
+        return SETTINGS.base_url
+    from streamlit import config
+
+    from lib.settings import demo_base_url
+
+    return demo_base_url(int(config.get_option("server.port")))
+
+
+@asynccontextmanager
+async def lifespan(app):
+    SETTINGS.data_dir.mkdir(parents=True, exist_ok=True)
+    w = worker.start(SETTINGS, base_url=_worker_base_url())
+    log.info("worker started (%s mode)", "demo" if SETTINGS.demo else "live")
+    try:
+        yield {"settings": SETTINGS}
+    finally:
+        worker.stop()
+        if SIMULATOR is not None:
+            SIMULATOR.state.close()
+
+
+routes = [
+    Route("/api/health", health),
+    Route("/api/media/{token}", media, methods=["GET", "HEAD"]),
+    Route("/api/hooks/evolink/{secret}", callback, methods=["POST"]),
+]
+if SIMULATOR is not None:
+    routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))
+
+app = st.App("app.py", lifespan=lifespan, routes=routes)

@@ -1,0 +1,89 @@
+"""The Studio page, driven through Streamlit's AppTest (no browser)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "studio.py")
+
+
+@pytest.fixture
+def at(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    app = AppTest.from_file(PAGE, default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _cost_text(at) -> str:
+    return " ".join(m.value for m in at.metric)
+
+
+def _hint_codes(at) -> list[str]:
+    return [md.value.split("**")[1] for md in at.markdown if md.value.count("**") >= 2 and "—" in md.value]
+
+
+def test_defaults_render_with_an_estimate(at):
+    assert at.text_area(key="prompt").value == ""
+    assert at.selectbox(key="model").value == "seedance-2.0-text-to-video"
+    assert at.slider(key="duration").value == 5
+    # No prompt yet: no estimate, and no error shouted at a blank editor.
+    assert not at.error
+    assert "Appears as soon as the settings are valid." in [c.value for c in at.caption]
+
+
+def test_estimate_updates_with_duration(at):
+    at.text_area(key="prompt").input("A lighthouse at dusk, slow pan, warm light").run()
+    assert "67.50 credits" in _cost_text(at)  # 5 s x 13.50 at 720p standard
+    at.slider(key="duration").set_value(8).run()
+    assert "108.00 credits" in _cost_text(at)
+    at.toggle(key="content_filter").set_value(False).run()
+    assert "118.80 credits" in _cost_text(at)
+
+
+def test_curly_quotes_hint_and_fix_all(at):
+    at.text_area(key="prompt").input("Close-up of a sailor at dawn. He says “We sail at noon.” Soft light, slow dolly in.").run()
+    assert "curly-quotes" in _hint_codes(at)
+    at.button(key="fix_all").click().run()
+    assert at.text_area(key="prompt").value == 'Close-up of a sailor at dawn. He says "We sail at noon." Soft light, slow dolly in.'
+    assert "curly-quotes" not in _hint_codes(at)
+
+
+def test_model_switch_adjusts_quality_and_says_so(at):
+    at.text_area(key="prompt").input("A fox in snow, wide shot, morning light").run()
+    at.segmented_control(key="quality").set_value("1080p").run()
+    at.toggle(key="web_search").set_value(True).run()
+    at.selectbox(key="model").set_value("seedance-2.0-fast-text-to-video").run()
+    assert at.segmented_control(key="quality").value == "720p"
+    notice = " ".join(i.value for i in at.info)
+    assert "quality 1080p → 720p" in notice
+    assert at.toggle(key="web_search").value is True  # fast text-to-video keeps web search
+    at.selectbox(key="model").set_value("seedance-2.0-mini-text-to-video").run()
+    assert "web search turned off" in " ".join(i.value for i in at.info)
+    assert not [t for t in at.toggle if t.key == "web_search"]  # mini has no web search
+
+
+def test_invalid_input_shows_the_schema_message(at):
+    at.text_area(key="prompt").input("A fox").run()
+    at.selectbox(key="model").set_value("seedance-2.0-image-to-video").run()
+    # Image-to-video needs 1-2 images: the message appears next to the field.
+    errors = " ".join(e.value for e in at.error)
+    assert "takes 1 to 2 images" in errors
+    at.text_area(key="image_urls").input("ftp://example.com/a.png").run()
+    errors = " ".join(e.value for e in at.error)
+    assert "Image 1: must be a web link starting with http:// or https://" in errors
+    at.text_area(key="image_urls").input("https://example.com/a.png").run()
+    assert not at.error
+    assert "credits" in _cost_text(at)
+
+
+def test_callback_url_must_be_public_https(at):
+    at.text_area(key="prompt").input("A fox").run()
+    at.text_input(key="callback_url").input("http://example.com/hook").run()
+    assert any("Callback URL: must start with https://" in e.value for e in at.error)
+    at.text_input(key="callback_url").input("https://192.168.1.4/hook").run()
+    assert any("not localhost or a private network address" in e.value for e in at.error)
