@@ -172,6 +172,19 @@ runs = sa.Table(
 )
 
 
+# A comparison grid: its axes, labels and which run fills each cell. The runs carry
+# the comparison id as their group_id, so they also appear in the gallery as runs.
+comparisons = sa.Table(
+    "comparisons",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
 # --- plain data out --------------------------------------------------------------------
 
 
@@ -269,6 +282,25 @@ def _run(row: Any) -> Run:
 
 def _workspace(row: Any) -> Workspace:
     return Workspace(**dict(row._mapping))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A saved comparison grid; ``spec`` is the plain dict ``lib.compare`` reads and writes."""
+
+    id: str
+    workspace_id: str
+    title: str
+    spec_json: str
+    created_at: float
+
+    @cached_property
+    def spec(self) -> dict:
+        return json.loads(self.spec_json)
+
+
+def _comparison(row: Any) -> Comparison:
+    return Comparison(**dict(row._mapping))
 
 
 class BudgetExceeded(Exception):
@@ -813,6 +845,53 @@ class Store:
         with self._write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(**values, updated_at=time.time()))
         return self.get_run(run_id)
+
+    # --- comparisons ------------------------------------------------------------------------------
+
+    def create_comparison(
+        self, workspace_id: str, title: str, spec: dict, *, comparison_id: str | None = None, now: float | None = None
+    ) -> Comparison:
+        """Save a comparison grid; ``comparison_id`` lets the caller use the id its runs already carry."""
+        workspace_id = getattr(workspace_id, "id", workspace_id)
+        if comparison_id is not None and not valid_id(comparison_id):
+            raise ValueError("comparison id: 6-32 characters of letters, digits, - and _.")
+        row = {
+            "id": comparison_id or new_id(),
+            "workspace_id": workspace_id,
+            "title": clean_text(title, 200) or "Comparison",
+            "spec_json": json.dumps(spec, sort_keys=True),
+            "created_at": time.time() if now is None else now,
+        }
+        with self._write() as conn:
+            existing = conn.execute(comparisons.select().where(comparisons.c.id == row["id"])).first()
+            if existing is not None:  # a rerun of the same submission: keep the first
+                return _comparison(existing)
+            conn.execute(comparisons.insert().values(**row))
+        return Comparison(**row)
+
+    def get_comparison(self, comparison_id: str) -> Comparison | None:
+        if not valid_id(comparison_id):
+            return None
+        with self._read() as conn:
+            row = conn.execute(comparisons.select().where(comparisons.c.id == comparison_id)).first()
+        return _comparison(row) if row else None
+
+    def list_comparisons(self, workspace_id: str, *, limit: int | None = 100) -> list[Comparison]:
+        """Comparisons of one workspace, newest first."""
+        q = (comparisons.select()
+             .where(comparisons.c.workspace_id == getattr(workspace_id, "id", workspace_id))
+             .order_by(comparisons.c.created_at.desc(), comparisons.c.id))
+        if limit is not None:
+            q = q.limit(limit)
+        with self._read() as conn:
+            return [_comparison(r) for r in conn.execute(q).all()]
+
+    def update_comparison_spec(self, comparison_id: str, spec: dict) -> Comparison | None:
+        """Replace a comparison's spec (e.g. to record the winner)."""
+        with self._write() as conn:
+            conn.execute(comparisons.update().where(comparisons.c.id == comparison_id)
+                         .values(spec_json=json.dumps(spec, sort_keys=True)))
+        return self.get_comparison(comparison_id)
 
     # --- budgets ----------------------------------------------------------------------------------
 
