@@ -13,9 +13,12 @@ import os
 import re
 import secrets
 import string
+import sys
 import tempfile
 import threading
 import time
+import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -114,6 +117,24 @@ def fail_code(prompt: str) -> str | None:
             "prompt",
         )
     return code
+
+
+@contextmanager
+def _bare_main():
+    """Hide the host's ``__main__`` while render processes may be spawned.
+
+    A spawned process re-imports its parent's ``__main__``. Under Streamlit that is
+    the page script being run, which would then execute (headless, and calling the
+    API) in every render process.
+    """
+    placeholder = types.ModuleType("__main__")
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = placeholder
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is placeholder:  # a script run may have installed its own since
+            sys.modules["__main__"] = saved
 
 
 @dataclass
@@ -270,7 +291,8 @@ class Engine:
             label=task.id,
         )
         try:
-            task.render = self._executor().submit(render, job)
+            with _bare_main():
+                task.render = self._executor().submit(render, job)
         except Exception as exc:  # noqa: BLE001 - a broken pool fails this task, not the server
             task.render = cf.Future()
             task.render.set_exception(exc)
