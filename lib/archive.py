@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -114,8 +115,12 @@ def archive_video(
     max_bytes: int = MAX_BYTES,
     client: httpx.Client | None = None,
     timeout: httpx.Timeout | float = DOWNLOAD_TIMEOUT,
+    metadata: dict[str, str] | None = None,
 ) -> Archived:
     """Download ``url``, check it is the video asked for, and store it under a new token.
+
+    ``metadata`` (e.g. ``metadata_for(request)``) is written into the MP4's tags, so a
+    downloaded file still says which prompt and settings made it.
 
     Raises an ``ArchiveError`` subclass; nothing is left behind on failure.
     """
@@ -129,6 +134,8 @@ def archive_video(
         with os.fdopen(fd, "wb") as out:
             size = _download(url, out, max_bytes=max_bytes, client=client, timeout=timeout)
         duration, width, height = verify_video(tmp, expect)
+        if metadata:
+            size = _tag(tmp, metadata) or size
         token = secrets.token_urlsafe(_TOKEN_BYTES)
         final = media_dir(data_dir) / f"{token}{SUFFIX}"
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -136,6 +143,36 @@ def archive_video(
         return Archived(token=token, size=size, duration=duration, width=width, height=height)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def metadata_for(request: GenerationRequest) -> dict[str, str]:
+    """MP4 tags for a run: the prompt as the title, the exact request body as the comment."""
+    body = {k: v for k, v in request.to_payload().items() if k != "callback_url"}
+    return {"title": request.prompt[:2000], "comment": json.dumps(body, ensure_ascii=False)[:8000],
+            "encoder": "Seedance Prompt Studio"}
+
+
+def _tag(path: Path, metadata: dict[str, str]) -> int | None:
+    """Rewrite ``path`` with ``metadata`` in its container (a remux: no re-encoding).
+
+    Returns the new size, or None if tagging failed and the untagged file was kept.
+    """
+    tagged = path.with_suffix(".tagged.mp4")
+    try:
+        with av.open(str(path)) as src, av.open(str(tagged), "w", format="mp4",
+                                                 options={"movflags": "faststart"}) as dst:
+            dst.metadata.update(metadata)
+            streams = {s.index: dst.add_stream_from_template(s) for s in src.streams if s.type in ("video", "audio")}
+            for packet in src.demux(*[s for s in src.streams if s.index in streams]):
+                if packet.dts is None:
+                    continue
+                packet.stream = streams[packet.stream.index]
+                dst.mux(packet)
+        os.replace(tagged, path)
+        return path.stat().st_size
+    except (av.FFmpegError, OSError, ValueError):
+        tagged.unlink(missing_ok=True)
+        return None
 
 
 def _check_scheme(url: str) -> None:

@@ -385,7 +385,8 @@ class Worker:
             expect = archive.Expectation()
         try:
             saved = archive.archive_video(
-                run.video_url or "", self.store.data_dir, expect, max_bytes=self.max_bytes, client=self._download
+                run.video_url or "", self.store.data_dir, expect, max_bytes=self.max_bytes, client=self._download,
+                metadata=_metadata(run),
             )
         except archive.LinkExpired as exc:
             self.store.mark_expired(run.id, str(exc), now=self.clock())
@@ -486,6 +487,13 @@ class Worker:
             self._wake.set()
             time.sleep(0.05)
         return False
+
+
+def _metadata(run: Run) -> dict[str, str] | None:
+    try:
+        return archive.metadata_for(run.request)
+    except Exception:  # noqa: BLE001 - an unreadable stored request only loses the tags
+        return None
 
 
 def _plain(exc: Exception) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +14,9 @@ import pytest
 
 from lib import archive
 from lib.archive import Expectation, LinkExpired, NotAVideo, TooLarge, WrongVideo, archive_video, media_path
+from lib.client import EvolinkClient
 from lib.schema import GenerationRequest
+from lib.simulator import serve_in_thread
 
 _cache: dict[tuple, bytes] = {}
 
@@ -158,3 +162,21 @@ def test_media_path_needs_an_existing_file(tmp_path):
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / f"{token}.mp4").write_bytes(b"x")
     assert media_path(tmp_path, token) == tmp_path / "media" / f"{token}.mp4"
+
+
+def test_archived_file_carries_prompt_and_settings_in_its_tags(tmp_path):
+    """A downloaded MP4 still says which prompt and settings made it."""
+    req = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt='A fox says "hello"', duration=4,
+                            quality="480p", generate_audio=True)
+    with serve_in_thread(port=0, speed=1000) as sim, EvolinkClient("sk-test", base_url=sim.base_url) as c:
+        task = c.create(req)
+        deadline = time.monotonic() + 30
+        while not (task := c.get_task(task.id)).state.terminal and time.monotonic() < deadline:
+            time.sleep(0.1)
+        saved = archive_video(task.video_url, tmp_path, archive.expectation(req), metadata=archive.metadata_for(req))
+    path = media_path(tmp_path, saved.token)
+    with av.open(str(path)) as container:
+        assert container.metadata["title"] == 'A fox says "hello"'
+        assert json.loads(container.metadata["comment"]) == req.to_payload()
+        assert {s.type for s in container.streams} == {"video", "audio"}
+    assert saved.size == path.stat().st_size
