@@ -66,7 +66,9 @@ def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate 
     if st.button(label, key="submit", type="primary", shortcut="Ctrl+Enter", disabled=request is None,
                  use_container_width=True, icon=":material/movie:", help="Ctrl+Enter (⌘+Enter on a Mac)"):
         with st.spinner("Submitting…"):
-            submit_request(request, estimate, parent_id=st.session_state.get("remix_of"))
+            run = submit_request(request, estimate, parent_id=st.session_state.get("remix_of"))
+        if run is not None and run.task_id:
+            st.session_state.pop("remix_of", None)  # the remix is made; later runs are new ones
     outcome()
 
 
