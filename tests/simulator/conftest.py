@@ -19,7 +19,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: F401  (re-exported for the tests)
 
-SEED = Path("/work/shared/seeds/openapi-text-to-video-and-task-query.md")
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "openapi-text-to-video-and-task-query.md"
 AUTH = {"Authorization": "Bearer sk-test"}
 MODEL = "seedance-2.0-text-to-video"
 
