@@ -42,35 +42,42 @@ def _apply_one(hint) -> None:
     st.session_state["prompt"] = prompt_lint.apply_fixes(st.session_state.get("prompt", ""), [hint])
 
 
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
 def hints_panel(spec: catalog.ModelSpec, media: dict[str, int], web_search: bool) -> list:
-    """Lint the current prompt and list the hints, each quoting the text it is about."""
+    """Lint the current prompt and list the hints, most serious first, each quoting its text."""
     prompt = st.session_state.get("prompt", "")
     # An editor nobody has typed in yet gets an invitation, not an error.
     hints = prompt_lint.lint(prompt, model=spec.id, web_search=web_search, **media) if prompt else []
     st.session_state["_hints"] = hints
-    with st.container(key="hints", border=True):
+    with st.container(key="hints", border=True, height=420):
         fixable = [h for h in hints if h.fix is not None]
-        head, button = st.columns([3, 2], vertical_alignment="center")
-        head.markdown(f"**Hints** · {len(hints)}" if hints else "**Hints**")
+        st.markdown(f"**Hints** · {len(hints)}" if hints else "**Hints**")
         if fixable:
-            button.button(f"Fix all ({len(fixable)})", key="fix_all", on_click=_apply_all,
-                          icon=":material/auto_fix_high:", use_container_width=True)
+            st.button(f"Fix all ({len(fixable)})", key="fix_all", on_click=_apply_all,
+                      icon=":material/auto_fix_high:", use_container_width=True)
         if not prompt:
             st.caption("Hints appear here as you type.")
         elif not hints:
             st.caption("Nothing to flag. Subject, action, camera and light are all there.")
-        for i, hint in enumerate(hints):
-            quoted = prompt[hint.start:hint.end]
+        for i, hint in sorted(enumerate(hints), key=lambda p: (_ORDER.get(p[1].severity, 3), p[1].start)):
+            quoted = prompt[hint.start:hint.end].strip()
             if len(quoted) > _QUOTE_MAX:
                 quoted = quoted[: _QUOTE_MAX - 1] + "…"
-            with st.container(key=f"hint-{i}"):
-                st.markdown(f"{_ICONS.get(hint.severity, '')} **{hint.code}** — {_md_escape(hint.message)}")
-                if quoted.strip():
-                    st.code(quoted, language=None, wrap_lines=True)
+            with st.container(key=f"hint-{i}", gap="small"):
+                st.markdown(f"{_ICONS.get(hint.severity, '')} **{hint.code}**"
+                            + (f" · `{_code_escape(quoted)}`" if quoted else ""))
+                st.caption(_md_escape(hint.message))
                 if hint.fix is not None:
-                    st.button("Apply fix", key=f"fix-{i}", on_click=_apply_one, args=(hint,),
-                              help=f"Replace with: {hint.fix or '(nothing)'}")
+                    st.button("Apply fix", key=f"fix-{i}", on_click=_apply_one, args=(hint,), type="tertiary",
+                              icon=":material/auto_fix_normal:", help=f"Replace with: {hint.fix or '(nothing)'}")
     return hints
+
+
+def _code_escape(text: str) -> str:
+    """Inline code cannot hold a backtick or a line break."""
+    return text.replace("`", "'").replace("\n", " ")
 
 
 def _md_escape(text: str) -> str:

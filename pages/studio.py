@@ -13,7 +13,7 @@ with right:
     spec = parameters.model_picker(errors)
     parameters.parameter_panel(spec, errors)
 with left:
-    editor, side = st.columns([3, 2])
+    editor, side = st.columns([5, 4])
     with editor:
         prompt_editor.prompt_box(errors)
     with side:

@@ -1,5 +1,6 @@
 """The Studio page, driven through Streamlit's AppTest (no browser)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def _cost_text(at) -> str:
 
 
 def _hint_codes(at) -> list[str]:
-    return [md.value.split("**")[1] for md in at.markdown if md.value.count("**") >= 2 and "—" in md.value]
+    return [m.group(1) for md in at.markdown if (m := re.search(r"\*\*([a-z]+(?:-[a-z]+)+)\*\*", md.value))]
 
 
 def test_defaults_render_with_an_estimate(at):
