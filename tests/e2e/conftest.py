@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,33 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixtures live in tests/conftest.py
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
-def _require_chromium() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if path:
-        return path
-    message = (
-        "Browser tests need Chromium: install Debian's package (`sudo apt-get install chromium`) "
-        "or set CHROMIUM_PATH, then run `make test` again."
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)  # in CI the browser tests must run, never skip
-    pytest.skip(message)
 
 
 def free_port() -> int:
@@ -106,35 +82,11 @@ class AppProcess:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    return _require_chromium()
-
-
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory, chromium_path):
     server = AppProcess(tmp_path_factory.mktemp("studio-data")).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    yield pg
-    context.close()
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
