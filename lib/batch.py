@@ -1,0 +1,219 @@
+"""CSV batches: read prompts and settings from a spreadsheet, and check and price every row before anything is sent.
+
+The file needs a ``prompt`` column; the other columns are optional settings
+(``COLUMNS``). Headers are matched ignoring case, spaces and hyphens; switches
+accept yes/no, true/false, on/off and 1/0; a blank cell means the default.
+
+Example:
+    >>> batch = parse_csv("Prompt, Duration ,quality\\nA fox in snow,8,\\nA boat,16,480p\\n")
+    >>> [(row.line, row.valid) for row in batch.rows]
+    [(2, True), (3, False)]
+    >>> batch.rows[1].errors["duration"]
+    'Duration: a whole number of seconds from 4 to 15 (you gave 16).'
+    >>> format(batch.total.credits, ".2f")
+    '108.00'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from lib import catalog, pricing, prompt_lint
+from lib.schema import GenerationRequest, error_messages
+
+COLUMNS = ("prompt", "model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
+SWITCHES = ("generate_audio", "content_filter", "web_search")
+# Headers people write for the same column.
+ALIASES = {"audio": "generate_audio", "ratio": "aspect_ratio", "aspect": "aspect_ratio", "filter": "content_filter",
+           "search": "web_search", "seconds": "duration", "resolution": "quality"}
+TRUE_WORDS = frozenset({"yes", "y", "true", "t", "on", "1"})
+FALSE_WORDS = frozenset({"no", "n", "false", "f", "off", "0"})
+
+MAX_ROWS = 200  # one batch is one confirmation: keep it to what a person can review
+MAX_BYTES = 5_000_000  # far above any real prompt sheet; stops a wrong file early
+PREVIEW_CHARS = 200  # prompts are shortened on screen, never in the request
+
+
+@dataclass
+class BatchRow:
+    """One CSV row: its line in the file, the request (or the messages saying why not), hints and cost."""
+
+    line: int
+    prompt: str
+    values: dict[str, Any]
+    request: GenerationRequest | None
+    errors: dict[str, str] = field(default_factory=dict)
+    hints: list[prompt_lint.Hint] = field(default_factory=list)
+    estimate: pricing.Estimate | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.request is not None
+
+    @property
+    def preview(self) -> str:
+        text = " ".join(self.prompt.split())
+        return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+    @property
+    def label(self) -> str:
+        return f"Row {self.line}: {self.preview[:40]}"
+
+
+@dataclass
+class Batch:
+    """A parsed CSV: its rows and any problem with the file as a whole."""
+
+    rows: list[BatchRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def valid_rows(self) -> list[BatchRow]:
+        return [r for r in self.rows if r.valid]
+
+    @property
+    def total(self) -> pricing.Estimate:
+        """What sending the valid rows costs, a line per row."""
+        rows = self.valid_rows
+        return pricing.batch_total([r.estimate for r in rows], [r.label for r in rows])
+
+
+def normalise_header(name: object) -> str:
+    """``' Aspect Ratio '`` -> ``'aspect_ratio'``; known aliases map to their column."""
+    key = "_".join(str(name).strip().lower().replace("-", " ").split())
+    return ALIASES.get(key, key)
+
+
+def parse_switch(column: str, raw: str) -> bool | None:
+    """yes/no, true/false, on/off, 1/0 (any case) as a bool; blank as None (the default)."""
+    word = raw.strip().lower()
+    if not word:
+        return None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    name = column.replace("_", " ").capitalize()
+    raise ValueError(f"{name}: write yes or no (or true/false, 1/0), not {raw.strip()[:40]!r}.")
+
+
+def _duration(raw: str) -> Any:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text[:40]  # the schema's message names what was given
+    # Spreadsheets write 8 as 8.0; anything else stays as given for the schema to refuse.
+    return int(number) if number.is_integer() else number
+
+
+def _values(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Request fields from one row's text cells, and the cells that could not be read."""
+    values: dict[str, Any] = {"prompt": cells.get("prompt", "").strip()}
+    errors: dict[str, str] = {}
+    model = cells.get("model", "").strip()
+    values["model"] = model.lower() if model.lower() in catalog.MODELS else (model[:80] or catalog.DEFAULT_MODEL)
+    if cells.get("duration", "").strip():
+        values["duration"] = _duration(cells["duration"])
+    if cells.get("quality", "").strip():
+        values["quality"] = cells["quality"].strip().lower()[:40]
+    if cells.get("aspect_ratio", "").strip():
+        values["aspect_ratio"] = cells["aspect_ratio"].strip()[:40]
+    for column in SWITCHES:
+        try:
+            value = parse_switch(column, cells.get(column, ""))
+        except ValueError as exc:
+            errors[column] = str(exc)
+        else:
+            if value is not None:
+                values[column] = value
+    return values, errors
+
+
+def parse_row(line: int, cells: dict[str, str]) -> BatchRow:
+    """Check and price one row; every message a person needs is on the row."""
+    values, errors = _values(cells)
+    request = None
+    try:
+        request = GenerationRequest(**values)
+    except ValidationError as exc:
+        for name, message in error_messages(exc).items():
+            errors.setdefault(name, message)
+    if errors:
+        request = None
+    row = BatchRow(line=line, prompt=values["prompt"], values=values, request=request, errors=errors)
+    if "prompt" not in errors and values["model"] in catalog.MODELS:
+        row.hints = prompt_lint.lint(values["prompt"], model=values["model"], web_search=bool(values.get("web_search")))
+    if request is not None:
+        row.estimate = pricing.estimate(request)
+    return row
+
+
+def parse_csv(data: bytes | str) -> Batch:
+    """Every row of a CSV file, checked and priced; file-level problems in ``.problems``."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > MAX_BYTES:
+        return Batch(problems=[f"The file is {len(raw) / 1e6:.1f} MB; a batch file can be at most {MAX_BYTES / 1e6:.0f} MB."])
+    try:
+        # Everything as text, blanks as "": each cell is read by the rules above, not guessed by pandas.
+        df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                         skip_blank_lines=False)  # keeps line numbers true to the file
+    except pd.errors.EmptyDataError:
+        return Batch(problems=["The file is empty: it needs a header row with a prompt column."])
+    except UnicodeDecodeError:
+        return Batch(problems=["The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”."])
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        return Batch(problems=[f"The file could not be read as CSV ({str(exc)[:200]})."])
+
+    headers = [normalise_header(h) for h in df.columns]
+    problems = []
+    if "prompt" not in headers:
+        return Batch(problems=["The file needs a column named prompt (one prompt per row). Download the template to start from."])
+    seen: set[str] = set()
+    keep: dict[str, int] = {}
+    for i, name in enumerate(headers):
+        if name in seen:
+            problems.append(f"The column {name} appears twice; the first one is used.")
+        elif name in COLUMNS:
+            keep[name] = i
+        elif not name.startswith("unnamed"):
+            problems.append(f"The column {str(df.columns[i]).strip()[:40]!r} is not a setting and was ignored "
+                            f"(settings: {', '.join(COLUMNS)}).")
+        seen.add(name)
+    if len(df) > MAX_ROWS:
+        problems.append(f"The file has {len(df):,} rows; only the first {MAX_ROWS} were read. Split it into several batches.")
+    rows = []
+    for n, record in enumerate(df.itertuples(index=False)):
+        if n >= MAX_ROWS:
+            break
+        cells = {name: str(record[i]) for name, i in keep.items()}
+        if not any(v.strip() for v in cells.values()):
+            continue  # a row of empty cells is spacing, not a run
+        rows.append(parse_row(n + 2, cells))  # +2: the header is line 1, as a spreadsheet numbers rows
+    if not rows:
+        problems.append("The file has no rows with a prompt.")
+    return Batch(rows=rows, problems=problems)
+
+
+def template_csv() -> bytes:
+    """A CSV to start from: every column, two example rows, blank cells left to the defaults."""
+    df = pd.DataFrame(
+        [
+            {"prompt": 'A lighthouse keeper at dusk says "Storm tonight." Slow dolly in, warm lamplight.',
+             "model": catalog.DEFAULT_MODEL, "duration": 5, "quality": "720p", "aspect_ratio": "16:9",
+             "generate_audio": "yes", "content_filter": "yes", "web_search": "no"},
+            {"prompt": "A paper boat drifts down a rainy street gutter, low angle, tracking shot.",
+             "model": "seedance-2.0-fast-text-to-video", "duration": 4, "quality": "480p", "aspect_ratio": "9:16",
+             "generate_audio": "no", "content_filter": "", "web_search": ""},
+        ],
+        columns=list(COLUMNS),
+    )
+    return df.to_csv(index=False).encode("utf-8")

@@ -1,0 +1,265 @@
+"""Comparison grids: a base request varied along one or two axes, priced per cell, saved as a spec.
+
+A grid is plain data: ``expand`` turns a base (the request's fields as a dict) and
+one or two ``Axis`` into ``Cell`` objects, each with its request or the schema's
+plain messages saying why it cannot be sent, and its estimate. ``make_spec`` records
+which run fills which cell, so a comparison can be laid out again later.
+
+Example:
+    >>> base = {"model": "seedance-2.0-fast-text-to-video", "prompt": "A fox", "duration": 4}
+    >>> cells = expand(base, Axis("quality", ("480p", "1080p")), Axis("generate_audio", (True, False)))
+    >>> [(c.label, c.valid) for c in cells]
+    [('480p · audio on', True), ('480p · audio off', True), ('1080p · audio on', False), ('1080p · audio off', False)]
+    >>> format(grid_total(cells).credits, ".2f")
+    '40.50'
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from lib import catalog, pricing
+from lib.schema import GenerationRequest, error_messages
+
+MAX_CELLS = 16  # a 4 x 4 grid is already a lot of videos to watch (and to pay for) at once
+PROMPT_LABELS = ("A", "B", "C")
+
+
+@dataclass(frozen=True)
+class AxisKind:
+    """A setting a grid can vary: its title on screen and the values it offers."""
+
+    name: str
+    title: str
+    choices: tuple[Any, ...]
+
+
+# The settings a comparison can vary, in the order the picker offers them.
+AXES: dict[str, AxisKind] = {
+    a.name: a
+    for a in (
+        AxisKind("prompt", "Prompt", PROMPT_LABELS),
+        AxisKind("model", "Model", tuple(catalog.MODELS)),
+        AxisKind("quality", "Quality", catalog.QUALITIES),
+        AxisKind("duration", "Duration", tuple(range(catalog.DURATION_MIN, catalog.DURATION_MAX + 1))),
+        AxisKind("aspect_ratio", "Aspect ratio", catalog.ASPECT_RATIOS),
+        AxisKind("generate_audio", "Audio", (True, False)),
+        AxisKind("content_filter", "Content filter", (True, False)),
+        AxisKind("web_search", "Web search", (True, False)),
+    )
+}
+
+
+def value_label(axis: str, value: Any) -> str:
+    """Short words for one axis value, as row and column headers show it.
+
+    >>> value_label("generate_audio", False), value_label("duration", 8), value_label("quality", "720p")
+    ('audio off', '8 s', '720p')
+    """
+    if axis == "model":
+        spec = catalog.MODELS.get(value)
+        return spec.label if spec else str(value)
+    if axis == "duration":
+        return f"{value} s"
+    if isinstance(value, bool):
+        return f"{AXES[axis].title.lower()} {'on' if value else 'off'}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of a grid: which setting, and the values it takes.
+
+    For the ``prompt`` axis the values are the prompt texts and ``labels`` name them
+    (A, B, C); for every other axis the labels come from ``value_label``.
+    """
+
+    name: str
+    values: tuple[Any, ...]
+    labels: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in AXES:
+            raise ValueError(f"Axis: choose one of {', '.join(AXES)} (you gave {self.name!r}).")
+        if not self.values:
+            raise ValueError(f"{AXES[self.name].title}: choose at least one value to compare.")
+        if len(set(map(repr, self.values))) != len(self.values):
+            raise ValueError(f"{AXES[self.name].title}: each value once.")
+        if self.labels is not None and len(self.labels) != len(self.values):
+            raise ValueError("Axis: give one label per value.")
+
+    @property
+    def title(self) -> str:
+        return AXES[self.name].title
+
+    def label(self, index: int) -> str:
+        if self.labels is not None:
+            return self.labels[index]
+        return value_label(self.name, self.values[index])
+
+    def to_dict(self) -> dict:
+        return {"axis": self.name, "values": list(self.values), "labels": [self.label(i) for i in range(len(self.values))]}
+
+    @classmethod
+    def prompts(cls, variants: list[str]) -> Axis:
+        """The prompt axis from up to three variants; blank ones are left out, the rest keep their letter."""
+        kept = [(PROMPT_LABELS[i], text) for i, text in enumerate(variants[: len(PROMPT_LABELS)]) if text.strip()]
+        return cls("prompt", tuple(t for _, t in kept), tuple(f"Prompt {label}" for label, _ in kept))
+
+
+@dataclass
+class Cell:
+    """One cell of a grid: its place, the settings it changes, and its request or why not."""
+
+    row: int
+    col: int
+    label: str
+    changes: dict[str, Any]
+    request: GenerationRequest | None
+    errors: dict[str, str] = field(default_factory=dict)
+    estimate: pricing.Estimate | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.request is not None
+
+    @property
+    def message(self) -> str:
+        """The schema's plain messages, one sentence each."""
+        return " ".join(self.errors.values())
+
+
+def request_fields(request: GenerationRequest) -> dict[str, Any]:
+    """A request's fields as a grid base: only what was set, never the callback URL (it holds a secret)."""
+    return request.model_dump(exclude_none=True, exclude={"callback_url"})
+
+
+def expand(base: dict[str, Any], rows: Axis, cols: Axis | None = None) -> list[Cell]:
+    """Every cell of the grid, row by row; a cell that breaks a rule carries the schema's messages."""
+    if cols is not None and cols.name == rows.name:
+        raise ValueError("Choose two different settings for rows and columns.")
+    n_cols = len(cols.values) if cols else 1
+    if len(rows.values) * n_cols > MAX_CELLS:
+        raise ValueError(f"A grid has at most {MAX_CELLS} cells; this one would have {len(rows.values) * n_cols}.")
+    cells = []
+    for r, row_value in enumerate(rows.values):
+        for c in range(n_cols):
+            changes = {rows.name: row_value}
+            labels = [rows.label(r)]
+            if cols is not None:
+                changes[cols.name] = cols.values[c]
+                labels.append(cols.label(c))
+            cells.append(_cell(base, r, c, " · ".join(labels), changes))
+    return cells
+
+
+def _cell(base: dict, row: int, col: int, label: str, changes: dict) -> Cell:
+    data = {**base, **changes}
+    try:
+        request = GenerationRequest(**data)
+    except ValidationError as exc:
+        return Cell(row, col, label, changes, None, error_messages(exc))
+    return Cell(row, col, label, changes, request, estimate=pricing.estimate(request))
+
+
+def grid_total(cells: list[Cell]) -> pricing.Estimate:
+    """The total of the cells that will be sent, a line per cell (invalid cells are not sent)."""
+    valid = [c for c in cells if c.valid]
+    return pricing.batch_total([c.estimate for c in valid], [c.label for c in valid])
+
+
+def title(rows: Axis, cols: Axis | None) -> str:
+    """A comparison's name from its axes, e.g. ``'Quality × Audio'``."""
+    return rows.title if cols is None else f"{rows.title} × {cols.title}"
+
+
+# --- the saved spec ----------------------------------------------------------------------------
+
+
+def make_spec(base: dict, rows: Axis, cols: Axis | None, cells: list[Cell], run_ids: dict[tuple[int, int], str]) -> dict:
+    """What the store keeps: the base, the axes, and each cell's run (or why it was not sent)."""
+    return {
+        "version": 1,
+        "base": {k: list(v) if isinstance(v, tuple) else v for k, v in base.items() if k != "callback_url"},
+        "rows": rows.to_dict(),
+        "cols": cols.to_dict() if cols else None,
+        "cells": [
+            {"row": c.row, "col": c.col, "label": c.label, "run_id": run_ids.get((c.row, c.col)),
+             "error": None if c.valid else c.message}
+            for c in cells
+        ],
+        "winner": None,
+    }
+
+
+def layout(spec: dict) -> tuple[list[str], list[str], list[list[dict]]]:
+    """Row labels, column labels (one blank column for a one-axis grid) and the cells as a matrix."""
+    row_labels = list(spec["rows"]["labels"])
+    col_labels = list(spec["cols"]["labels"]) if spec.get("cols") else [""]
+    matrix: list[list[dict]] = [[{} for _ in col_labels] for _ in row_labels]
+    for cell in spec["cells"]:
+        matrix[cell["row"]][cell["col"]] = cell
+    return row_labels, col_labels, matrix
+
+
+def with_winner(spec: dict, run_id: str | None) -> dict:
+    """The spec with ``run_id`` as its winner (None clears it); only a run of this grid can win."""
+    if run_id is not None and run_id not in {c.get("run_id") for c in spec["cells"]}:
+        raise ValueError("Winner: choose one of this comparison's runs.")
+    return {**spec, "winner": run_id}
+
+
+def prompt_variants(spec: dict) -> dict[str, str]:
+    """Label → prompt text of a grid's prompt axis (empty when prompts do not vary)."""
+    for key in ("rows", "cols"):
+        axis = spec.get(key)
+        if axis and axis["axis"] == "prompt":
+            return dict(zip(axis["labels"], axis["values"]))
+    return {}
+
+
+# --- word diff of prompt variants ---------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(base: str, variant: str) -> list[tuple[str, str]]:
+    """The variant against the base, word by word: ``("same" | "added" | "removed", text)``.
+
+    >>> word_diff("a red fox runs", "a grey fox runs fast")
+    [('same', 'a '), ('removed', 'red'), ('added', 'grey'), ('same', ' fox runs'), ('added', ' fast')]
+    """
+    a, b = _TOKEN.findall(base), _TOKEN.findall(variant)
+    out: list[tuple[str, str]] = []
+
+    def emit(op: str, text: str) -> None:
+        if not text:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            emit("same", "".join(a[i1:i2]))
+        else:
+            emit("removed", "".join(a[i1:i2]))
+            emit("added", "".join(b[j1:j2]))
+    return out
+
+
+def diff_html(ops: list[tuple[str, str]]) -> str:
+    """The diff as HTML with every piece of prompt text escaped (prompts are user text).
+
+    >>> diff_html([("same", "a "), ("added", "<b>")])
+    '<span>a </span><ins>&lt;b&gt;</ins>'
+    """
+    tags = {"same": "span", "added": "ins", "removed": "del"}
+    return "".join(f"<{tags[op]}>{html.escape(text)}</{tags[op]}>" for op, text in ops)
