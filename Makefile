@@ -22,5 +22,8 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: $(VENV)/.dev
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
