@@ -10,6 +10,7 @@ pages = [
     st.Page("pages/studio.py", title="Studio", icon=":material/edit_note:", default=True),
     st.Page("pages/gallery.py", title="Gallery", icon=":material/video_library:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/grid_view:"),
+    st.Page("pages/batch.py", title="Batch", icon=":material/table_view:"),
 ]
 page = st.navigation(pages)
 

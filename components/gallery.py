@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import run_card, workspace
-from lib import catalog, export
+from components import compare, run_card, workspace
+from lib import catalog, export, workshop
 from lib.store import STATUS_LABELS, Run, Workspace
 
 _SEEN = "_gallery_unfinished"  # run ids this session last saw unfinished, for completion toasts
@@ -21,17 +21,33 @@ def filter_bar(ws: Workspace) -> dict:
         rating = st.selectbox("Rating", [None, 1, 2, 3, 4, 5], key="f_rating",
                               format_func=lambda r: "any" if r is None else f"{'★' * r} or more")
         text = st.text_input("Search prompts", key="f_text", placeholder="words in the prompt")
-    return {"status": status or None, "model": model, "quality": quality, "min_rating": rating, "text": text.strip()}
+        names = workshop.participants(workspace.store().list_runs(ws.id, limit=None))
+        who = st.selectbox("Participant", [None, *names], format_func=lambda p: "anyone" if p is None else p,
+                           key="f_participant")
+        sort = st.selectbox("Sort", ["newest", "rating"], key="f_sort",
+                            format_func={"newest": "newest first", "rating": "best rated first"}.get)
+    return {"status": status or None, "model": model, "quality": quality, "min_rating": rating, "text": text.strip(),
+            "participant": who, "sort": sort}
 
 
 def filtered_runs(ws: Workspace, f: dict) -> list[Run]:
-    runs = workspace.store().list_runs(ws.id, status=f["status"], model=f["model"], min_rating=f["min_rating"])
+    runs = workspace.store().list_runs(ws.id, status=f["status"], model=f["model"], min_rating=f["min_rating"],
+                                       participant=f.get("participant"))
     if f["quality"]:
         runs = [r for r in runs if r.request.effective("quality") == f["quality"]]
     if f["text"]:
         needle = f["text"].casefold()
         runs = [r for r in runs if needle in r.request.prompt.casefold()]
+    if f.get("sort") == "rating":
+        runs = workshop.sort_by_rating(runs)
     return runs
+
+
+def comparisons(ws: Workspace) -> None:
+    """Earlier comparison grids of this workspace, each reopened on the Compare page."""
+    if workspace.store().list_comparisons(ws.id, limit=1):
+        with st.expander("Comparisons", icon=":material/grid_view:"):
+            compare.history(ws)
 
 
 def export_buttons(ws: Workspace) -> None:

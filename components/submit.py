@@ -11,7 +11,7 @@ import streamlit as st
 
 from components import connection, workspace
 from lib import client as api
-from lib import hooks, pricing, submit, worker
+from lib import hooks, pricing, submit, worker, workshop
 from lib.schema import GenerationRequest
 from lib.store import BudgetExceeded, Run
 
@@ -31,7 +31,8 @@ def _submit_key(request: GenerationRequest) -> str:
     return key
 
 
-def _client_for_submit() -> api.EvolinkClient:
+def client_for_submit() -> api.EvolinkClient:
+    """A client for this session's key, registered with the worker so it can poll what we send."""
     key = connection.api_key()
     w = worker.current()
     if w is not None and not w.has_key(api.key_fingerprint(key)):
@@ -39,22 +40,46 @@ def _client_for_submit() -> api.EvolinkClient:
     return connection.make_client()
 
 
+def fingerprint() -> str:
+    """What runs store instead of the key, so the worker can match them to the key it holds."""
+    return api.key_fingerprint(connection.api_key())
+
+
+def callback_url() -> str | None:
+    s = connection.settings()
+    return hooks.callback_url(s.public_url, s.data_dir)
+
+
+def save_group(items: list[workshop.Item], group_id: str, *, what: str) -> list[Run]:
+    """Save a whole grid or batch as ``submitting``: all or nothing, the budget checked on the total.
+
+    Raises ``BudgetExceeded`` with the numbers; nothing is saved (or sent) then.
+    """
+    return workshop.prepare_group(workspace.store(), workspace.current().id, items, group_id=group_id,
+                                  fingerprint=fingerprint(), participant=workspace.participant(), what=what)
+
+
+def send_group(runs: list[Run]) -> list[Run]:
+    """One POST per saved run of a group, with the same client and callback as a single submit."""
+    with client_for_submit() as c:
+        return workshop.send_group(workspace.store(), c, runs, callback_url=callback_url())
+
+
 def submit_request(request: GenerationRequest, estimate: pricing.Estimate | None, *, parent_id: str | None = None) -> Run | None:
     """Persist and send one run; errors are shown in place and nothing is lost."""
     ws = workspace.current()
     db = workspace.store()
-    s = connection.settings()
     try:
         run = submit.prepare(
-            db, ws.id, request, fingerprint=api.key_fingerprint(connection.api_key()),
+            db, ws.id, request, fingerprint=fingerprint(),
             submit_key=_submit_key(request), estimate=estimate,
             participant=workspace.participant(), parent_id=parent_id,
         )
     except BudgetExceeded as exc:
         st.session_state["_submit_outcome"] = ("budget", str(exc))
         return None
-    with _client_for_submit() as c:
-        run = submit.send(db, c, run, callback_url=hooks.callback_url(s.public_url, s.data_dir))
+    with client_for_submit() as c:
+        run = submit.send(db, c, run, callback_url=callback_url())
     st.session_state["_submit_outcome"] = ("run", run.id)
     return run
 

@@ -53,6 +53,7 @@ def sidebar_section() -> Workspace:
     st.sidebar.text_input("Your name", key="who", bind="query-params", max_chars=100,
                           placeholder="shown on your runs", help="Kept in the link, so a reload keeps it.")
     _budget_line(ws)
+    _budget_inputs(ws)
     return ws
 
 
@@ -64,3 +65,23 @@ def _budget_line(ws: Workspace) -> None:
     else:
         st.sidebar.progress(min(committed / ws.budget_credits, 1.0) if ws.budget_credits else 1.0,
                             text=f"{committed:,.2f} of {ws.budget_credits:,.2f} credits committed")
+
+
+def _save_budget() -> None:
+    ss = st.session_state
+    store().set_budget(ss["ws"], ss.get("ws_budget"), ss.get("ws_cap"))
+
+
+def _budget_inputs(ws: Workspace) -> None:
+    """The facilitator's limits: a budget for the workspace and an optional cap per participant."""
+    ss = st.session_state
+    # Re-read from the store on every run, so every browser in the workshop shows the same limits.
+    ss["ws_budget"], ss["ws_cap"] = ws.budget_credits, ws.per_participant_cap
+    with st.sidebar.expander("Workshop budget"):
+        st.number_input("Workspace budget (credits)", min_value=0.0, step=100.0, key="ws_budget", on_change=_save_budget,
+                        placeholder="no limit", help="Runs, grids and batches that would go over it are refused.")
+        st.number_input("Cap per participant (credits)", min_value=0.0, step=50.0, key="ws_cap", on_change=_save_budget,
+                        placeholder="no cap", help="Counts the runs carrying each participant's name.")
+        who = participant()
+        if ws.per_participant_cap is not None and who:
+            st.caption(f"{who}: {store().committed_credits(ws.id, who):,.2f} of {ws.per_participant_cap:,.2f} credits committed")

@@ -1,11 +1,17 @@
-"""Compare: grids of runs that differ along one or two settings."""
+"""Compare: grids of runs that differ along one or two settings, played in sync, rated and ranked."""
 
 import streamlit as st
 
-from components import workspace
+from components import compare, workspace
 
-workspace.current()
+ws = workspace.current()
 st.title("Compare")
-st.info("Comparison grids arrive with the next release: until then, filter the Gallery to put runs side by side.",
-        icon=":material/grid_view:")
-st.page_link("pages/gallery.py", label="Open the Gallery", icon=":material/video_library:")
+comparison = compare.opened(ws)
+if comparison is not None:
+    compare.view(comparison)
+else:
+    compare.builder(ws)
+    with st.expander("Earlier comparisons", expanded=True):
+        compare.history(ws, on_compare_page=True)
+st.subheader("Leaderboard")
+compare.leaderboard(ws)

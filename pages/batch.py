@@ -1,0 +1,15 @@
+"""Batch: many prompts from a CSV file, previewed and priced row by row, sent after one confirmation."""
+
+import streamlit as st
+
+from components import batch, workspace
+
+ws = workspace.current()
+st.title("CSV batch")
+st.caption("One prompt per row. Check every row and the total before anything is sent.")
+batch.template_button()
+batch.outcome(ws)
+parsed = batch.upload()
+if parsed is not None:
+    total = batch.preview(parsed)
+    batch.confirm_and_send(ws, parsed, total)

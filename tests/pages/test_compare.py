@@ -1,0 +1,164 @@
+"""The Compare page, driven through Streamlit's AppTest (no browser): build, price, confirm, refuse, reopen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lib import client as api
+from lib.schema import Task
+from lib.store import Store
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
+
+
+@pytest.fixture
+def posts(monkeypatch):
+    """Every POST the page sends, answered by a fake provider (AppTest runs the page in this process)."""
+    sent = []
+
+    def create(self, request):
+        sent.append(request)
+        return Task(id=f"task_{len(sent)}", status="pending")
+
+    monkeypatch.setattr(api.EvolinkClient, "create", create)
+    return sent
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    # settings() and store() are cache_resource: without this every test shares the first one's data dir.
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def at(tmp_path, monkeypatch, posts):
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    app = AppTest.from_file(PAGE, default_timeout=30)
+    app.session_state["prompt"] = "A red fox runs through snow, wide shot"
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.fixture
+def db(tmp_path):
+    return Store(tmp_path)
+
+
+def _total(at) -> str:
+    return at.metric[0].value
+
+
+def _two_by_two(at):
+    at.selectbox(key="cmp_cols").set_value("generate_audio").run()
+    assert not at.exception, at.exception
+
+
+def test_default_grid_is_priced_before_anything_is_sent(at, posts):
+    assert at.text_area(key="cmp_prompt").value == "A red fox runs through snow, wide shot"
+    assert at.selectbox(key="cmp_rows").value == "quality"
+    assert at.multiselect(key="cmp_rows_quality").value == ["480p", "720p"]
+    # 5 s standard: 480p 6.1 + 720p 13.50 credits/s.
+    assert _total(at) == "98.76 credits"
+    assert posts == []
+
+
+def test_two_by_two_grid_has_a_line_per_cell(at):
+    _two_by_two(at)
+    assert _total(at) == "197.51 credits"
+    lines = at.dataframe[0].value
+    assert list(lines["Cell"]) == ["480p · audio on", "480p · audio off", "720p · audio on", "720p · audio off"]
+
+
+def test_invalid_cells_show_the_schema_message(tmp_path, monkeypatch, posts):
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["prompt"] = "A fox"
+    at.session_state["model"] = "seedance-2.0-fast-text-to-video"
+    at.run()
+    at.multiselect(key="cmp_rows_quality").set_value(["480p", "1080p"]).run()
+    captions = [c.value for c in at.caption]
+    assert "Not sent: Quality: Text to video · fast offers 480p or 720p; 1080p needs a standard model." in captions
+    at.button(key="cmp_run").click().run()
+    confirm = [m.value for m in at.markdown if "for a total of" in m.value]
+    assert confirm == ["Run **1 video** for a total of **25.32 credits** (≈ $0.37)? 1 invalid cell will not be sent."]
+
+
+def test_confirm_states_the_total_then_sends_one_post_per_cell(at, posts, db):
+    _two_by_two(at)
+    at.button(key="cmp_run").click().run()
+    confirm = [m.value for m in at.markdown if "for a total of" in m.value]
+    assert confirm == ["Run **4 videos** for a total of **197.51 credits** (≈ $2.90)?"]
+    assert posts == []  # nothing before the confirmation
+    at.button(key="cmp_go").click().run()
+    assert not at.exception, at.exception
+    assert len(posts) == 4
+    cmp_id = at.query_params["cmp"]
+    comparison = db.get_comparison(cmp_id)
+    assert comparison.title == "Quality × Audio"
+    runs = db.list_runs(comparison.workspace_id, group_id=cmp_id)
+    assert len(runs) == 4 and {r.task_id for r in runs} == {"task_1", "task_2", "task_3", "task_4"}
+    assert sorted(c["run_id"] for c in comparison.spec["cells"]) == sorted(r.id for r in runs)
+    # The page now shows the comparison, still running.
+    assert at.subheader[0].value == "Quality × Audio"
+
+
+def test_budget_refuses_the_whole_grid_with_the_numbers(at, posts, db):
+    db.set_budget(at.session_state["ws"], 100)
+    _two_by_two(at)
+    at.button(key="cmp_run").click().run()
+    at.button(key="cmp_go").click().run()
+    assert [e.value for e in at.error] == ["This grid costs 197.51 credits; the workspace has 100.00 of 100.00 left."]
+    assert posts == [] and db.list_runs(at.session_state["ws"]) == []
+
+
+def test_cancel_sends_nothing(at, posts):
+    at.button(key="cmp_run").click().run()
+    at.button(key="cmp_cancel").click().run()
+    assert posts == [] and not [m for m in at.markdown if "for a total of" in m.value]
+
+
+def test_prompt_variants_axis_and_word_diff(at, posts, db):
+    at.selectbox(key="cmp_rows").set_value("prompt").run()
+    assert at.text_area(key="cmp_var_A").value == "A red fox runs through snow, wide shot"
+    at.text_area(key="cmp_var_B").input("A grey fox runs through <deep> snow, wide shot").run()
+    assert _total(at) == "135.00 credits"
+    at.button(key="cmp_run").click().run()
+    at.button(key="cmp_go").click().run()
+    assert [p.prompt for p in posts] == ["A red fox runs through snow, wide shot",
+                                         "A grey fox runs through <deep> snow, wide shot"]
+    diffs = [h.proto.body for h in at.get("html")]
+    assert any("<del>red</del><ins>grey</ins>" in d and "&lt;deep&gt;" in d for d in diffs)
+
+
+def test_finished_comparison_reopens_with_player_rating_and_winner(at, posts, db):
+    at.button(key="cmp_run").click().run()
+    at.button(key="cmp_go").click().run()
+    ws = at.session_state["ws"]
+    runs = db.list_runs(ws)
+    for run in runs:
+        db.mark_failed(run.id, "generation_timeout", "The provider took too long.")
+    fresh = AppTest.from_file(PAGE, default_timeout=30)
+    fresh.query_params["ws"] = ws
+    fresh.run()
+    assert not fresh.exception
+    cmp_id = db.list_comparisons(ws)[0].id
+    reopen = fresh.button(key=f"cmp-open-{cmp_id}")
+    assert reopen.label.startswith("Quality · 2 cells")
+    reopen.click().run()
+    assert fresh.query_params["cmp"] == cmp_id
+    assert not fresh.exception, fresh.exception
+    assert fresh.subheader[0].value == "Quality"
+    assert len(fresh.get("iframe")) == 1
+    first = runs[-1]  # oldest first in the grid
+    fresh.button(key=f"cmp-win-{first.id}").click().run()
+    assert db.get_comparison(cmp_id).spec["winner"] == first.id
+    assert fresh.button(key=f"cmp-win-{first.id}").label == "Winner"
