@@ -76,7 +76,13 @@ def _status(run: Run) -> None:
 def body(run: Run) -> None:
     """Everything that changes while a run is in flight."""
     if run.archived:
-        st.video(media_url(run.media_token))
+        url = media_url(run.media_token)
+        if url.startswith(("http://", "https://")):
+            st.video(url)
+        else:
+            # No browser URL known (st.context.url is None): st.video would read a relative
+            # path as a server file and fail (or copy the file into memory). Link instead.
+            st.markdown(f"[:material/play_circle: Play the video]({url})")
     else:
         _status(run)
     st.text(run.request.prompt if len(run.request.prompt) < 600 else run.request.prompt[:600] + "…")
