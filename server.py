@@ -13,14 +13,22 @@ import logging
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
+from streamlit.runtime.pages_manager import PagesManager
 
 from lib import archive, hooks, worker
 from lib.settings import DEMO_MOUNT, load_settings
 
 log = logging.getLogger("studio.server")
+
+# app.py navigates with st.navigation. Until it has run once, Streamlit takes a
+# pages/ folder for the old multipage layout, so a server's very first request for
+# /gallery would run that page bare: no sidebar, no demo notice, no navigation.
+PagesManager.uses_pages_directory = False
+MEDIA_PREFIX = "/api/media/"
 SETTINGS = load_settings()
 SIMULATOR = None
 if SETTINGS.demo:
@@ -50,6 +58,24 @@ async def media(request: Request) -> Response:
     return FileResponse(path, media_type="video/mp4", headers=headers,
                         filename="seedance-run.mp4" if download else None,
                         content_disposition_type="attachment" if download else "inline")
+
+
+class MediaTokenGuard:
+    """Any /api/media/ path that is not exactly one valid token is 404, like an unknown token.
+
+    Streamlit's path-security middleware would answer 400 to some of them (``..``,
+    encoded slashes) and 404 to others: one answer tells a prober nothing.
+    """
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith(MEDIA_PREFIX) and not archive.valid_token(path[len(MEDIA_PREFIX):]):
+            await Response("Not found", status_code=404, media_type="text/plain")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def callback(request: Request) -> Response:
@@ -98,4 +124,4 @@ routes = [
 if SIMULATOR is not None:
     routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))
 
-app = st.App("app.py", lifespan=lifespan, routes=routes)
+app = st.App("app.py", lifespan=lifespan, routes=routes, middleware=[Middleware(MediaTokenGuard)])

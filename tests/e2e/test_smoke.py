@@ -5,6 +5,17 @@ import httpx
 from tests.e2e.conftest import no_exception, wait_idle
 
 
+def test_a_fresh_servers_first_request_for_a_page_gets_the_whole_app(app_server, page):
+    """Runs first in this module: no script has run yet in this server process."""
+    page.goto(f"{app_server.url}/gallery")
+    wait_idle(page)
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "Studio" in nav and "Gallery" in nav and "Compare" in nav
+    assert "Demo mode" in page.inner_text("body")
+    assert "ws=" in page.url
+    no_exception(page)
+
+
 def test_health_reports_demo_mode_and_running_worker(app_server):
     body = httpx.get(f"{app_server.url}/api/health").json()
     assert body == {"status": "ok", "mode": "demo", "worker": "running"}
