@@ -142,7 +142,9 @@ class Worker:
     ) -> None:
         self.store = store
         self.schedule = schedule
-        self.bucket = TokenBucket(max_rps, burst)
+        # burst 1 by default: with a burst of max_rps, a 1-second window could see
+        # burst + max_rps - 1 requests (3 at max_rps 2), above the advertised limit.
+        self.bucket = TokenBucket(max_rps, 1.0 if burst is None else burst)
         self.archive_attempts = max(1, archive_attempts)
         self.archive_backoff = archive_backoff
         self.max_bytes = max_bytes
@@ -165,6 +167,7 @@ class Worker:
         self._counts: Counter = Counter()
         self._polls_by_run: Counter = Counter()
         self._next_due: float | None = None
+        self._limited = False  # the last step left a due run waiting for a token
 
     # --- keys ---------------------------------------------------------------------------
 
@@ -239,6 +242,7 @@ class Worker:
             poked, self._poked = self._poked, set()
         handled = 0
         next_due: float | None = None
+        self._limited = False
         for run in self.store.unfinished_runs():
             due = self._due_at(run, poked)
             if due > now:
@@ -285,6 +289,7 @@ class Worker:
             return False
         if now < self._paused_until or not self.bucket.try_take(now):
             self._count("rate_limited_locally")
+            self._limited = True
             return False
         self._poll(run, client, now, background=background)
         return True
@@ -471,7 +476,7 @@ class Worker:
         if self._next_due is not None:
             waits.append(self._next_due - now)
         with self._lock:
-            if self._poked:
+            if self._poked or self._limited:
                 waits.append(max(self._paused_until - now, self.bucket.wait_time()))
         return min(max(min(waits), 0.02), IDLE_WAIT)
 
