@@ -65,6 +65,12 @@ def approx_tokens(text: str) -> int:
     return cjk + math.ceil(other / 4)
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """The user's value as quoted in a message, cut short: a 4 KB paste must not become a 4 KB message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _err(code: str, message: str) -> PydanticCustomError:
     # PydanticCustomError keeps our sentence as the whole message (no "Value error," prefix).
     return PydanticCustomError(code, message)
@@ -156,7 +162,7 @@ class GenerationRequest(BaseModel):
         if type(v) is not int or not lo <= v <= hi:
             raise _err(
                 "duration",
-                f"Duration: a whole number of seconds from {lo} to {hi} (you gave {v!r}).",
+                f"Duration: a whole number of seconds from {lo} to {hi} (you gave {_shown(v)}).",
             )
         return v
 
@@ -164,7 +170,7 @@ class GenerationRequest(BaseModel):
     @classmethod
     def _quality(cls, v: Any) -> str | None:
         if v is not None and v not in catalog.QUALITIES:
-            raise _err("quality", f"Quality: choose {', '.join(catalog.QUALITIES)} (you gave {v!r}).")
+            raise _err("quality", f"Quality: choose {', '.join(catalog.QUALITIES)} (you gave {_shown(v)}).")
         return v
 
     @field_validator("aspect_ratio", mode="before")
@@ -173,7 +179,7 @@ class GenerationRequest(BaseModel):
         if v is not None and v not in catalog.ASPECT_RATIOS:
             raise _err(
                 "aspect_ratio",
-                f"Aspect ratio: choose one of {', '.join(catalog.ASPECT_RATIOS)} (you gave {v!r}).",
+                f"Aspect ratio: choose one of {', '.join(catalog.ASPECT_RATIOS)} (you gave {_shown(v)}).",
             )
         return v
 
@@ -182,7 +188,7 @@ class GenerationRequest(BaseModel):
     def _switch(cls, v: Any, info) -> bool | None:
         if v is not None and type(v) is not bool:
             name = info.field_name.replace("_", " ").capitalize()
-            raise _err("switch", f"{name}: must be on or off (true or false), not {v!r}.")
+            raise _err("switch", f"{name}: must be on or off (true or false), not {_shown(v)}.")
         return v
 
     @field_validator("image_urls", "video_urls", "audio_urls", mode="before")
