@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import html
+import json as _json
 import logging
 import math
 import random
@@ -300,7 +301,11 @@ class EvolinkClient:
 
     def _parse(self, resp: httpx.Response, model: type[_M], *, maybe_created: bool) -> _M:
         try:
-            return model.model_validate(resp.json())
+            text = resp.text
+            # A server that echoes the key back (say, in a failed task's error text) must not
+            # get it stored, logged or shown: it leaves the client as *** like in error answers.
+            data = _json.loads(text.replace(self._key, "***")) if self._key in text else resp.json()
+            return model.model_validate(data)
         except ValueError:  # bad JSON, bad encoding, or pydantic's ValidationError
             what = "a web page" if _is_html(resp) else "an answer this app cannot read"
             raise ApiError(
