@@ -1,0 +1,64 @@
+"""The app process killed (SIGKILL, no shutdown hooks) while its worker is polling, then started again on the same data dir.
+
+The app runs in live mode against a simulator in this test process, so the provider
+outlives the app as a real one would (in demo mode the simulator would die with the
+app). Runs are submitted through ``lib.submit`` into the app's own database with the
+app's key; only the app's worker polls them. Needs Python only, no browser.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lib import store as st
+from lib.client import EvolinkClient, key_fingerprint
+from lib.simulator import serve_in_thread
+from lib.store import Store
+from tests.e2e.conftest import AppProcess
+from tests.reliability.conftest import KEY, assert_clear_outcome, request, submit_runs, wait_terminal
+
+SPEED = 10.0  # a 15 s 480p run takes 10.5 real seconds: long enough to be killed mid-poll
+
+
+@pytest.fixture
+def sim(tmp_path):
+    handle = serve_in_thread(port=0, speed=SPEED, data_dir=tmp_path / "sim", balance=1e9)
+    yield handle
+    handle.stop()
+
+
+def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_path, sim):
+    data = tmp_path / "data"
+    env = {"EVOLINK_API_KEY": KEY, "EVOLINK_BASE_URL": sim.base_url}
+    app = AppProcess(data, env=env).start()
+    try:
+        store = Store(data)
+        ws = store.create_workspace("restart")
+        # Two runs a crash can leave behind: saved but never sent, and claimed but not answered.
+        fp = key_fingerprint(KEY)
+        unsent = store.create_run(ws.id, request(90, "unsent"), 10.0, True, fp)
+        claimed = store.create_run(ws.id, request(91, "claimed"), 10.0, True, fp)
+        assert store.claim_submit(claimed.id)
+        with EvolinkClient(KEY, base_url=sim.base_url) as client:
+            ids = submit_runs(store, ws.id, client, 4, "restart", duration=15)
+        deadline = time.monotonic() + 30
+        while not all(store.get_run(i).poll_count >= 1 for i in ids):
+            assert time.monotonic() < deadline, "the app's worker never polled"
+            time.sleep(0.1)
+        assert all(store.get_run(i).status in st.POLLED for i in ids)
+        # Past the grace period in which a `submitting` run may still have its POST in flight.
+        time.sleep(max(0.0, claimed.created_at + st.SUBMIT_GRACE_SECONDS + 0.5 - time.time()))
+        app.kill()
+        time.sleep(1.0)
+        app.start()
+        wait_terminal(store, ids + [unsent.id, claimed.id], 90)
+    finally:
+        app.stop()
+    runs = assert_clear_outcome(store, sim.app.engine, ids + [unsent.id, claimed.id])
+    assert [r.status for r in runs[:4]] == [st.ARCHIVED] * 4
+    assert sim.app.state.stats["POST /v1/videos/generations"] == 4  # one per sent run, none after the restart
+    assert len(sim.app.engine.tasks) == 4
+    assert store.get_run(unsent.id).status == st.SUBMIT_FAILED  # nothing charged: say so, let them resubmit
+    assert store.get_run(claimed.id).status == st.UNKNOWN  # maybe charged: check the dashboard, never resend
