@@ -1,0 +1,241 @@
+"""Runs end to end in Chromium: submit, watch them play in the gallery, survive reloads,
+restarts and crashes, keep Studio state across page switches, and never leak the API key."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lib.store import Store
+from tests.e2e.conftest import AppProcess, no_exception, wait_idle
+
+PROMPTS = (
+    "A red kite over a green hill, wide shot, morning light, slow pan right.",
+    "A lighthouse at dusk, waves crash on the rocks, slow dolly in, warm light.",
+)
+SECRET = "sk-live-SECRET123"
+RUNS = "[class*='st-key-run-']"
+_VIDEOS = """() => [...document.querySelectorAll("[class*='st-key-run-']")].map(c => {
+    const v = c.querySelector('video');
+    return v ? v.readyState : -1;
+})"""
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _type_prompt(page, text: str) -> None:
+    box = page.locator(".st-key-prompt textarea")
+    box.fill(text)
+    box.press("Tab")  # a text area commits its value on blur
+    wait_idle(page)
+
+
+def _submit(page, prompt: str) -> None:
+    _type_prompt(page, prompt)
+    page.click(".st-key-submit button")
+    page.wait_for_selector(".st-key-submit-ok")
+    wait_idle(page)
+    assert prompt not in page.url
+
+
+def _ws(page) -> str:
+    assert "ws=" in page.url, page.url
+    return page.url.split("ws=", 1)[1].split("&", 1)[0]
+
+
+def _sidebar(page, label: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a", has_text=label).click()
+    page.wait_for_url(f"**/{'' if label == 'Studio' else label.lower()}?ws=*")
+    wait_idle(page)
+
+
+def _wait_playable(page, count: int, timeout: float = 40.0) -> None:
+    """Until ``count`` run cards each hold a <video> that has decoded a frame (readyState >= 2)."""
+    deadline = time.monotonic() + timeout
+    states: list = []
+    while time.monotonic() < deadline:
+        states = page.evaluate(_VIDEOS)
+        if len(states) == count and all(s >= 2 for s in states):
+            return
+        page.wait_for_timeout(250)
+    cards = [c.inner_text()[:200].replace("\n", " ") for c in page.locator(RUNS).all()]
+    raise AssertionError(f"videos not playable in time: readyState per card {states}; cards {cards}")
+
+
+def _wait_status(db: Store, ws: str, status: str, timeout: float = 40.0) -> list:
+    deadline = time.monotonic() + timeout
+    runs: list = []
+    while time.monotonic() < deadline:
+        runs = db.list_runs(ws)
+        if runs and all(r.status == status for r in runs):
+            return runs
+        if any(r.finished and r.status != status for r in runs):
+            break
+        time.sleep(0.25)
+    raise AssertionError(f"expected every run {status}: {[(r.status, r.error_code, r.error_message) for r in runs]}")
+
+
+@pytest.fixture(scope="module")
+def live_sim():
+    """A stand-in provider outside the app, so it outlives app crashes; ~5 s per 5 s run."""
+    from lib.simulator import serve_in_thread
+
+    handle = serve_in_thread(port=0, speed=10)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory, chromium_path, live_sim):
+    """The app in live mode with a server-side key, talking to ``live_sim``."""
+    server = AppProcess(tmp_path_factory.mktemp("studio-live"),
+                        env={"EVOLINK_API_KEY": SECRET, "EVOLINK_BASE_URL": live_sim.base_url}).start()
+    yield server
+    server.stop()
+
+
+# --- demo mode ------------------------------------------------------------------------------
+
+
+def test_two_runs_play_in_gallery_across_reload_and_restart(app_server, page):
+    page.goto(app_server.url)
+    wait_idle(page)
+    for prompt in PROMPTS:
+        _submit(page, prompt)
+    ws = _ws(page)
+
+    page.locator(".st-key-submit-ok a", has_text="Watch it in the gallery").click()
+    page.wait_for_url(f"**/gallery?ws={ws}")
+    wait_idle(page)
+    _wait_playable(page, 2)
+    text = page.inner_text("body")
+    assert all(p in text for p in PROMPTS)
+    no_exception(page)
+
+    page.reload()
+    wait_idle(page)
+    _wait_playable(page, 2)
+    assert _ws(page) == ws
+
+    app_server.stop()
+    app_server.start()  # same data dir, same port
+    page.goto(f"{app_server.url}/gallery?ws={ws}")
+    wait_idle(page)
+    _wait_playable(page, 2)
+    assert all(p in page.inner_text("body") for p in PROMPTS)
+    no_exception(page)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "app bug, left open: the demo simulator mounted at /sim keeps its tasks in memory only, so after "
+    "a crash or restart the worker's polls get 404 and the run ends failed/task_not_found instead of "
+    "archived (DESIGN: 'a restarted server loses nothing'). Fix belongs in lib/simulator (persist tasks "
+    "under STUDIO_DATA_DIR/simulator)."))
+def test_demo_run_in_flight_survives_a_crash(tmp_path, page):
+    """Demo mode: the simulator lives inside the app process, so it dies with it."""
+    server = AppProcess(tmp_path / "data", env={"STUDIO_DEMO_SPEED": "8"}).start()
+    try:
+        page.goto(server.url)
+        wait_idle(page)
+        _submit(page, PROMPTS[0])
+        ws = _ws(page)
+        server.kill()
+        assert Store(server.data_dir).list_runs(ws)[0].status in ("pending", "processing")
+        page.close()  # nobody watching: the worker alone must finish it
+        server.start()
+        _wait_status(Store(server.data_dir), ws, "archived", timeout=30)
+    finally:
+        server.stop()
+
+
+# --- live mode against an outside simulator -------------------------------------------------
+
+
+def test_run_in_flight_is_archived_after_a_crash_with_no_browser(tmp_path, page, live_sim):
+    server = AppProcess(tmp_path / "data", env={"EVOLINK_API_KEY": SECRET, "EVOLINK_BASE_URL": live_sim.base_url})
+    server.start()
+    try:
+        page.goto(server.url)
+        wait_idle(page)
+        _submit(page, PROMPTS[1])
+        ws = _ws(page)
+        server.kill()  # no shutdown hooks, the run mid-flight
+        db = Store(server.data_dir)
+        [run] = db.list_runs(ws)
+        assert run.status in ("pending", "processing") and run.task_id
+        page.context.close()  # no browser at all from here on
+        server.start()
+        [run] = _wait_status(db, ws, "archived", timeout=40)
+        assert run.media_token and (server.data_dir / "media" / f"{run.media_token}.mp4").is_file()
+    finally:
+        server.stop()
+
+
+def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, page):
+    page.goto(live_app.url)
+    wait_idle(page)
+    _type_prompt(page, PROMPTS[0])
+    thumb = page.locator(".st-key-duration").get_by_role("slider")
+    thumb.focus()
+    thumb.press("ArrowRight")
+    wait_idle(page)
+    page.locator(".st-key-content_filter label").click()
+    wait_idle(page)
+    assert "89.10" in page.inner_text(".st-key-cost")  # 6 s x 13.50 x 1.1
+    page.click(".st-key-submit button")
+    page.wait_for_selector(".st-key-submit-ok")
+    wait_idle(page)
+    ws = _ws(page)
+
+    _sidebar(page, "Gallery")
+    assert _ws(page) == ws
+    card = page.locator(RUNS).first
+    progress = card.locator("[data-testid='stProgress']")
+    progress.wait_for()
+    first = progress.inner_text()
+    # The run_every fragment is live: wait for it to refresh the card at least once.
+    page.wait_for_function(
+        "([sel, before]) => { const p = document.querySelector(sel); return p && p.innerText !== before; }",
+        arg=[f"{RUNS} [data-testid='stProgress']", first], timeout=15_000,
+    )
+    no_exception(page)
+
+    _sidebar(page, "Studio")
+    assert _ws(page) == ws
+    assert page.locator(".st-key-prompt textarea").input_value() == PROMPTS[0]
+    assert page.locator(".st-key-duration").get_by_role("slider").input_value() == "6"
+    assert not page.locator(".st-key-content_filter input").is_checked()
+    assert "89.10" in page.inner_text(".st-key-cost")
+    no_exception(page)
+
+    _sidebar(page, "Gallery")
+    assert _ws(page) == ws
+    _wait_playable(page, 1)
+    no_exception(page)
+
+
+def test_api_key_never_reaches_html_url_log_or_database(live_app, page):
+    page.goto(live_app.url)
+    wait_idle(page)
+    _submit(page, PROMPTS[1])
+    ws = _ws(page)
+    assert "Demo mode" not in page.inner_text("body")
+    pages = [page.content()]
+    page.locator(".st-key-submit-ok a").click()
+    wait_idle(page)
+    _wait_status(Store(live_app.data_dir), ws, "archived")
+    _wait_playable(page, len(Store(live_app.data_dir).list_runs(ws)))
+    page.locator("[data-testid='stExpander'] summary", has_text="Use my own API key").click()
+    wait_idle(page)
+    pages.append(page.content())
+    for html in pages:
+        assert SECRET not in html
+        assert "SECRET123" not in html
+    assert SECRET not in page.url
+    leaks = [p.name for p in Path(live_app.data_dir).rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+    assert leaks == []  # the database (and its WAL), archived media, hook secret and server log
+    assert any(p.name.startswith("studio.db") for p in Path(live_app.data_dir).iterdir())
+    assert live_app.log_path.is_file()
