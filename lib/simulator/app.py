@@ -172,7 +172,9 @@ def _unauthorized() -> JSONResponse:
 
 
 def _engine(request: Request) -> Engine:
-    return request.app.engine if isinstance(request.app, SimulatorApp) else request.app.state.engine
+    engine = request.app.engine if isinstance(request.app, SimulatorApp) else request.app.state.engine
+    engine.restore()  # once: tasks a previous process left in the data dir
+    return engine
 
 
 def _base_url(request: Request) -> str:

@@ -8,6 +8,8 @@ reaches ``completed`` once the schedule has run out *and* its video file is rend
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
+import json
 import multiprocessing
 import os
 import re
@@ -139,7 +141,8 @@ def _bare_main():
 
 @dataclass
 class SimTask:
-    """One task as the simulator keeps it (in memory: a restart loses tasks, like a fresh account)."""
+    """One task as the simulator keeps it: in memory, and as a small JSON record in its data dir
+    so that a restarted server (the demo's, mounted in the app) still knows its tasks."""
 
     id: str
     created: float
@@ -153,6 +156,13 @@ class SimTask:
     render: cf.Future | None = None
     rendered_at: float | None = None
     billed: bool = False
+    payload: dict | None = None  # the request body, to render again after a restart
+
+    _SAVED = ("id", "created", "model", "duration", "schedule", "estimated_time", "credits", "fail_code",
+              "file_token", "rendered_at", "billed", "payload")
+
+    def record(self) -> dict:
+        return {name: getattr(self, name) for name in self._SAVED}
 
     def phase(self, now: float) -> tuple[str, int]:
         """(status, progress) at ``now``: pending, then processing, then completed/failed."""
@@ -216,6 +226,53 @@ class Engine:
         self.ledger = Ledger(float(self.balance))
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._restored = False
+
+    # --- persistence -----------------------------------------------------------------------
+
+    @property
+    def _records(self) -> Path:
+        return self.data_dir / "tasks"
+
+    def _save(self, task: SimTask) -> None:
+        # Named by a hash of our own id, written whole then renamed: never half a record.
+        self._records.mkdir(parents=True, exist_ok=True)
+        path = self._records / f"{hashlib.sha256(task.id.encode()).hexdigest()[:32]}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(task.record()))
+        os.replace(tmp, path)
+
+    def restore(self) -> int:
+        """Load the tasks an earlier process left in the data dir; render what it had not finished.
+
+        Called lazily on first use (like the render pool), so merely importing or mounting
+        the simulator starts nothing. Returns how many tasks were restored.
+        """
+        with self._lock:
+            if self._restored:
+                return 0
+            self._restored = True
+        count = 0
+        for path in sorted(self._records.glob("*.json")) if self._records.is_dir() else ():
+            try:
+                data = json.loads(path.read_text())
+                task = SimTask(**{k: data.get(k) for k in SimTask._SAVED if k in data})
+            except (OSError, ValueError, TypeError):
+                continue  # a damaged record is one lost demo task, not a crashed server
+            self.tasks[task.id] = task
+            if task.billed:
+                self.ledger.used = round(self.ledger.used + task.credits, 4)
+            if task.file_token:
+                self.files[task.file_token] = task
+                if self.file_path(task.file_token).is_file():
+                    done: cf.Future = cf.Future()
+                    done.set_result(None)
+                    task.render = done
+                    task.rendered_at = task.rendered_at or self.file_path(task.file_token).stat().st_mtime
+                elif task.payload is not None:
+                    self._render(task, GenerationRequest.from_payload(task.payload))
+            count += 1
+        return count
 
     # --- the render pool ---------------------------------------------------------------
 
@@ -244,6 +301,7 @@ class Engine:
     # --- tasks -------------------------------------------------------------------------
 
     def create(self, request: GenerationRequest) -> SimTask:
+        self.restore()
         code = fail_code(request.prompt)
         credits = reserved_credits(request)
         if credits > self.ledger.remaining - self._outstanding():
@@ -263,16 +321,21 @@ class Engine:
             estimated_time=max(1, round(schedule)),
             credits=credits,
             fail_code=code,
+            payload=request.to_payload(),
         )
         if code is None:
             self._start_render(task, request)
         self.tasks[task.id] = task
+        self._save(task)
         return task
 
     def _start_render(self, task: SimTask, request: GenerationRequest) -> None:
         # A random token names the file: task ids never become file names.
         task.file_token = secrets.token_hex(16)
         self.files[task.file_token] = task
+        self._render(task, request)
+
+    def _render(self, task: SimTask, request: GenerationRequest) -> None:
         ratio = request.effective("aspect_ratio")
         if ratio == "adaptive":
             ratio = adaptive_ratio(request.prompt)
@@ -308,10 +371,12 @@ class Engine:
         if status == "completed" and not task.billed:
             task.billed = True
             self.ledger.used = round(self.ledger.used + task.credits, 4)
+            self._save(task)
         return status, progress
 
     def settle(self) -> None:
         """Bill every task that has completed by now (before reporting the balance)."""
+        self.restore()
         for task in list(self.tasks.values()):
             self.status(task)
 

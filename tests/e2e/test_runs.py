@@ -129,13 +129,8 @@ def test_two_runs_play_in_gallery_across_reload_and_restart(app_server, page):
     no_exception(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug, left open: the demo simulator mounted at /sim keeps its tasks in memory only, so after "
-    "a crash or restart the worker's polls get 404 and the run ends failed/task_not_found instead of "
-    "archived (DESIGN: 'a restarted server loses nothing'). Fix belongs in lib/simulator (persist tasks "
-    "under STUDIO_DATA_DIR/simulator)."))
 def test_demo_run_in_flight_survives_a_crash(tmp_path, page):
-    """Demo mode: the simulator lives inside the app process, so it dies with it."""
+    """Demo mode: the simulator dies with the app process; its tasks are kept in the data dir."""
     server = AppProcess(tmp_path / "data", env={"STUDIO_DEMO_SPEED": "8"}).start()
     try:
         page.goto(server.url)

@@ -58,9 +58,11 @@ def test_task_ids_are_unique_and_never_file_names(sim, http):
     assert len(ids) == 3
     for task_id in ids:
         wait_done(http, task_id)
-    names = [p.name for p in sim.app.engine.data_dir.iterdir()]
+    names = [p.name for p in sim.app.engine.data_dir.iterdir() if p.is_file()]
     assert names and not any(tid in name for tid in ids for name in names)
     assert all(re.fullmatch(r"[0-9a-f]{32}\.mp4", n) for n in names)
+    records = [p.name for p in (sim.app.engine.data_dir / "tasks").iterdir()]
+    assert len(records) >= 3 and all(re.fullmatch(r"[0-9a-f]{32}\.json", n) for n in records)
 
 
 INVALID = [
