@@ -94,7 +94,34 @@ def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate 
             run = submit_request(request, estimate, parent_id=st.session_state.get("remix_of"))
         if run is not None and run.task_id:
             st.session_state.pop("remix_of", None)  # the remix is made; later runs are new ones
+    _submit_from_editor()
     outcome()
+
+
+# The button's own shortcut does not fire while the prompt box has focus: there,
+# Ctrl/Cmd+Enter only applies the text. Once Streamlit has rerun with that text,
+# press the (now up to date) button. Static code of ours, no user data in it.
+_EDITOR_SHORTCUT = """<script>
+if (!window.__studioCtrlEnter) {
+  window.__studioCtrlEnter = true;
+  const doc = window.parent ? window.parent.document : document;
+  doc.addEventListener("keydown", (e) => {
+    if (!(e.ctrlKey || e.metaKey) || e.key !== "Enter" || !e.target.closest(".st-key-prompt")) return;
+    const started = Date.now();
+    const tryClick = () => {
+      const idle = doc.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']");
+      const button = doc.querySelector(".st-key-submit button");
+      if (idle && button && !button.disabled && Date.now() - started > 300) { button.click(); return; }
+      if (Date.now() - started < 5000) setTimeout(tryClick, 100);
+    };
+    setTimeout(tryClick, 100);
+  }, true);
+}
+</script>"""
+
+
+def _submit_from_editor() -> None:
+    st.html(_EDITOR_SHORTCUT, unsafe_allow_javascript=True)
 
 
 def _retry(run_id: str) -> None:

@@ -42,3 +42,20 @@ def test_curly_quotes_fix_and_estimate_follows_duration(app_server, page):
     assert prompt.input_value() == STRAIGHT  # the rerun kept the fixed prompt
     assert "?ws=" in page.url
     no_exception(page)
+
+
+def test_ctrl_enter_in_the_editor_submits_exactly_one_run_with_the_typed_prompt(app_server, page):
+    from lib.store import Store
+
+    page.goto(app_server.url)
+    wait_idle(page)
+    ws = page.url.split("ws=")[1].split("&")[0]
+    typed = "A red fox runs through fresh snow, wide shot, golden light"
+    page.click(".st-key-prompt textarea")
+    page.keyboard.type(typed)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".st-key-submit-ok")
+    wait_idle(page)
+    runs = Store(app_server.data_dir).list_runs(ws)
+    assert [r.request.prompt for r in runs] == [typed]
+    no_exception(page)
