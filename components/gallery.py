@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import compare, run_card, workspace
+from components.plain import md
 from lib import catalog, export, workshop
 from lib.store import STATUS_LABELS, Run, Workspace
 
@@ -91,7 +92,7 @@ def live_card(run_id: str) -> None:
         return
     if run.finished:
         st.session_state.setdefault("_toasts", []).append(
-            f"Run finished: {run.label} — {run.request.prompt[:50]}"
+            f"Run finished: {run.label} — {md(run.request.prompt, 50)}"
         )
         st.rerun(scope="app")
     run_card.body(run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.plain import md
 from lib import catalog, prompt_lint
 
 _ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/lightbulb:"}
@@ -68,7 +69,7 @@ def hints_panel(spec: catalog.ModelSpec, media: dict[str, int], web_search: bool
             with st.container(key=f"hint-{i}", gap="small"):
                 st.markdown(f"{_ICONS.get(hint.severity, '')} **{hint.code}**"
                             + (f" · `{_code_escape(quoted)}`" if quoted else ""))
-                st.caption(_md_escape(hint.message))
+                st.caption(md(hint.message, limit=2000))
                 if hint.fix is not None:
                     st.button("Apply fix", key=f"fix-{i}", on_click=_apply_one, args=(hint,), type="tertiary",
                               icon=":material/auto_fix_normal:", help=f"Replace with: {hint.fix or '(nothing)'}")
@@ -78,10 +79,3 @@ def hints_panel(spec: catalog.ModelSpec, media: dict[str, int], web_search: bool
 def _code_escape(text: str) -> str:
     """Inline code cannot hold a backtick or a line break."""
     return text.replace("`", "'").replace("\n", " ")
-
-
-def _md_escape(text: str) -> str:
-    """Messages quote the user's prompt: keep its characters literal in Markdown."""
-    for ch in "\\`*_[]<>#|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from components import workspace
+from components.plain import md
 from lib import catalog
 from lib.store import ARCHIVED, Run
 
@@ -63,7 +64,7 @@ def _status(run: Run) -> None:
     elif run.status == "completed":
         st.progress(1.0, text="Saving the video…")
     elif run.status != ARCHIVED:
-        st.error(f"**{run.label.capitalize()}** · `{run.error_code or run.status}`", icon=":material/error:")
+        st.error(f"**{run.label.capitalize()}** · {md(run.error_code or run.status)}", icon=":material/error:")
         if run.error_message:
             st.text(run.error_message)  # server text: plain text, never HTML or Markdown
         hint = WHAT_TO_DO.get(run.error_code or "") or WHAT_TO_DO.get(run.status)
@@ -89,7 +90,7 @@ def body(run: Run) -> None:
     badges(run)
     reserved = "—" if run.credits_reserved is None else f"{run.credits_reserved:,.2f}"
     st.caption(f"Estimate {'≈ ' if not run.estimate_exact else ''}{run.estimate_credits:,.2f} credits · reserved {reserved}"
-               + (f" · task `{run.task_id}`" if run.task_id else ""))
+               + (f" · task {md(run.task_id)}" if run.task_id else ""))
 
 
 def _save_rating(run_id: str) -> None:

@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from components import connection, workspace
+from components.plain import md
 from lib import client as api
 from lib import hooks, pricing, submit, worker, workshop
 from lib.schema import GenerationRequest
@@ -145,13 +146,13 @@ def outcome() -> None:
     if run.task_id and run.status not in ("submit_failed", "unknown"):
         reserved = "—" if run.credits_reserved is None else f"{run.credits_reserved:,.2f}"
         with st.container(key="submit-ok"):
-            st.success(f"Submitted. Task `{run.task_id}`", icon=":material/check_circle:")
+            st.success(f"Submitted. Task {md(run.task_id)}", icon=":material/check_circle:")
             st.caption(f"Our estimate {run.estimate_credits:,.2f} credits · provider reserved {reserved}")
             st.page_link("pages/gallery.py", label="Watch it in the gallery", icon=":material/video_library:",
                          query_params={"ws": run.workspace_id})
     else:
         with st.container(key="submit-failed"):
-            st.error(f"{run.label.capitalize()}: {run.error_message or 'no answer from the provider'}",
+            st.error(f"{run.label.capitalize()}: {md(run.error_message or 'no answer from the provider')}",
                      icon=":material/error:")
             if run.status == "submit_failed":
                 st.button("Retry", key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")

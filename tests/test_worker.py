@@ -320,7 +320,8 @@ FAST = Schedule(floor=0.2, ceiling=2.0)
 
 
 def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_path):
-    sim = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim", render_workers=2)
+    # Slow enough that every run is polled several times while the faults are on.
+    sim = simulator.serve_in_thread(port=0, speed=10, data_dir=tmp_path / "sim", render_workers=2)
     store = Store(tmp_path / "studio")
     ws = store.create_workspace()
     rec = Recording()
@@ -329,7 +330,7 @@ def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_pat
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             runs = [submit(store, ws, client, REQ.model_copy(update={"prompt": f"boat {i}"})) for i in range(6)]
         posts_before = sim.app.state.stats["POST /v1/videos/generations"]
-        sim.app.faults = simulator.Faults(rate_429=0.15, retry_after=1, rate_500=0.15, drop_rate=0.1, seed=7)
+        sim.app.faults = simulator.Faults(rate_429=0.25, retry_after=1, rate_500=0.25, drop_rate=0.15, seed=7)
         worker.register_key(KEY, sim.base_url, transport=rec)
         worker.start()
         assert worker.wait_idle(timeout=40)

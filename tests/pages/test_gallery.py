@@ -94,7 +94,7 @@ def test_failed_card_shows_code_and_server_text_as_plain_text(seeded):
     at = _open(ws.id)
     card = at.container(key=f"run-{runs['failed'].id}")
     errors = " ".join(e.value for e in card.error)
-    assert "content_policy_violation" in errors
+    assert "content\\_policy\\_violation" in errors  # escaped in the Markdown source, shown literally
     texts = [t.value for t in card.text]
     assert EVIL in texts  # st.text: shown literally, never as Markdown or HTML
     rendered_as_markup = [m.value for m in at.markdown if "<script>" in m.value or "evil.example" in m.value]

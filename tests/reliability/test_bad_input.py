@@ -302,10 +302,6 @@ def test_gallery_shows_html_from_the_server_as_literal_text(tmp_path, monkeypatc
             assert "<script" not in str(getattr(node, "value", "")), f"{node.type} carries a script: {node.value!r}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "components/run_card.py puts the task id and error code inside Markdown code spans; a backtick in "
-    "either ends the span and the rest renders as Markdown (an attacker's image loads in every viewer's "
-    "browser, a link becomes clickable). Reported; flip this test when run_card shows them as plain text."))
 def test_server_text_cannot_escape_its_code_span_into_markdown(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 

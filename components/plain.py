@@ -1,0 +1,21 @@
+"""Text from users or servers, made safe to show inside Markdown-rendered elements."""
+
+from __future__ import annotations
+
+import re
+
+# Every ASCII punctuation mark can be backslash-escaped in CommonMark; escaping them all
+# also defuses Streamlit's own :icon: and :color[...] directives.
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md(text: object, limit: int = 500) -> str:
+    """``text`` as literal characters in st.markdown / st.caption / st.error and friends.
+
+    >>> md("x` [click](https://evil.test) *y*")
+    'x\\\\` \\\\[click\\\\]\\\\(https\\\\:\\\\/\\\\/evil\\\\.test\\\\) \\\\*y\\\\*'
+    """
+    value = " ".join(str(text).split())  # no line breaks: they would start new blocks
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return _PUNCT.sub(r"\\\1", value)
