@@ -71,7 +71,7 @@ def _status(run: Run) -> None:
         if hint:
             st.caption(hint)
     if run.poll_error and not run.finished:
-        st.caption(f"Retrying: {run.poll_error}")
+        st.caption(f"Retrying: {md(run.poll_error)}")
 
 
 def body(run: Run) -> None:
