@@ -9,7 +9,9 @@ from components.plain import md
 from lib import catalog, export, workshop
 from lib.store import STATUS_LABELS, Run, Workspace
 
-_SEEN = "_gallery_unfinished"  # run ids this session last saw unfinished, for completion toasts
+_SEEN = "_gallery_unfinished"
+PAGE = 24  # cards per "page": a browser lays out 24 video cards at once in well under a second
+_SHOWN = "_gallery_shown"  # run ids this session last saw unfinished, for completion toasts
 
 
 def filter_bar(ws: Workspace) -> dict:
@@ -74,14 +76,19 @@ def grid(runs: list[Run]) -> None:
         st.page_link("pages/studio.py", label="Open the Studio", icon=":material/edit_note:")
         return
     st.session_state[_SEEN] = {r.id for r in runs if not r.finished}
+    shown = st.session_state.get(_SHOWN, PAGE)
     with st.grid(columns="auto", min_column_width=360, gap="medium"):
-        for run in runs:
+        for run in runs[:shown]:
             with st.container(key=f"run-{run.id}", border=True):
                 if run.finished:
                     run_card.body(run)
                     run_card.actions(run)
                 else:
                     live_card(run.id)
+    if len(runs) > shown:
+        more = min(PAGE, len(runs) - shown)
+        st.button(f"Show {more} more ({len(runs) - shown} older)", key="gallery_more", icon=":material/expand_more:",
+                  on_click=lambda: st.session_state.__setitem__(_SHOWN, shown + PAGE))
 
 
 @st.fragment(run_every=run_card.LIVE_REFRESH)

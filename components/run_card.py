@@ -37,21 +37,20 @@ def media_url(token: str) -> str:
 
 
 def badges(run: Run) -> None:
+    """The settings as one line of badges: one element per card instead of one per badge."""
     req = run.request
     spec = catalog.MODELS.get(run.model)
-    with st.container(horizontal=True, gap="small"):
-        st.badge(spec.label if spec else run.model, color="violet")
-        st.badge(f"{req.effective('duration')} s", color="gray")
-        st.badge(req.effective("quality"), color="gray")
-        st.badge(req.effective("aspect_ratio"), color="gray")
-        if not req.effective("generate_audio"):
-            st.badge("silent", color="gray")
-        if not req.effective("content_filter"):
-            st.badge("filter off ×1.1", color="orange")
-        if req.effective("web_search"):
-            st.badge("web search", color="blue")
-        if run.participant:
-            st.badge(run.participant, icon=":material/person:", color="green")
+    items = [("violet", md(spec.label if spec else run.model)), ("gray", f"{req.effective('duration')} s"),
+             ("gray", req.effective("quality")), ("gray", md(req.effective("aspect_ratio")))]
+    if not req.effective("generate_audio"):
+        items.append(("gray", "silent"))
+    if not req.effective("content_filter"):
+        items.append(("orange", "filter off ×1.1"))
+    if req.effective("web_search"):
+        items.append(("blue", "web search"))
+    if run.participant:
+        items.append(("green", ":material/person: " + md(run.participant, 100)))
+    st.markdown(" ".join(f":{color}-badge[{text}]" for color, text in items))
 
 
 def _status(run: Run) -> None:
