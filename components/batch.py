@@ -8,9 +8,9 @@ import streamlit as st
 
 from components import submit, workspace
 from lib import batch, pricing, workshop
-from lib.store import BudgetExceeded, Workspace, new_id
+from lib.store import BudgetExceeded, Workspace
 
-_PENDING = "batch_pending"  # the group id of a batch waiting for its confirmation
+_PREFIX = "batch"  # widget keys batch_run, batch_confirm, batch_go, batch_cancel
 _SENT = "batch_sent"
 
 
@@ -32,7 +32,7 @@ def upload() -> batch.Batch | None:
     if not cached or cached[0] != digest:
         cached = (digest, batch.parse_csv(data))
         st.session_state["_batch_parsed"] = cached
-        st.session_state.pop(_PENDING, None)
+        submit.forget_confirmation(_PREFIX)
     return cached[1]
 
 
@@ -76,35 +76,24 @@ def preview(parsed: batch.Batch) -> pricing.Estimate:
 def confirm_and_send(ws: Workspace, parsed: batch.Batch, total: pricing.Estimate) -> None:
     """One confirmation stating the total; then every valid row is sent as one group, or none is."""
     rows = parsed.valid_rows
-    room = workspace.store().budget_room(ws.id, workspace.participant())
-    if room is not None:
-        st.caption(f"Budget left: {max(room, 0):,.2f} credits.")
-    if st.button(f"Send {len(rows)} valid rows…", key="batch_run", type="primary", disabled=not rows,
-                 icon=":material/upload:"):
-        st.session_state[_PENDING] = new_id()
-    group_id = st.session_state.get(_PENDING)
-    if not group_id or not rows:
+    group_id = submit.confirm_group(
+        _PREFIX, ask=f"Send {len(rows)} valid rows…", icon=":material/upload:", count=len(rows), total=total,
+        question=f"Send **{len(rows)} runs** for a total of **{pricing.format_credits(total.credits)}** "
+                 f"(≈ {pricing.format_usd(total.usd)})?",
+    )
+    if group_id is None:
         return
-    with st.container(border=True, key="batch_confirm"):
-        st.markdown(f"Send **{len(rows)} runs** for a total of **{pricing.format_credits(total.credits)}** "
-                    f"(≈ {pricing.format_usd(total.usd)})?")
-        go, cancel = st.columns(2)
-        if cancel.button("Cancel", key="batch_cancel", width="stretch"):
-            st.session_state.pop(_PENDING, None)
-            st.rerun()
-        if go.button(f"Confirm · {pricing.format_credits(total.credits)}", key="batch_go", type="primary",
-                     width="stretch"):
-            items = [workshop.Item(r.request, r.estimate, r.label) for r in rows]
-            try:
-                saved = submit.save_group(items, group_id, what="This batch")
-            except BudgetExceeded as exc:
-                st.error(str(exc), icon=":material/savings:")
-                return
-            with st.spinner(f"Sending {len(saved)} runs…"):
-                sent = submit.send_group(saved)
-            st.session_state.pop(_PENDING, None)
-            st.session_state[_SENT] = (group_id, len(sent), sum(1 for r in sent if r.task_id))
-            st.rerun()
+    items = [workshop.Item(r.request, r.estimate, r.label) for r in rows]
+    try:
+        saved = submit.save_group(items, group_id, what="This batch")
+    except BudgetExceeded as exc:
+        st.error(str(exc), icon=":material/savings:")
+        return
+    with st.spinner(f"Sending {len(saved)} runs…"):
+        sent = submit.send_group(saved)
+    submit.forget_confirmation(_PREFIX)
+    st.session_state[_SENT] = (group_id, len(sent), sum(1 for r in sent if r.task_id))
+    st.rerun()
 
 
 def outcome(ws: Workspace) -> None:

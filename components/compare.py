@@ -9,10 +9,10 @@ import streamlit as st
 
 from components import compare_player, parameters, run_card, submit, workspace
 from lib import compare, pricing, workshop
-from lib.store import BudgetExceeded, Comparison, Run, Workspace, new_id, valid_id
+from lib.store import BudgetExceeded, Comparison, Run, Workspace, valid_id
 
 LIVE_REFRESH = 2.0  # seconds between re-reads of a running grid (a store read, no API call)
-_PENDING = "cmp_pending"  # the group id of a grid waiting for its confirmation
+_PREFIX = "cmp"  # widget keys cmp_run, cmp_confirm, cmp_go, cmp_cancel
 
 # What a new axis starts with, so a two-value grid is one click away.
 DEFAULT_VALUES = {
@@ -146,36 +146,20 @@ def preview(rows: compare.Axis, cols: compare.Axis | None, cells: list[compare.C
     return total
 
 
-def _room_caption(ws: Workspace) -> None:
-    db = workspace.store()
-    who = workspace.participant()
-    room = db.budget_room(ws.id, who)
-    if room is not None:
-        st.caption(f"Budget left for this grid: {max(room, 0):,.2f} credits.")
-
-
 def confirm_and_send(ws: Workspace, base: dict, rows: compare.Axis, cols: compare.Axis | None,
                      cells: list[compare.Cell], total: pricing.Estimate) -> None:
     """One confirmation that states the total; then the whole grid is saved and sent, or none of it."""
     valid = [c for c in cells if c.valid]
-    _room_caption(ws)
-    if st.button(f"Run {len(valid)} cells…", key="cmp_run", type="primary", disabled=not valid,
-                 icon=":material/grid_view:"):
-        st.session_state[_PENDING] = new_id()
-    group_id = st.session_state.get(_PENDING)
-    if not group_id or not valid:
-        return
     skipped = len(cells) - len(valid)
-    with st.container(border=True, key="cmp_confirm"):
-        st.markdown(f"Run **{len(valid)} video{'s' if len(valid) != 1 else ''}** for a total of **{pricing.format_credits(total.credits)}** "
-                    f"(≈ {pricing.format_usd(total.usd)})?" + (f" {skipped} invalid cell{'s' if skipped != 1 else ''} will not be sent." if skipped else ""))
-        go, cancel = st.columns(2)
-        if cancel.button("Cancel", key="cmp_cancel", width="stretch"):
-            st.session_state.pop(_PENDING, None)
-            st.rerun()
-        if go.button(f"Confirm · {pricing.format_credits(total.credits)}", key="cmp_go", type="primary",
-                     width="stretch"):
-            _send(ws, base, rows, cols, cells, group_id)
+    group_id = submit.confirm_group(
+        _PREFIX, ask=f"Run {len(valid)} cells…", icon=":material/grid_view:", count=len(valid), total=total,
+        budget_label="Budget left for this grid",
+        question=f"Run **{len(valid)} video{'s' if len(valid) != 1 else ''}** for a total of "
+                 f"**{pricing.format_credits(total.credits)}** (≈ {pricing.format_usd(total.usd)})?"
+                 + (f" {skipped} invalid cell{'s' if skipped != 1 else ''} will not be sent." if skipped else ""),
+    )
+    if group_id is not None:
+        _send(ws, base, rows, cols, cells, group_id)
 
 
 def _send(ws: Workspace, base: dict, rows: compare.Axis, cols: compare.Axis | None,
@@ -194,7 +178,7 @@ def _send(ws: Workspace, base: dict, rows: compare.Axis, cols: compare.Axis | No
                          comparison_id=group_id)
     with st.spinner(f"Sending {len(runs)} runs…"):
         submit.send_group(runs)
-    st.session_state.pop(_PENDING, None)
+    submit.forget_confirmation(_PREFIX)
     open_comparison(group_id)
 
 

@@ -14,7 +14,7 @@ from components.plain import md
 from lib import client as api
 from lib import hooks, pricing, submit, worker, workshop
 from lib.schema import GenerationRequest
-from lib.store import BudgetExceeded, Run
+from lib.store import BudgetExceeded, Run, new_id
 
 DOUBLE_CLICK_WINDOW = 5.0  # seconds: the same request again this soon is the same submission
 _LAST = "_last_submit"
@@ -64,6 +64,39 @@ def send_group(runs: list[Run]) -> list[Run]:
     """One POST per saved run of a group, with the same client and callback as a single submit."""
     with client_for_submit() as c:
         return workshop.send_group(workspace.store(), c, runs, callback_url=callback_url())
+
+
+def confirm_group(prefix: str, *, ask: str, question: str, total: pricing.Estimate, count: int,
+                  icon: str, budget_label: str = "Budget left") -> str | None:
+    """Ask once, then one confirmation that states the total; returns the group id on Confirm.
+
+    The group id is made when the user first asks, so a rerun or a double click on
+    Confirm reuses it and cannot save (or pay for) the group twice.
+    """
+    ws = workspace.current()
+    room = workspace.store().budget_room(ws.id, workspace.participant())
+    if room is not None:
+        st.caption(f"{budget_label}: {max(room, 0):,.2f} credits.")
+    pending = f"{prefix}_pending"
+    if st.button(ask, key=f"{prefix}_run", type="primary", disabled=not count, icon=icon):
+        st.session_state[pending] = new_id()
+    group_id = st.session_state.get(pending)
+    if not group_id or not count:
+        return None
+    with st.container(border=True, key=f"{prefix}_confirm"):
+        st.markdown(question)
+        go, cancel = st.columns(2)
+        if cancel.button("Cancel", key=f"{prefix}_cancel", width="stretch"):
+            st.session_state.pop(pending, None)
+            st.rerun()
+        if go.button(f"Confirm · {pricing.format_credits(total.credits)}", key=f"{prefix}_go", type="primary",
+                     width="stretch"):
+            return group_id
+    return None
+
+
+def forget_confirmation(prefix: str) -> None:
+    st.session_state.pop(f"{prefix}_pending", None)
 
 
 def submit_request(request: GenerationRequest, estimate: pricing.Estimate | None, *, parent_id: str | None = None) -> Run | None:

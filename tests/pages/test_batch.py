@@ -1,0 +1,85 @@
+"""The Batch page, driven through AppTest: upload, preview with problems and costs, one confirmation, one group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lib import client as api
+from lib.schema import Task
+from lib.store import Store
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+CSV = (
+    "prompt,model,duration,quality\n"
+    "A red fox in snow,seedance-2.0-fast-text-to-video,4,480p\n"
+    "A lighthouse at dusk,,8,\n"
+    "A bad row,seedance-2.0-fast-text-to-video,16,1080p\n"
+).encode()
+
+
+@pytest.fixture
+def posts(monkeypatch):
+    sent = []
+
+    def create(self, request):
+        sent.append(request)
+        return Task(id=f"task_{len(sent)}", status="pending")
+
+    monkeypatch.setattr(api.EvolinkClient, "create", create)
+    return sent
+
+
+@pytest.fixture
+def at(tmp_path, monkeypatch, posts):
+    st.cache_resource.clear()  # settings() and store() would otherwise keep another test's data dir
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # Through app.py's st.navigation: the page links to the Gallery once a batch is sent.
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.run()
+    app.switch_page("pages/batch.py").run()
+    app.file_uploader(key="batch_file").set_value(("prompts.csv", CSV, "text/csv")).run()
+    assert not app.exception, app.exception
+    yield app
+    st.cache_resource.clear()
+
+
+def test_preview_flags_the_bad_row_and_prices_the_good_ones(at, posts):
+    text = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.warning, *at.error])
+    table = at.dataframe[0].value.to_string()
+    assert "Duration: a whole number of seconds from 4 to 15" in table + text
+    # 4 s x 5.063 (fast 480p) + 8 s x 13.50 (standard 720p) = 128.25 credits for the two valid rows.
+    assert "128.25 credits" in " ".join(m.value for m in at.metric) + text
+    assert posts == []
+
+
+def test_confirm_sends_the_valid_rows_as_one_group(at, posts, tmp_path):
+    at.button(key="batch_run").click().run()
+    assert [m.value for m in at.markdown if "for a total of" in m.value] == [
+        "Send **2 runs** for a total of **128.25 credits** (≈ $1.89)?"
+    ]
+    assert posts == []
+    at.button(key="batch_go").click().run()
+    assert not at.exception, at.exception
+    assert [r.prompt for r in posts] == ["A red fox in snow", "A lighthouse at dusk"]
+    runs = Store(tmp_path).list_runs(at.session_state["ws"])
+    assert len(runs) == 2 and len({r.group_id for r in runs}) == 1
+    # A rerun after sending (or a second click) sends nothing more.
+    at.run()
+    assert len(posts) == 2
+
+
+def test_budget_refuses_the_whole_batch_with_the_numbers(at, posts, tmp_path):
+    Store(tmp_path).set_budget(at.session_state["ws"], 50)
+    at.button(key="batch_run").click().run()
+    at.button(key="batch_go").click().run()
+    assert [e.value for e in at.error if "credits" in e.value] == [
+        "This batch costs 128.25 credits; the workspace has 50.00 of 50.00 left."
+    ]
+    assert posts == [] and Store(tmp_path).list_runs(at.session_state["ws"]) == []
