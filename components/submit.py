@@ -21,15 +21,26 @@ _LAST = "_last_submit"
 
 
 def _submit_key(request: GenerationRequest) -> str:
-    """One key per deliberate submission: a repeat of the same request within the window reuses it."""
+    """One key per deliberate submission.
+
+    The same request again is the same submission while its POST is under way (a
+    click queued behind a slow POST) or within a few seconds of its answer.
+    """
     digest = hashlib.sha256(json.dumps(request.to_payload(), sort_keys=True).encode()).hexdigest()[:16]
     last = st.session_state.get(_LAST)
     now = time.monotonic()
-    if last and last["digest"] == digest and now - last["at"] < DOUBLE_CLICK_WINDOW:
+    if last and last["digest"] == digest and (last["sending"] or now - last["at"] < DOUBLE_CLICK_WINDOW):
         return last["key"]
     key = f"{digest}-{secrets.token_hex(8)}"
-    st.session_state[_LAST] = {"digest": digest, "key": key, "at": now}
+    st.session_state[_LAST] = {"digest": digest, "key": key, "at": now, "sending": True}
     return key
+
+
+def _sent(key: str) -> None:
+    """The POST for ``key`` has its answer: the double-click window starts now."""
+    last = st.session_state.get(_LAST)
+    if last and last["key"] == key:
+        last.update(at=time.monotonic(), sending=False)
 
 
 def client_for_submit() -> api.EvolinkClient:
@@ -99,21 +110,27 @@ def forget_confirmation(prefix: str) -> None:
     st.session_state.pop(f"{prefix}_pending", None)
 
 
-def submit_request(request: GenerationRequest, estimate: pricing.Estimate | None, *, parent_id: str | None = None) -> Run | None:
+def submit_request(request: GenerationRequest, estimate: pricing.Estimate | None, *, parent_id: str | None = None,
+                   key: str | None = None) -> Run | None:
     """Persist and send one run; errors are shown in place and nothing is lost."""
     ws = workspace.current()
     db = workspace.store()
+    submit_key = key or _submit_key(request)
     try:
         run = submit.prepare(
             db, ws.id, request, fingerprint=fingerprint(),
-            submit_key=_submit_key(request), estimate=estimate,
+            submit_key=submit_key, estimate=estimate,
             participant=workspace.participant(), parent_id=parent_id,
         )
     except BudgetExceeded as exc:
+        _sent(submit_key)
         st.session_state["_submit_outcome"] = ("budget", str(exc))
         return None
-    with client_for_submit() as c:
-        run = submit.send(db, c, run, callback_url=callback_url())
+    try:
+        with client_for_submit() as c:
+            run = submit.send(db, c, run, callback_url=callback_url())
+    finally:
+        _sent(submit_key)
     st.session_state["_submit_outcome"] = ("run", run.id)
     return run
 
@@ -159,10 +176,12 @@ def _submit_from_editor() -> None:
 
 
 def _retry(run_id: str) -> None:
+    """A new run with the failed one's request and estimate; its own key, so a double click is one retry."""
     run = workspace.store().get_run(run_id)
     if run is not None:
-        st.session_state.pop(_LAST, None)
-        submit_request(run.request, None, parent_id=run.parent_id)
+        estimate = pricing.Estimate(credits=run.estimate_credits, exact=run.estimate_exact, lines=[],
+                                    usd=run.estimate_credits * pricing.load_rates().usd_per_credit)
+        submit_request(run.request, estimate, parent_id=run.parent_id, key=f"retry-{run.id}")
 
 
 def outcome() -> None:

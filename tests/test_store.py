@@ -78,6 +78,12 @@ def test_callback_secret_is_not_stored(store, ws):
     assert "s3cret" not in run.request_json
 
 
+def test_a_users_own_callback_url_is_kept_and_sent(store, ws):
+    req = REQ.model_copy(update={"callback_url": "https://hooks.example.org/video-done"})
+    run = store.create_run(ws.id, req, 1, True, "k_test")
+    assert run.request.callback_url == "https://hooks.example.org/video-done"
+
+
 def test_submit_key_makes_a_double_click_one_run(store, ws):
     a = new_run(store, ws, submit_key="form-1")
     b = new_run(store, ws, submit_key="form-1")

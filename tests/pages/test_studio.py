@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "studio.py")
@@ -11,6 +12,7 @@ PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "studio.py")
 
 @pytest.fixture
 def at(tmp_path, monkeypatch):
+    st.cache_resource.clear()  # settings() and store() would otherwise keep another test's data dir
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
     for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -88,3 +90,49 @@ def test_callback_url_must_be_public_https(at):
     assert any("Callback URL: must start with https://" in e.value for e in at.error)
     at.text_input(key="callback_url").input("https://192.168.1.4/hook").run()
     assert any("not localhost or a private network address" in e.value for e in at.error)
+
+
+@pytest.fixture
+def slow_posts(monkeypatch):
+    """A provider whose POST takes longer than the double-click window."""
+    import time
+
+    from components import submit as submit_component
+    from lib import client as api
+    from lib.schema import Task
+
+    sent = []
+    monkeypatch.setattr(submit_component, "DOUBLE_CLICK_WINDOW", 0.2)
+
+    def create(self, request):
+        sent.append(request)
+        time.sleep(0.5)
+        if "refuse" in request.prompt and len(sent) == 1:
+            raise api.BadRequestError("Invalid request parameters", status=400, code="invalid_request")
+        return Task(id=f"task-unified-1-{len(sent):08d}", status="pending")
+
+    monkeypatch.setattr(api.EvolinkClient, "create", create)
+    return sent
+
+
+def test_a_click_queued_behind_a_slow_post_sends_nothing_more(at, slow_posts, tmp_path):
+    from lib.store import Store
+
+    at.text_area(key="prompt").input("A fox runs through snow at dawn, slow dolly in, golden light").run()
+    at.button(key="submit").click().run()
+    at.button(key="submit").click().run()  # the double click's second half, handled after the slow POST
+    assert len(slow_posts) == 1
+    assert len(Store(tmp_path).list_runs(at.session_state["ws"])) == 1
+
+
+def test_a_refused_run_stays_visible_and_retry_sends_one_new_run(at, slow_posts, tmp_path):
+    from lib.store import Store
+
+    at.text_area(key="prompt").input("A fox that the provider will refuse, wide shot, soft light").run()
+    at.button(key="submit").click().run()
+    assert at.button(key="retry")  # refused: the run stays visible with a Retry
+    at.button(key="retry").click().run()
+    assert at.button(key="submit")  # the page is still there
+    runs = Store(tmp_path).list_runs(at.session_state["ws"])
+    assert sorted(r.status for r in runs) == ["pending", "submit_failed"]
+    assert len(slow_posts) == 2
