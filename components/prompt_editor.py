@@ -34,13 +34,29 @@ def _counter(stats) -> str:
     return " · ".join(parts)
 
 
+def _fresh_hints() -> tuple[str, list]:
+    """The hints of the prompt as it is now.
+
+    A button's callback runs before the rerun that would lint an edit made in the same
+    round trip, so hints shown on screen may have offsets into older text: lint again.
+    """
+    prompt = st.session_state.get("prompt", "")
+    args = st.session_state.get("_lint_args") or {}
+    return prompt, prompt_lint.lint(prompt, **args) if prompt and args else []
+
+
 def _apply_all() -> None:
-    hints = st.session_state.get("_hints") or []
-    st.session_state["prompt"] = prompt_lint.apply_fixes(st.session_state.get("prompt", ""), hints)
+    prompt, hints = _fresh_hints()
+    st.session_state["prompt"] = prompt_lint.apply_fixes(prompt, hints)
 
 
-def _apply_one(hint) -> None:
-    st.session_state["prompt"] = prompt_lint.apply_fixes(st.session_state.get("prompt", ""), [hint])
+def _apply_one(code: str, text: str) -> None:
+    """Apply the fix of the hint with this code about this text, if the prompt still has it."""
+    prompt, hints = _fresh_hints()
+    for hint in hints:
+        if hint.code == code and prompt[hint.start:hint.end] == text and hint.fix is not None:
+            st.session_state["prompt"] = prompt_lint.apply_fixes(prompt, [hint])
+            return
 
 
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -50,8 +66,8 @@ def hints_panel(spec: catalog.ModelSpec, media: dict[str, int], web_search: bool
     """Lint the current prompt and list the hints, most serious first, each quoting its text."""
     prompt = st.session_state.get("prompt", "")
     # An editor nobody has typed in yet gets an invitation, not an error.
-    hints = prompt_lint.lint(prompt, model=spec.id, web_search=web_search, **media) if prompt else []
-    st.session_state["_hints"] = hints
+    st.session_state["_lint_args"] = {"model": spec.id, "web_search": web_search, **media}
+    hints = prompt_lint.lint(prompt, **st.session_state["_lint_args"]) if prompt else []
     with st.container(key="hints", border=True, height=420):
         fixable = [h for h in hints if h.fix is not None]
         st.markdown(f"**Hints** · {len(hints)}" if hints else "**Hints**")
@@ -71,7 +87,7 @@ def hints_panel(spec: catalog.ModelSpec, media: dict[str, int], web_search: bool
                             + (f" · `{_code_escape(quoted)}`" if quoted else ""))
                 st.caption(md(hint.message, limit=2000))
                 if hint.fix is not None:
-                    st.button("Apply fix", key=f"fix-{i}", on_click=_apply_one, args=(hint,), type="tertiary",
+                    st.button("Apply fix", key=f"fix-{i}", on_click=_apply_one, args=(hint.code, prompt[hint.start:hint.end]), type="tertiary",
                               icon=":material/auto_fix_normal:", help=f"Replace with: {hint.fix or '(nothing)'}")
     return hints
 

@@ -136,3 +136,13 @@ def test_a_refused_run_stays_visible_and_retry_sends_one_new_run(at, slow_posts,
     runs = Store(tmp_path).list_runs(at.session_state["ws"])
     assert sorted(r.status for r in runs) == ["pending", "submit_failed"]
     assert len(slow_posts) == 2
+
+
+def test_a_fix_clicked_in_the_same_round_trip_as_an_edit_applies_to_the_edited_text(at):
+    at.text_area(key="prompt").input("Close-up. She says “Hi” and smiles, soft light, slow pan.").run()
+    # Edit and click in one round trip: the hint's offsets on screen are for the old text.
+    at.text_area(key="prompt").input("A tall old man at the harbour. She says “Hi” and smiles, soft light, slow pan.")
+    at.button(key="fix_all").click().run()
+    assert at.text_area(key="prompt").value == (
+        'A tall old man at the harbour. She says "Hi" and smiles, soft light, slow pan.'
+    )
