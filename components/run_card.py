@@ -104,8 +104,11 @@ def _save_notes(run_id: str) -> None:
 def _remix(run: Run) -> None:
     from components import parameters
 
-    values = {k: v for k, v in run.payload.items() if k != "model_params"}
-    values["web_search"] = run.request.effective("web_search")
+    req = run.request
+    # Every field, defaults included: a remix reproduces the run, not the Studio's last settings.
+    values = {field: req.effective(field) for field in parameters.FIELDS if field != "model"}
+    values.update(model=req.model, prompt=req.prompt, callback_url=req.callback_url or "",
+                  **{field: getattr(req, field) or () for field in parameters.MEDIA_FIELDS})
     parameters.init_state(values)
     st.session_state["remix_of"] = run.id
     st.session_state["_param_notice"] = "Remixing a run from the gallery: change what you like and generate."

@@ -155,3 +155,38 @@ def test_without_a_browser_url_the_card_links_the_video_instead_of_crashing(seed
     archived = at.container(key=f"run-{runs['archived'].id}")
     assert archived.get("video") == []
     assert any(f"/api/media/{runs['archived'].media_token}" in m.value for m in archived.markdown)
+
+
+def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(tmp_path, monkeypatch):
+    """A run saved with API defaults left out (as a CSV batch does) still remixes to those defaults."""
+    import streamlit as st
+
+    from lib.schema import GenerationRequest
+
+    st.cache_resource.clear()
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    db = Store(tmp_path)
+    ws = db.create_workspace("remix")
+    run = db.create_run(ws.id, GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A kite"),
+                        10.0, True, "k_test")
+
+    def script():
+        import streamlit as st
+
+        from components import run_card, workspace
+
+        run_card._remix(workspace.store().get_run(st.session_state["run_id"]))
+
+    at = AppTest.from_function(script, default_timeout=30)
+    at.session_state["run_id"] = run.id
+    # What the Studio held before: none of it belongs to the run being remixed.
+    for key, value in {"quality": "480p", "duration": 12, "generate_audio": False, "content_filter": False,
+                       "image_urls": "https://example.com/a.png", "prompt": "something else"}.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    ss = at.session_state
+    assert (ss["model"], ss["prompt"], ss["duration"], ss["quality"]) == ("seedance-2.0-fast-text-to-video", "A kite", 5, "720p")
+    assert ss["generate_audio"] is True and ss["content_filter"] is True and ss["image_urls"] == ""
+    assert ss["remix_of"] == run.id
+    st.cache_resource.clear()
