@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from lib import client as api
+from lib import pricing
 from lib.settings import DEMO_API_KEY, Settings, demo_base_url, load_settings
 
 _BALANCE_TTL = 30.0  # seconds; the balance is informational, not worth a request per rerun
@@ -76,5 +77,5 @@ def sidebar_section() -> None:
     if error:
         st.sidebar.warning(error)
     else:
-        shown = "unlimited" if value is None else f"{value:,.2f} credits"
+        shown = "unlimited" if value is None else f"{pricing.format_amount(value)} credits"
         st.sidebar.markdown(f"**Balance** · {shown}")

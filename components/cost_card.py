@@ -40,10 +40,10 @@ def cost_card(request: GenerationRequest | None, errors: dict[str, str]) -> pric
         est = pricing.estimate(request, input_video_seconds=seconds)
         approx = "" if est.exact else "≈ "
         st.markdown("**Estimated cost**")
-        st.metric("Credits", f"{approx}{est.credits:,.2f} credits", label_visibility="collapsed")
+        st.metric("Credits", f"{approx}{pricing.format_amount(est.credits)} credits", label_visibility="collapsed")
         st.caption(f"{approx}{pricing.format_usd(est.usd)} · {est.billable_seconds:g} billable seconds")
         for label, credits in est.lines:
-            st.caption(f"{label}: {credits:,.2f}")
+            st.caption(f"{label}: {pricing.format_amount(credits)}")
         if request.video_urls:
             st.caption(f"Reference videos: {seconds:g} s ({'measured' if measured else 'as entered'}).")
         for note in est.notes:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import workspace
 from components.plain import md
-from lib import catalog
+from lib import catalog, pricing
 from lib.store import ARCHIVED, Run
 
 LIVE_REFRESH = 2.0  # seconds between refreshes of an unfinished card (a store read, no API call)
@@ -87,8 +87,8 @@ def body(run: Run) -> None:
         _status(run)
     st.text(run.request.prompt if len(run.request.prompt) < 600 else run.request.prompt[:600] + "…")
     badges(run)
-    reserved = "—" if run.credits_reserved is None else f"{run.credits_reserved:,.2f}"
-    st.caption(f"Estimate {'≈ ' if not run.estimate_exact else ''}{run.estimate_credits:,.2f} credits · reserved {reserved}"
+    reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
+    st.caption(f"Estimate {'≈ ' if not run.estimate_exact else ''}{pricing.format_amount(run.estimate_credits)} credits · reserved {reserved}"
                + (f" · task {md(run.task_id)}" if run.task_id else ""))
 
 

@@ -87,7 +87,7 @@ def confirm_group(prefix: str, *, ask: str, question: str, total: pricing.Estima
     ws = workspace.current()
     room = workspace.store().budget_room(ws.id, workspace.participant())
     if room is not None:
-        st.caption(f"{budget_label}: {max(room, 0):,.2f} credits.")
+        st.caption(f"{budget_label}: {pricing.format_amount(max(room, 0))} credits.")
     pending = f"{prefix}_pending"
     if st.button(ask, key=f"{prefix}_run", type="primary", disabled=not count, icon=icon):
         st.session_state[pending] = new_id()
@@ -138,7 +138,7 @@ def submit_request(request: GenerationRequest, estimate: pricing.Estimate | None
 def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate | None) -> None:
     label = "Generate video"
     if estimate is not None:
-        label += f" · {'≈ ' if not estimate.exact else ''}{estimate.credits:,.2f} credits"
+        label += f" · {'≈ ' if not estimate.exact else ''}{pricing.format_amount(estimate.credits)} credits"
     if st.button(label, key="submit", type="primary", shortcut="Ctrl+Enter", disabled=request is None,
                  use_container_width=True, icon=":material/movie:", help="Ctrl+Enter (⌘+Enter on a Mac)"):
         with st.spinner("Submitting…"):
@@ -196,10 +196,10 @@ def outcome() -> None:
     if run is None:
         return
     if run.task_id and run.status not in ("submit_failed", "unknown"):
-        reserved = "—" if run.credits_reserved is None else f"{run.credits_reserved:,.2f}"
+        reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
         with st.container(key="submit-ok"):
             st.success(f"Submitted. Task {md(run.task_id)}", icon=":material/check_circle:")
-            st.caption(f"Our estimate {run.estimate_credits:,.2f} credits · provider reserved {reserved}")
+            st.caption(f"Our estimate {pricing.format_amount(run.estimate_credits)} credits · provider reserved {reserved}")
             st.page_link("pages/gallery.py", label="Watch it in the gallery", icon=":material/video_library:",
                          query_params={"ws": run.workspace_id})
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.connection import settings
+from lib import pricing
 from lib.store import Store, Workspace, valid_id
 
 
@@ -61,10 +62,10 @@ def _budget_line(ws: Workspace) -> None:
     db = store()
     committed = db.committed_credits(ws.id)
     if ws.budget_credits is None:
-        st.sidebar.caption(f"Committed: {committed:,.2f} credits · no budget set")
+        st.sidebar.caption(f"Committed: {pricing.format_amount(committed)} credits · no budget set")
     else:
         st.sidebar.progress(min(committed / ws.budget_credits, 1.0) if ws.budget_credits else 1.0,
-                            text=f"{committed:,.2f} of {ws.budget_credits:,.2f} credits committed")
+                            text=f"{pricing.format_amount(committed)} of {pricing.format_amount(ws.budget_credits)} credits committed")
 
 
 def _save_budget() -> None:
@@ -84,4 +85,4 @@ def _budget_inputs(ws: Workspace) -> None:
                         placeholder="no cap", help="Counts the runs carrying each participant's name.")
         who = participant()
         if ws.per_participant_cap is not None and who:
-            st.caption(f"{who}: {store().committed_credits(ws.id, who):,.2f} of {ws.per_participant_cap:,.2f} credits committed")
+            st.caption(f"{who}: {pricing.format_amount(store().committed_credits(ws.id, who))} of {pricing.format_amount(ws.per_participant_cap)} credits committed")

@@ -210,9 +210,14 @@ def _cents(x: float) -> Decimal:
     return Decimal(repr(round(x, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def format_amount(x: float) -> str:
+    """A credit amount with two decimals, rounded half up like every figure on screen: ``'1,234.57'``."""
+    return f"{_cents(x):,.2f}"
+
+
 def format_credits(x: float) -> str:
     """Two decimals, e.g. ``format_credits(118.80000000000001)`` -> ``'118.80 credits'``."""
-    return f"{_cents(x):,.2f} credits"
+    return f"{format_amount(x)} credits"
 
 
 def format_usd(x: float) -> str:

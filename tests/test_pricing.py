@@ -362,3 +362,10 @@ def test_probe_gives_up_on_a_server_that_never_answers():
         for conn, _ in accepted:
             conn.close()
         server.close()
+
+
+def test_every_screen_rounds_the_same_way():
+    """Studio, gallery, grids and batches all show credits through format_amount / format_credits."""
+    assert pricing.format_amount(25.315) == "25.32"  # 5 s x 5.063: half up, not float-down to 25.31
+    assert pricing.format_credits(25.315) == "25.32 credits"
+    assert pricing.format_amount(1234.5) == "1,234.50"
