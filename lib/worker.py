@@ -59,6 +59,7 @@ NOT_FOUND_LIMIT = 3  # consecutive 404s before a task is declared gone (tolerate
 GIVE_UP_AFTER = 26 * 3600.0  # past the 24 h link lifetime nothing can be saved any more
 MAX_BACKOFF = 120.0
 IDLE_WAIT = 1.0  # how often the loop looks for new runs when nothing is due
+RECOVER_EVERY = 60.0  # seconds between sweeps for runs stuck in `submitting` (see Store.recover_after_crash)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class Worker:
         self._polls_by_run: Counter = Counter()
         self._next_due: float | None = None
         self._limited = False  # the last step left a due run waiting for a token
+        self._recovered_at = float("-inf")
 
     # --- keys ---------------------------------------------------------------------------
 
@@ -243,6 +245,7 @@ class Worker:
         handled = 0
         next_due: float | None = None
         self._limited = False
+        self._recover_stuck(now)
         for run in self.store.unfinished_runs():
             due = self._due_at(run, poked)
             if due > now:
@@ -262,6 +265,18 @@ class Worker:
                     self._poked.add(run.id)  # keep the poke until it can be served
         self._next_due = next_due
         return handled
+
+    def _recover_stuck(self, now: float) -> None:
+        """Now and then, settle runs left in ``submitting`` (a POST that died without an answer
+        recorded): the worker never polls them, so nothing else would ever finish them."""
+        if now - self._recovered_at < RECOVER_EVERY:
+            return
+        self._recovered_at = now
+        try:
+            for run_id in self.store.recover_after_crash(now=now):
+                log.warning("worker: run %s was stuck submitting; settled without resending", run_id)
+        except Exception:  # noqa: BLE001 - best effort; polling matters more
+            log.exception("worker: recovering stuck runs failed")
 
     def _due_at(self, run: Run, poked: set[str]) -> float:
         if run.status in st.TO_ARCHIVE:

@@ -473,3 +473,20 @@ def test_server_entry_points_start_from_settings_and_poke_by_task(tmp_path):
     finally:
         wk.stop()
     assert wk.current() is None
+
+
+def test_a_run_stuck_submitting_in_this_process_is_settled_never_resent(tmp_path):
+    """A POST that died without its answer being recorded leaves `submitting`; the worker never polls
+    that status, so its periodic sweep settles it (claimed: unknown) instead of leaving it forever."""
+    store = Store(tmp_path)
+    ws = store.create_workspace()
+    created = time.time() - 700
+    run = store.create_run(ws.id, REQ, 10.0, True, FP, now=created)
+    assert store.claim_submit(run.id, now=created)
+    worker = Worker(store, schedule=FAST)
+    try:
+        worker.run_once(time.time())
+        got = store.get_run(run.id)
+        assert (got.status, got.error_code) == (st.UNKNOWN, "submit_interrupted")
+    finally:
+        worker.close()
