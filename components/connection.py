@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from lib import client as api
-from lib import pricing
+from lib import pricing, worker
 from lib.settings import DEMO_API_KEY, Settings, demo_base_url, load_settings
 
 _BALANCE_TTL = 30.0  # seconds; the balance is informational, not worth a request per rerun
@@ -24,16 +24,18 @@ def base_url() -> str:
 
 
 def api_key() -> str:
-    """A participant's own key (this session's memory only), else the server's, else the demo key."""
+    """A participant's own key (this session's memory only), else the server's; the simulator's in demo mode."""
+    if settings().demo:
+        return DEMO_API_KEY
     return st.session_state.get("personal_key") or settings().api_key or DEMO_API_KEY
 
 
 def is_demo() -> bool:
-    return settings().demo and not st.session_state.get("personal_key")
+    return settings().demo
 
 
-def make_client() -> api.EvolinkClient:
-    return api.EvolinkClient(api_key(), base_url=base_url())
+def make_client(**options) -> api.EvolinkClient:
+    return api.EvolinkClient(api_key(), base_url=base_url(), **options)
 
 
 def demo_banner() -> None:
@@ -47,7 +49,8 @@ def _balance() -> tuple[float | None, str | None]:
     if cached and cached[0] == fp and time.monotonic() - cached[1] < _BALANCE_TTL:
         return cached[2], cached[3]
     try:
-        with make_client() as c:
+        # Informational: one quick try, so an outage cannot hold up every page's sidebar.
+        with make_client(max_retries=0, timeout=5.0) as c:
             bal = c.credits()
         value, error = (None if bal.unlimited else bal.remaining), None
     except api.ApiError as exc:
@@ -56,23 +59,31 @@ def _balance() -> tuple[float | None, str | None]:
     return value, error
 
 
-def sidebar_section() -> None:
-    """Connection status, an optional personal key, and the account balance."""
-    st.sidebar.subheader("Connection")
-    if is_demo():
-        st.sidebar.caption("Offline simulator — nothing is billed.")
-    else:
-        st.sidebar.caption("Live: Evolink API" + (" (your own key)" if st.session_state.get("personal_key") else ""))
+def _personal_key() -> None:
     with st.sidebar.expander("Use my own API key"):
         key = st.text_input(
             "Evolink API key",
             type="password",
             key="personal_key_input",
             help="Kept in this browser session's memory only: never saved, logged or shown.",
-        )
-        if key.strip() != st.session_state.get("personal_key", ""):
-            st.session_state["personal_key"] = key.strip()
-            st.session_state.pop("_balance", None)
+        ).strip()
+    if key != st.session_state.get("personal_key", ""):
+        st.session_state["personal_key"] = key
+        st.session_state.pop("_balance", None)
+        w = worker.current()
+        if key and w is not None:
+            # Runs submitted with this key before a restart resume as soon as it is back in memory.
+            w.register_key(key, base_url())
+
+
+def sidebar_section() -> None:
+    """Connection status, an optional personal key, and the account balance."""
+    st.sidebar.subheader("Connection")
+    if is_demo():
+        st.sidebar.caption("Offline simulator — nothing is billed. Set EVOLINK_API_KEY on the server to go live.")
+    else:
+        st.sidebar.caption("Live: Evolink API" + (" (your own key)" if st.session_state.get("personal_key") else ""))
+        _personal_key()
     value, error = _balance()
     if error:
         st.sidebar.warning(error)
