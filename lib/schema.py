@@ -81,7 +81,8 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _blocked_host(host: str) -> bool:
+def is_private_host(host: str) -> bool:
+    """localhost, or a loopback / private / link-local IP literal: addresses a public service must not be sent to."""
     host = host.strip("[]").lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -225,7 +226,7 @@ class GenerationRequest(BaseModel):
         parts = urlsplit(v)
         if parts.scheme != "https" or not parts.hostname:
             raise _err("callback_url_https", "Callback URL: must start with https:// (plain http is refused).")
-        if _blocked_host(parts.hostname):
+        if is_private_host(parts.hostname):
             raise _err(
                 "callback_url_private",
                 "Callback URL: must be a public address the provider can reach, not "

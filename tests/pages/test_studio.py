@@ -146,3 +146,17 @@ def test_a_fix_clicked_in_the_same_round_trip_as_an_edit_applies_to_the_edited_t
     assert at.text_area(key="prompt").value == (
         'A tall old man at the harbour. She says "Hi" and smiles, soft light, slow pan.'
     )
+
+
+def test_reference_videos_on_the_servers_own_network_are_not_probed(monkeypatch):
+    from components import cost_card
+    from lib import pricing
+
+    opened = []
+    monkeypatch.setattr(pricing, "probe_video_seconds", lambda url, timeout=5.0: opened.append(url) or 7.0)
+    cost_card._probe.clear()
+    assert cost_card._probe(("http://127.0.0.1:22/x.mp4",)) is None
+    assert cost_card._probe(("https://[::1]/x.mp4", "https://example.com/a.mp4")) is None
+    assert opened == []
+    assert cost_card._probe(("https://example.com/a.mp4",)) == 7.0
+    assert opened == ["https://example.com/a.mp4"]
