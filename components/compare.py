@@ -8,6 +8,7 @@ import time
 import streamlit as st
 
 from components import compare_player, parameters, run_card, submit, workspace
+from components.plain import md
 from lib import compare, pricing, workshop
 from lib.store import BudgetExceeded, Comparison, Run, Workspace, valid_id
 
@@ -123,10 +124,10 @@ def preview(rows: compare.Axis, cols: compare.Axis | None, cells: list[compare.C
         if cols:
             header = st.columns([1] + [2] * len(col_labels))
             for h, label in zip(header[1:], col_labels):
-                h.markdown(f"**{_md(label)}**")
+                h.markdown(f"**{md(label)}**")
         for r in range(len(rows.values)):
             line = st.columns([1] + [2] * len(col_labels), vertical_alignment="center")
-            line[0].markdown(f"**{_md(rows.label(r))}**")
+            line[0].markdown(f"**{md(rows.label(r))}**")
             for c in range(len(col_labels)):
                 cell = cells[r * len(col_labels) + c]
                 with line[c + 1].container(border=True, key=f"cmp_cell_{r}_{c}"):
@@ -229,11 +230,6 @@ def builder(ws: Workspace) -> None:
 # --- the comparison view ------------------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    # Labels can hold prompt text: keep Markdown from reading it as formatting.
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in text)
-
-
 def _runs(comparison: Comparison) -> dict[str, Run]:
     runs = workspace.store().list_runs(comparison.workspace_id, group_id=comparison.id, limit=None)
     return {r.id: r for r in runs}
@@ -291,7 +287,7 @@ def live_grid(comparison_id: str) -> None:
     with st.container(key="cmp_live"):
         for r, row_label in enumerate(row_labels):
             line = st.columns([1] + [2] * len(col_labels))
-            line[0].markdown(f"**{_md(row_label)}**")
+            line[0].markdown(f"**{md(row_label)}**")
             for c, cell in enumerate(matrix[r]):
                 run = runs.get(cell.get("run_id") or "")
                 with line[c + 1].container(border=True):
@@ -329,8 +325,7 @@ def results(comparison: Comparison, runs: dict[str, Run]) -> None:
                 continue
             with line[c].container(border=True, key=f"cmp-cell-{run.id}"):
                 st.caption(("🏆 " if run.id == winner else "") + cell["label"])
-                st.feedback("stars", key=f"cmp-rate-{run.id}", default=None if run.rating is None else run.rating - 1,
-                            on_change=_save_rating, args=(run.id,))
+                run_card.rating(run, f"cmp-rate-{run.id}")
                 with st.container(horizontal=True):
                     if run.id == winner:
                         st.button("Winner", key=f"cmp-win-{run.id}", type="primary", icon=":material/trophy:",
@@ -341,11 +336,6 @@ def results(comparison: Comparison, runs: dict[str, Run]) -> None:
                     if st.button("Remix", key=f"cmp-remix-{run.id}", icon=":material/edit:",
                                  on_click=run_card._remix, args=(run,)):
                         st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
-
-
-def _save_rating(run_id: str) -> None:
-    value = st.session_state.get(f"cmp-rate-{run_id}")
-    workspace.store().set_rating(run_id, None if value is None else value + 1)
 
 
 # --- earlier comparisons and the leaderboard -----------------------------------------------------------

@@ -9,12 +9,16 @@ from components.plain import md
 from lib import catalog, export, workshop
 from lib.store import STATUS_LABELS, Run, Workspace
 
-_SEEN = "_gallery_unfinished"
 PAGE = 24  # cards per "page": a browser lays out 24 video cards at once in well under a second
-_SHOWN = "_gallery_shown"  # run ids this session last saw unfinished, for completion toasts
+_SHOWN = "_gallery_shown"  # how many cards this session asked to see
 
 
-def filter_bar(ws: Workspace) -> dict:
+def workspace_runs(ws: Workspace) -> list[Run]:
+    """Every run of the workspace, newest first: read once per rerun, then filtered in memory."""
+    return workspace.store().list_runs(ws.id, limit=None)
+
+
+def filter_bar(runs: list[Run]) -> dict:
     with st.container(horizontal=True, vertical_alignment="bottom", key="filters"):
         status = st.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="f_status",
                                 placeholder="any")
@@ -24,7 +28,7 @@ def filter_bar(ws: Workspace) -> dict:
         rating = st.selectbox("Rating", [None, 1, 2, 3, 4, 5], key="f_rating",
                               format_func=lambda r: "any" if r is None else f"{'★' * r} or more")
         text = st.text_input("Search prompts", key="f_text", placeholder="words in the prompt")
-        names = workshop.participants(workspace.store().list_runs(ws.id, limit=None))
+        names = workshop.participants(runs)
         who = st.selectbox("Participant", [None, *names], format_func=lambda p: "anyone" if p is None else p,
                            key="f_participant")
         sort = st.selectbox("Sort", ["newest", "rating"], key="f_sort",
@@ -33,9 +37,15 @@ def filter_bar(ws: Workspace) -> dict:
             "participant": who, "sort": sort}
 
 
-def filtered_runs(ws: Workspace, f: dict) -> list[Run]:
-    runs = workspace.store().list_runs(ws.id, status=f["status"], model=f["model"], min_rating=f["min_rating"],
-                                       participant=f.get("participant"))
+def filtered_runs(runs: list[Run], f: dict) -> list[Run]:
+    if f["status"]:
+        runs = [r for r in runs if r.status in f["status"]]
+    if f["model"]:
+        runs = [r for r in runs if r.model == f["model"]]
+    if f["min_rating"]:
+        runs = [r for r in runs if (r.rating or 0) >= f["min_rating"]]
+    if f.get("participant"):
+        runs = [r for r in runs if r.participant == f["participant"]]
     if f["quality"]:
         runs = [r for r in runs if r.request.effective("quality") == f["quality"]]
     if f["text"]:
@@ -53,8 +63,7 @@ def comparisons(ws: Workspace) -> None:
             compare.history(ws)
 
 
-def export_buttons(ws: Workspace) -> None:
-    runs = workspace.store().list_runs(ws.id, limit=None)
+def export_buttons(ws: Workspace, runs: list[Run]) -> None:
     if not runs:
         return
     with st.container(horizontal=True):
@@ -75,7 +84,6 @@ def grid(runs: list[Run]) -> None:
         st.info("No runs yet. Write a prompt in the Studio and generate a video.", icon=":material/movie:")
         st.page_link("pages/studio.py", label="Open the Studio", icon=":material/edit_note:")
         return
-    st.session_state[_SEEN] = {r.id for r in runs if not r.finished}
     shown = st.session_state.get(_SHOWN, PAGE)
     with st.grid(columns="auto", min_column_width=360, gap="medium"):
         for run in runs[:shown]:

@@ -92,9 +92,15 @@ def body(run: Run) -> None:
                + (f" · task {md(run.task_id)}" if run.task_id else ""))
 
 
-def _save_rating(run_id: str) -> None:
-    value = st.session_state.get(f"rate-{run_id}")
+def _save_rating(run_id: str, key: str) -> None:
+    value = st.session_state.get(key)
     workspace.store().set_rating(run_id, None if value is None else value + 1)
+
+
+def rating(run: Run, key: str) -> None:
+    """Stars for a run (1-5, stored as given), saved as soon as they are clicked."""
+    st.feedback("stars", key=key, default=None if run.rating is None else run.rating - 1,
+                on_change=_save_rating, args=(run.id, key))
 
 
 def _save_notes(run_id: str) -> None:
@@ -117,8 +123,7 @@ def _remix(run: Run) -> None:
 def actions(run: Run) -> None:
     """Rating, notes, remix and download: shown once a run has finished."""
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.feedback("stars", key=f"rate-{run.id}", default=None if run.rating is None else run.rating - 1,
-                    on_change=_save_rating, args=(run.id,))
+        rating(run, f"rate-{run.id}")
         if st.button("Remix", key=f"remix-{run.id}", icon=":material/edit:", on_click=_remix, args=(run,)):
             st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
         if run.archived:

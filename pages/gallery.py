@@ -6,8 +6,9 @@ from components import gallery, workspace
 
 ws = workspace.current()
 st.title("Gallery")
-runs = gallery.filtered_runs(ws, gallery.filter_bar(ws))
-gallery.export_buttons(ws)
+every_run = gallery.workspace_runs(ws)
+runs = gallery.filtered_runs(every_run, gallery.filter_bar(every_run))
+gallery.export_buttons(ws, every_run)
 gallery.comparisons(ws)
 gallery.announce_completions()
 gallery.grid(runs)
