@@ -31,7 +31,7 @@ def filter_bar(runs: list[Run]) -> dict:
         names = workshop.participants(runs)
         who = st.selectbox("Participant", [None, *names], format_func=lambda p: "anyone" if p is None else p,
                            key="f_participant")
-        sort = st.selectbox("Sort", ["newest", "rating"], key="f_sort",
+        sort = st.selectbox("Sort", ["newest", "rating"], key="f_sort", width=170,
                             format_func={"newest": "newest first", "rating": "best rated first"}.get)
     return {"status": status or None, "model": model, "quality": quality, "min_rating": rating, "text": text.strip(),
             "participant": who, "sort": sort}
