@@ -106,7 +106,7 @@ def _worker_base_url() -> str | None:
 @asynccontextmanager
 async def lifespan(app):
     SETTINGS.data_dir.mkdir(parents=True, exist_ok=True)
-    w = worker.start(SETTINGS, base_url=_worker_base_url())
+    worker.start(SETTINGS, base_url=_worker_base_url())
     log.info("worker started (%s mode)", "demo" if SETTINGS.demo else "live")
     try:
         yield {"settings": SETTINGS}

@@ -6,7 +6,7 @@ import hashlib
 
 import streamlit as st
 
-from components import submit, workspace
+from components import submit
 from lib import batch, pricing, workshop
 from lib.store import BudgetExceeded, Workspace
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lib import client as api
-from lib.schema import Task
 from lib.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -23,20 +20,7 @@ CSV = (
 
 
 @pytest.fixture
-def posts(monkeypatch):
-    sent = []
-
-    def create(self, request):
-        sent.append(request)
-        return Task(id=f"task_{len(sent)}", status="pending")
-
-    monkeypatch.setattr(api.EvolinkClient, "create", create)
-    return sent
-
-
-@pytest.fixture
 def at(tmp_path, monkeypatch, posts):
-    st.cache_resource.clear()  # settings() and store() would otherwise keep another test's data dir
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
     for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -46,8 +30,7 @@ def at(tmp_path, monkeypatch, posts):
     app.switch_page("pages/batch.py").run()
     app.file_uploader(key="batch_file").set_value(("prompts.csv", CSV, "text/csv")).run()
     assert not app.exception, app.exception
-    yield app
-    st.cache_resource.clear()
+    return app
 
 
 def test_preview_flags_the_bad_row_and_prices_the_good_ones(at, posts):

@@ -5,35 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lib import client as api
-from lib.schema import Task
 from lib.store import Store
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
-
-
-@pytest.fixture
-def posts(monkeypatch):
-    """Every POST the page sends, answered by a fake provider (AppTest runs the page in this process)."""
-    sent = []
-
-    def create(self, request):
-        sent.append(request)
-        return Task(id=f"task_{len(sent)}", status="pending")
-
-    monkeypatch.setattr(api.EvolinkClient, "create", create)
-    return sent
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    # settings() and store() are cache_resource: without this every test shares the first one's data dir.
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from lib.client import ApiError, EvolinkClient, key_fingerprint
 from lib.simulator import Faults, serve_in_thread
 from lib.store import Store
 from tests.e2e.conftest import AppProcess
-from tests.reliability.conftest import MODEL, Recorder, request, scaled_worker, submit_runs, wait_terminal
+from tests.reliability.conftest import Recorder, request, scaled_worker, submit_runs, wait_terminal
 
 KEY = f"sk-live-UNIQUE{secrets.token_hex(12)}"
 ROOT = Path(__file__).resolve().parents[2]
