@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import submit
 from lib import batch, pricing, workshop
-from lib.store import BudgetExceeded, Workspace
+from lib.store import Workspace
 
 _PREFIX = "batch"  # widget keys batch_run, batch_confirm, batch_go, batch_cancel
 _SENT = "batch_sent"
@@ -84,10 +84,8 @@ def confirm_and_send(ws: Workspace, parsed: batch.Batch, total: pricing.Estimate
     if group_id is None:
         return
     items = [workshop.Item(r.request, r.estimate, r.label) for r in rows]
-    try:
-        saved = submit.save_group(items, group_id, what="This batch")
-    except BudgetExceeded as exc:
-        st.error(str(exc), icon=":material/savings:")
+    saved = submit.save_group(items, group_id, what="This batch")
+    if saved is None:
         return
     with st.spinner(f"Sending {len(saved)} runs…"):
         sent = submit.send_group(saved)

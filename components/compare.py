@@ -10,7 +10,7 @@ import streamlit as st
 from components import compare_player, parameters, run_card, submit, workspace
 from components.plain import md
 from lib import compare, pricing, workshop
-from lib.store import BudgetExceeded, Comparison, Run, Workspace, valid_id
+from lib.store import Comparison, Run, Workspace, valid_id
 
 LIVE_REFRESH = 2.0  # seconds between re-reads of a running grid (a store read, no API call)
 _PREFIX = "cmp"  # widget keys cmp_run, cmp_confirm, cmp_go, cmp_cancel
@@ -167,10 +167,8 @@ def _send(ws: Workspace, base: dict, rows: compare.Axis, cols: compare.Axis | No
           cells: list[compare.Cell], group_id: str) -> None:
     valid = [c for c in cells if c.valid]
     items = [workshop.Item(c.request, c.estimate, c.label) for c in valid]
-    try:
-        runs = submit.save_group(items, group_id, what="This grid")
-    except BudgetExceeded as exc:
-        st.error(str(exc), icon=":material/savings:")
+    runs = submit.save_group(items, group_id, what="This grid")
+    if runs is None:
         return
     run_ids = {(c.row, c.col): run.id for c, run in zip(valid, runs)}
     db = workspace.store()

@@ -62,13 +62,17 @@ def callback_url() -> str | None:
     return hooks.callback_url(s.public_url, s.data_dir)
 
 
-def save_group(items: list[workshop.Item], group_id: str, *, what: str) -> list[Run]:
+def save_group(items: list[workshop.Item], group_id: str, *, what: str) -> list[Run] | None:
     """Save a whole grid or batch as ``submitting``: all or nothing, the budget checked on the total.
 
-    Raises ``BudgetExceeded`` with the numbers; nothing is saved (or sent) then.
+    Over budget, it says so with the numbers and returns None; nothing is saved (or sent) then.
     """
-    return workshop.prepare_group(workspace.store(), workspace.current().id, items, group_id=group_id,
-                                  fingerprint=fingerprint(), participant=workspace.participant(), what=what)
+    try:
+        return workshop.prepare_group(workspace.store(), workspace.current().id, items, group_id=group_id,
+                                      fingerprint=fingerprint(), participant=workspace.participant(), what=what)
+    except BudgetExceeded as exc:
+        st.error(str(exc), icon=":material/savings:")
+        return None
 
 
 def send_group(runs: list[Run]) -> list[Run]:

@@ -109,3 +109,12 @@ def assert_clear_outcome(store: Store, engine, run_ids: list[str]) -> list[st.Ru
     leftovers = list((store.data_dir / archive.TMP_DIR).glob("*")) if (store.data_dir / archive.TMP_DIR).exists() else []
     assert not leftovers, f"partial downloads left behind: {leftovers}"
     return runs
+
+
+def walk(node):
+    """Every element of an AppTest tree, depth first."""
+    yield node
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            yield from walk(child)

@@ -27,7 +27,7 @@ from lib.client import EvolinkClient
 from lib.schema import GenerationRequest, error_messages
 from lib.store import Store
 from lib.worker import Worker
-from tests.reliability.conftest import FP, KEY, MODEL
+from tests.reliability.conftest import FP, KEY, MODEL, walk
 from tests.test_archive import make_mp4
 
 BASE = "https://api.hostile.test"
@@ -258,14 +258,6 @@ def test_a_redirect_to_a_local_file_is_not_followed(tmp_path):
 # --- the gallery shows hostile text as text ----------------------------------------------------------
 
 
-def _walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            yield from _walk(child)
-
-
 def test_gallery_shows_html_from_the_server_as_literal_text(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -293,7 +285,7 @@ def test_gallery_shows_html_from_the_server_as_literal_text(tmp_path, monkeypatc
     texts = [t.value for t in at.text]
     assert HOSTILE_HTML in texts  # the error message, as plain text
     assert any(t.startswith(HOSTILE_HTML) for t in texts)  # the prompt, as plain text
-    for node in _walk(at._tree):
+    for node in walk(at._tree):
         proto = getattr(node, "proto", None)
         if proto is None:
             continue
@@ -325,7 +317,7 @@ def test_server_text_cannot_escape_its_code_span_into_markdown(tmp_path, monkeyp
     at.query_params["ws"] = ws.id
     at.run()
     assert not at.exception, at.exception
-    for node in _walk(at._tree):
+    for node in walk(at._tree):
         if node.type in ("markdown", "caption", "error", "warning", "info", "success"):
             # Outside code spans, no Markdown link or image built from server text.
             outside = re.sub(r"(`+)(.+?)\1", "", str(getattr(node, "value", "")))

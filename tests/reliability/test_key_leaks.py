@@ -21,7 +21,7 @@ from lib.client import ApiError, EvolinkClient, key_fingerprint
 from lib.simulator import Faults, serve_in_thread
 from lib.store import Store
 from tests.e2e.conftest import AppProcess
-from tests.reliability.conftest import Recorder, request, scaled_worker, submit_runs, wait_terminal
+from tests.reliability.conftest import Recorder, request, scaled_worker, submit_runs, wait_terminal, walk
 
 KEY = f"sk-live-UNIQUE{secrets.token_hex(12)}"
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,14 +111,6 @@ def test_a_provider_echoing_the_key_in_a_task_error_does_not_get_it_stored(tmp_p
     assert_no_key("the database", db_bytes(tmp_path))
 
 
-def _walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            yield from _walk(child)
-
-
 @pytest.mark.parametrize("script", ["app.py", "pages/studio.py", "pages/gallery.py"])
 def test_key_absent_from_rendered_pages(tmp_path, sim, monkeypatch, script):
     """AppTest with the key set on the server: no element of the page carries it."""
@@ -140,7 +132,7 @@ def test_key_absent_from_rendered_pages(tmp_path, sim, monkeypatch, script):
     if script == "pages/studio.py":
         at.text_area(key="prompt").input("A fox in snow, wide shot").run()
         assert not at.exception, at.exception
-    dump = "\n".join(str(getattr(n, "proto", "")) for n in _walk(at._tree))
+    dump = "\n".join(str(getattr(n, "proto", "")) for n in walk(at._tree))
     assert "pages" in script or "Connection" in dump  # the sidebar rendered
     assert_no_key(f"{script}'s elements", dump)
     assert_no_key(f"{script}'s session state", {k: at.session_state[k] for k in at.session_state
