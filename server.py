@@ -55,9 +55,13 @@ async def media(request: Request) -> Response:
     # Tokens are random and files never change: let browsers keep them.
     headers = {"Cache-Control": "private, max-age=86400"}
     download = "download" in request.query_params
-    return FileResponse(path, media_type="video/mp4", headers=headers,
-                        filename="seedance-run.mp4" if download else None,
-                        content_disposition_type="attachment" if download else "inline")
+    return FileResponse(
+        path,
+        media_type="video/mp4",
+        headers=headers,
+        filename="seedance-run.mp4" if download else None,
+        content_disposition_type="attachment" if download else "inline",
+    )
 
 
 class MediaTokenGuard:
@@ -67,12 +71,12 @@ class MediaTokenGuard:
     encoded slashes) and 404 to others: one answer tells a prober nothing.
     """
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if path.startswith(MEDIA_PREFIX) and not archive.valid_token(path[len(MEDIA_PREFIX):]):
+        if path.startswith(MEDIA_PREFIX) and not archive.valid_token(path[len(MEDIA_PREFIX) :]):
             await Response("Not found", status_code=404, media_type="text/plain")(scope, receive, send)
             return
         await self.app(scope, receive, send)

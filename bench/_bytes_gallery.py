@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from components import run_card  # noqa: E402
-from lib import archive  # noqa: E402
-from lib.store import Store  # noqa: E402
+from components import run_card
+from lib import archive
+from lib.store import Store
 
 st.set_page_config(page_title="bytes gallery (bench)", layout="wide")
 db = Store(os.environ["STUDIO_DATA_DIR"])

@@ -44,7 +44,7 @@ def table(rows: list[Row], title: str | None = None) -> str:
     head = ("benchmark", "metric", "value", "target", "")
     body = [(r.bench, r.metric, r.value, r.target, r.verdict) for r in rows]
     widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(5)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)) + " |"  # noqa: E731
     out = [f"\n{title}" if title else "", line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(b) for b in body]
     return "\n".join(out)

@@ -9,8 +9,8 @@ adaptive ``Schedule``, and the same Worker with a fixed 5-second schedule.
 
 Time scaling, honestly: the simulator compresses provider time by ``speed``, so both
 schedules are compressed by the same factor (every delay divided by ``speed``, the
-rate limit multiplied by it, the loop's 1 s idle tick divided by it). Downloading and verifying a file is *not* compressed:
-it takes real time. So a run's detection latency in provider seconds is
+rate limit multiplied by it, the loop's 1 s idle tick divided by it). Downloading and verifying a file is *not*
+compressed: it takes real time. So a run's detection latency in provider seconds is
 
     poll lag  × speed   (run.completed_at - the simulator's completion time)
   + archive time        (run.archived_at - run.completed_at, real seconds)
@@ -49,10 +49,10 @@ def fixed_schedule(period: float):
     from lib.worker import Schedule
 
     class Fixed(Schedule):
-        def delay(self, elapsed, estimated_time, progress=0):  # noqa: ANN001
+        def delay(self, elapsed, estimated_time, progress=0):
             return period
 
-        def first_poll_at(self, run):  # noqa: ANN001
+        def first_poll_at(self, run):
             # A real fixed poller's phase against the provider's clock is arbitrary. Without
             # this, every 720p run (10 s of work per output second) would finish exactly on
             # a 5 s tick and the baseline would look better than it is.
@@ -68,11 +68,16 @@ def requests(n: int, seed: int) -> list:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        out.append(GenerationRequest(
-            model=MODEL, prompt=f"Bench run {i}: a paper boat drifts down a rainy street, slow tracking shot",
-            duration=rng.randint(4, 15), quality=rng.choice(["480p", "720p"]), aspect_ratio="16:9",
-            generate_audio=rng.random() < 0.5,
-        ))
+        out.append(
+            GenerationRequest(
+                model=MODEL,
+                prompt=f"Bench run {i}: a paper boat drifts down a rainy street, slow tracking shot",
+                duration=rng.randint(4, 15),
+                quality=rng.choice(["480p", "720p"]),
+                aspect_ratio="16:9",
+                generate_audio=rng.random() < 0.5,
+            )
+        )
     return out
 
 
@@ -87,10 +92,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
     if args.quick:
         args.runs, args.speed, args.interval = 15, 20.0, 0.8
 
+    from lib import worker as worker_mod
     from lib.client import EvolinkClient, key_fingerprint
     from lib.simulator import serve_in_thread
     from lib.store import ARCHIVED, Store
-    from lib import worker as worker_mod
     from lib.worker import DEFAULT_MAX_RPS, Worker
 
     speed = args.speed
@@ -103,8 +108,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
         stores = {"adaptive": Store(f"{tmp}/adaptive"), "fixed 5 s": Store(f"{tmp}/fixed")}
         workers = {
             "adaptive": Worker(stores["adaptive"], schedule=scaled_schedule(speed), max_rps=DEFAULT_MAX_RPS * speed),
-            "fixed 5 s": Worker(stores["fixed 5 s"], schedule=fixed_schedule(FIXED_PERIOD_S / speed),
-                                max_rps=DEFAULT_MAX_RPS * speed),
+            "fixed 5 s": Worker(
+                stores["fixed 5 s"], schedule=fixed_schedule(FIXED_PERIOD_S / speed), max_rps=DEFAULT_MAX_RPS * speed
+            ),
         }
         ws = {name: s.create_workspace("bench") for name, s in stores.items()}
         for w in workers.values():
@@ -146,8 +152,14 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 arch.append(run.archived_at - run.completed_at)
                 lat.append(lag[-1] * speed + arch[-1])
                 polls.append(run.poll_count)
-            results[name] = {"lat": lat, "lag": lag, "arch": arch, "polls": sum(polls),
-                             "worker_polls": workers[name].stats().get("polls", 0), "n": len(lat)}
+            results[name] = {
+                "lat": lat,
+                "lag": lag,
+                "arch": arch,
+                "polls": sum(polls),
+                "worker_polls": workers[name].stats().get("polls", 0),
+                "n": len(lat),
+            }
         gets = sim.app.state.stats["GET /v1/tasks/{task_id}"]
         sim.stop()
 
@@ -158,13 +170,25 @@ def main(argv: list[str] | None = None) -> list[Row]:
         if name == "adaptive":
             ok = median(r["lat"]) <= TARGET_MEDIAN_S
         rows += [
-            Row("detection", f"{name}: latency median (provider s)", f"{median(r['lat']):.2f} s",
-                f"≤ {TARGET_MEDIAN_S:g} s" if ok is not None else "", ok),
-            Row("detection", f"{name}: latency p90 / max (provider s)", f"{pct(r['lat'], 90):.2f} / {max(r['lat']):.2f} s"),
+            Row(
+                "detection",
+                f"{name}: latency median (provider s)",
+                f"{median(r['lat']):.2f} s",
+                f"≤ {TARGET_MEDIAN_S:g} s" if ok is not None else "",
+                ok,
+            ),
+            Row(
+                "detection",
+                f"{name}: latency p90 / max (provider s)",
+                f"{pct(r['lat'], 90):.2f} / {max(r['lat']):.2f} s",
+            ),
             Row("detection", f"{name}: poll lag median (provider s)", f"{median(r['lag']) * speed:.2f} s"),
             Row("detection", f"{name}: download+verify median (real s)", f"{median(r['arch']):.3f} s"),
-            Row("detection", f"{name}: real-time latency median (real s)",
-                f"{median([lg + ar for lg, ar in zip(r['lag'], r['arch'])]):.3f} s"),
+            Row(
+                "detection",
+                f"{name}: real-time latency median (real s)",
+                f"{median([lg + ar for lg, ar in zip(r['lag'], r['arch'], strict=False)]):.3f} s",
+            ),
             Row("detection", f"{name}: task-status GETs", f"{r['worker_polls']} for {r['n']} runs"),
         ]
     ratio = a["worker_polls"] / f["worker_polls"] if f["worker_polls"] else float("nan")

@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from _util import ROOT, Row, machine, median, rss_mb, table
 
 TARGET_LOAD_S = 2.0
@@ -51,8 +50,19 @@ def seed(data_dir: Path, n: int) -> str:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     src = data_dir / "source.mp4"
-    render(RenderJob(path=str(src), width=864, height=496, duration=4, audio=True, prompt="bench source clip",
-                     model="seedance-2.0-fast-text-to-video", quality="480p", aspect_ratio="16:9"))
+    render(
+        RenderJob(
+            path=str(src),
+            width=864,
+            height=496,
+            duration=4,
+            audio=True,
+            prompt="bench source clip",
+            model="seedance-2.0-fast-text-to-video",
+            quality="480p",
+            aspect_ratio="16:9",
+        )
+    )
     clip = src.read_bytes()
     media = archive.media_dir(data_dir)
     media.mkdir(parents=True, exist_ok=True)
@@ -63,13 +73,22 @@ def seed(data_dir: Path, n: int) -> str:
         token = secrets.token_urlsafe(24)
         pad = secrets.token_bytes(16)
         (media / f"{token}.mp4").write_bytes(clip + struct.pack(">I", 8 + len(pad)) + b"free" + pad)
-        req = GenerationRequest(model="seedance-2.0-fast-text-to-video", duration=4, quality="480p", aspect_ratio="16:9",
-                                prompt=f"Run {i}: a paper boat drifts down a rainy street at dusk, slow tracking shot, "
-                                       "reflections of neon signs, shallow depth of field")
+        req = GenerationRequest(
+            model="seedance-2.0-fast-text-to-video",
+            duration=4,
+            quality="480p",
+            aspect_ratio="16:9",
+            prompt=f"Run {i}: a paper boat drifts down a rainy street at dusk, slow tracking shot, "
+            "reflections of neon signs, shallow depth of field",
+        )
         run = db.create_run(ws.id, req, 30.0, True, "k_bench", now=now + i)
         db.claim_submit(run.id, now=now + i)
-        task = Task(id=f"task-unified-{int(now)}-b{i:07d}", status="completed", progress=100,
-                    results=[f"http://127.0.0.1:1/files/{token}.mp4"])
+        task = Task(
+            id=f"task-unified-{int(now)}-b{i:07d}",
+            status="completed",
+            progress=100,
+            results=[f"http://127.0.0.1:1/files/{token}.mp4"],
+        )
         db.mark_submitted(run.id, task, now=now + i)
         db.mark_archived(run.id, token, len(clip) + 24, 4.0, 864, 496, now=now + i)
     return ws.id
@@ -90,9 +109,26 @@ class Server:
         env.update(STUDIO_DATA_DIR=str(self.data_dir), PYTHONUNBUFFERED="1", **self.env)
         self.log = open(self.data_dir / f"{Path(self.script).stem}-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
-             "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                self.script,
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -129,7 +165,7 @@ def open_session(browser, url: str, n: int, timeout_s: float = 120, page_through
     page.goto(url)
     page.wait_for_selector(CARDS, state="attached")
     first = time.perf_counter() - started
-    page.wait_for_function(f"document.querySelectorAll(\"{CARDS}\").length >= {n}", polling=50)
+    page.wait_for_function(f'document.querySelectorAll("{CARDS}").length >= {n}', polling=50)
     took = time.perf_counter() - started
     page.wait_for_selector(IDLE)
     everything = None
@@ -188,9 +224,16 @@ def measure(browser, server: Server, path: str, n: int, sessions: int) -> dict:
     rssn = settle(server.proc.pid)
     for ctx in contexts:
         ctx.close()
-    return {"rss0": rss0, "rss1": rss1, "rssn": rssn, "loads": loads, "firsts": firsts, "shown": shown,
-            "everything": everything,
-            "per_session": (rssn - rss1) / max(1, sessions - 1)}
+    return {
+        "rss0": rss0,
+        "rss1": rss1,
+        "rssn": rssn,
+        "loads": loads,
+        "firsts": firsts,
+        "shown": shown,
+        "everything": everything,
+        "per_session": (rssn - rss1) / max(1, sessions - 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
@@ -203,8 +246,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
     if args.quick:
         args.sessions = 3
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-gallery-") as tmp:
@@ -236,20 +280,47 @@ def main(argv: list[str] | None = None) -> list[Row]:
         later = median(rest) if rest else first
         cards = f"{r['shown']} of {args.runs} cards (first page)" if r["shown"] < args.runs else f"{args.runs} cards"
         rows += [
-            Row("gallery", f"{name}: {cards}, first session", f"{first:.2f} s",
-                f"≤ {TARGET_LOAD_S:g} s" if real else "", first <= TARGET_LOAD_S if real else None),
-            Row("gallery", f"{name}: {cards}, later sessions (median)", f"{later:.2f} s",
-                f"≤ {TARGET_LOAD_S:g} s" if real else "", later <= TARGET_LOAD_S if real else None),
+            Row(
+                "gallery",
+                f"{name}: {cards}, first session",
+                f"{first:.2f} s",
+                f"≤ {TARGET_LOAD_S:g} s" if real else "",
+                first <= TARGET_LOAD_S if real else None,
+            ),
+            Row(
+                "gallery",
+                f"{name}: {cards}, later sessions (median)",
+                f"{later:.2f} s",
+                f"≤ {TARGET_LOAD_S:g} s" if real else "",
+                later <= TARGET_LOAD_S if real else None,
+            ),
             Row("gallery", f"{name}: first card appeared (first session)", f"{r['firsts'][0]:.2f} s"),
-            *([Row("gallery", f"{name}: all {args.runs} cards, paging with \"Show more\"", f"{r['everything']:.2f} s")]
-              if r["everything"] is not None else []),
-            Row("gallery", f"{name}: server RSS idle → 1 → {args.sessions} sessions",
-                f"{r['rss0']:.0f} → {r['rss1']:.0f} → {r['rssn']:.0f} MB"),
+            *(
+                [Row("gallery", f'{name}: all {args.runs} cards, paging with "Show more"', f"{r['everything']:.2f} s")]
+                if r["everything"] is not None
+                else []
+            ),
+            Row(
+                "gallery",
+                f"{name}: server RSS idle → 1 → {args.sessions} sessions",
+                f"{r['rss0']:.0f} → {r['rss1']:.0f} → {r['rssn']:.0f} MB",
+            ),
             Row("gallery", f"{name}: RSS growth, first session", f"{r['rss1'] - r['rss0']:.0f} MB"),
-            Row("gallery", f"{name}: RSS growth per additional session", f"{r['per_session']:.1f} MB",
-                f"≤ {TARGET_MB:g} MB" if real else "", r["per_session"] <= TARGET_MB if real else None),
+            Row(
+                "gallery",
+                f"{name}: RSS growth per additional session",
+                f"{r['per_session']:.1f} MB",
+                f"≤ {TARGET_MB:g} MB" if real else "",
+                r["per_session"] <= TARGET_MB if real else None,
+            ),
         ]
-    rows.append(Row("gallery", f"server-side script run, first page of a {args.runs}-run gallery (AppTest, warm)", f"{script_s:.2f} s"))
+    rows.append(
+        Row(
+            "gallery",
+            f"server-side script run, first page of a {args.runs}-run gallery (AppTest, warm)",
+            f"{script_s:.2f} s",
+        )
+    )
     rows.append(Row("gallery", "video bytes on the page", f"{video_mb:.1f} MB ({args.runs} files)"))
     print(table(rows, f"Gallery ({machine()})"))
     return rows

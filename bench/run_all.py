@@ -30,11 +30,13 @@ def main() -> None:
         print(f"\n=== bench/{name}.py ===", flush=True)
         try:
             rows += importlib.import_module(name).main(["--quick"] if args.quick else [])
-        except Exception:  # noqa: BLE001 - one broken benchmark should not hide the others
+        except Exception:
             traceback.print_exc()
             rows.append(Row(name, "did not finish", "error", "", False))
-    title = (f"All benchmarks — {machine()}, {datetime.date.today()}, "
-             f"{time.monotonic() - started:.0f} s{' (--quick)' if args.quick else ''}")
+    title = (
+        f"All benchmarks — {machine()}, {datetime.date.today()}, "
+        f"{time.monotonic() - started:.0f} s{' (--quick)' if args.quick else ''}"
+    )
     print(table(rows, title))
     misses = [r for r in rows if r.ok is False]
     print(f"\n{sum(r.ok is True for r in rows)} PASS, {len(misses)} MISS")

@@ -20,8 +20,10 @@ import time
 from _util import ROOT, Row, machine, median, pct, table
 
 TARGET_P95_MS = 60.0
-WORDS = ("a lighthouse keeper climbs the spiral staircase at dusk while waves crash below slow dolly in "
-         "warm lamp light 35 mm film grain she says \"we sail at noon\" and gulls circle the lantern room").split()
+WORDS = (
+    "a lighthouse keeper climbs the spiral staircase at dusk while waves crash below slow dolly in "
+    'warm lamp light 35 mm film grain she says "we sail at noon" and gulls circle the lantern room'
+).split()
 
 
 def prompt(n_words: int = 300) -> str:

@@ -27,7 +27,6 @@ import threading
 import time
 
 import httpx
-
 from _util import ROOT, Row, cpu_seconds, machine, table
 
 TARGET_CPU = 5.0  # percent of one core
@@ -85,9 +84,22 @@ def main(argv: list[str] | None = None) -> list[Row]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     sim = subprocess.Popen(
-        [sys.executable, "-m", "lib.simulator", "--port", str(port), "--speed", "1", "--balance", "1e9",
-         "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "lib.simulator",
+            "--port",
+            str(port),
+            "--speed",
+            "1",
+            "--balance",
+            "1e9",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30
@@ -97,7 +109,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or sim.poll() is not None:
-                    raise RuntimeError("the simulator did not start")
+                    raise RuntimeError("the simulator did not start") from None
                 time.sleep(0.1)
         with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
             store = Store(tmp)
@@ -107,7 +119,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
             with EvolinkClient(KEY, base_url=base) as client:
                 for i in range(args.runs):
                     req = GenerationRequest(
-                        model="seedance-2.0-text-to-video", quality="720p", duration=10 + i % 6,
+                        model="seedance-2.0-text-to-video",
+                        quality="720p",
+                        duration=10 + i % 6,
                         prompt=f"Run {i}: a tram crosses a bridge at night [fail:generation_timeout]",
                     )
                     run = store.create_run(ws.id, req, 0.0, True, fp)
@@ -137,8 +151,13 @@ def main(argv: list[str] | None = None) -> list[Row]:
     peak = max_in_window(gets)
     rate = len(busy) / (t1 - first) if t1 > first else 0.0
     rows = [
-        Row("worker", f"process CPU, {args.runs} unfinished runs", f"{cpu_pct:.1f} % of a core", f"< {TARGET_CPU:g} %",
-            cpu_pct < TARGET_CPU),
+        Row(
+            "worker",
+            f"process CPU, {args.runs} unfinished runs",
+            f"{cpu_pct:.1f} % of a core",
+            f"< {TARGET_CPU:g} %",
+            cpu_pct < TARGET_CPU,
+        ),
         Row("worker", "worker thread CPU", f"{thread_pct:.1f} % of a core"),
         Row("worker", "most GETs in any 1 s window", f"{peak}", f"≤ {max_rps:g} (max_rps)", peak <= max_rps),
         Row("worker", "mean GET rate once polling began", f"{rate:.2f} /s"),

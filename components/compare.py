@@ -53,25 +53,47 @@ def _use_run_prompt() -> None:
 def base_picker(ws: Workspace) -> dict:
     """The base request's fields: the Studio's current settings, or any earlier run's."""
     runs = workspace.store().list_runs(ws.id, limit=50)
-    source = st.segmented_control("Start from", ["studio", "run"], key="cmp_source", required=True, default="studio",
-                                  format_func={"studio": "The Studio's settings", "run": "An earlier run"}.get)
+    source = st.segmented_control(
+        "Start from",
+        ["studio", "run"],
+        key="cmp_source",
+        required=True,
+        default="studio",
+        format_func={"studio": "The Studio's settings", "run": "An earlier run"}.get,
+    )
     if source == "run" and runs:
         by_id = {r.id: r for r in runs}
-        run_id = st.selectbox("Run", list(by_id), key="cmp_base_run", on_change=_use_run_prompt,
-                              format_func=lambda i: f"{by_id[i].request.prompt[:70]} · {by_id[i].request.effective('quality')}"
-                                                    f" · {by_id[i].request.effective('duration')} s")
+        run_id = st.selectbox(
+            "Run",
+            list(by_id),
+            key="cmp_base_run",
+            on_change=_use_run_prompt,
+            format_func=lambda i: (
+                f"{by_id[i].request.prompt[:70]} · {by_id[i].request.effective('quality')}"
+                f" · {by_id[i].request.effective('duration')} s"
+            ),
+        )
         base = compare.request_fields(by_id[run_id].request)
     else:
         if source == "run":
             st.caption("No runs yet in this workspace: starting from the Studio's settings.")
         base = _studio_base()
     st.session_state.setdefault("cmp_prompt", base.get("prompt", ""))
-    st.text_area("Base prompt", key="cmp_prompt", height=100,
-                 help="Used by every cell unless prompts are one of the axes.")
+    st.text_area(
+        "Base prompt", key="cmp_prompt", height=100, help="Used by every cell unless prompts are one of the axes."
+    )
     base["prompt"] = st.session_state.get("cmp_prompt", "")
     shown = {k: v for k, v in base.items() if k != "prompt"}
-    st.caption("Base settings: " + (", ".join(f"{k.replace('_', ' ')} {compare.value_label(k, v) if k in compare.AXES else v}"
-                                              for k, v in shown.items()) or "the API defaults"))
+    st.caption(
+        "Base settings: "
+        + (
+            ", ".join(
+                f"{k.replace('_', ' ')} {compare.value_label(k, v) if k in compare.AXES else v}"
+                for k, v in shown.items()
+            )
+            or "the API defaults"
+        )
+    )
     return base
 
 
@@ -82,10 +104,16 @@ def _prompt_variants(base_prompt: str) -> compare.Axis | None:
     st.session_state.setdefault("cmp_var_A", base_prompt)
     cols = st.columns(len(compare.PROMPT_LABELS))
     texts = []
-    for col, label in zip(cols, compare.PROMPT_LABELS):
+    for col, label in zip(cols, compare.PROMPT_LABELS, strict=False):
         with col:
-            texts.append(st.text_area(f"Prompt {label}", key=f"cmp_var_{label}", height=120,
-                                      placeholder="Leave blank to compare fewer prompts"))
+            texts.append(
+                st.text_area(
+                    f"Prompt {label}",
+                    key=f"cmp_var_{label}",
+                    height=120,
+                    placeholder="Leave blank to compare fewer prompts",
+                )
+            )
     try:
         return compare.Axis.prompts(texts)
     except ValueError as exc:
@@ -96,17 +124,26 @@ def _prompt_variants(base_prompt: str) -> compare.Axis | None:
 def axis_picker(which: str, base_prompt: str, *, optional: bool) -> compare.Axis | None:
     """One axis: the setting to vary and its values (``which`` is "rows" or "cols")."""
     options = ([None] if optional else []) + list(compare.AXES)
-    name = st.selectbox(f"Vary ({'columns' if which == 'cols' else 'rows'})", options, key=f"cmp_{which}",
-                        index=0 if optional else options.index("quality"),
-                        format_func=lambda a: "nothing else (one row of cells)" if a is None else compare.AXES[a].title)
+    name = st.selectbox(
+        f"Vary ({'columns' if which == 'cols' else 'rows'})",
+        options,
+        key=f"cmp_{which}",
+        index=0 if optional else options.index("quality"),
+        format_func=lambda a: "nothing else (one row of cells)" if a is None else compare.AXES[a].title,
+    )
     if name is None:
         return None
     if name == "prompt":
         return _prompt_variants(base_prompt)
     kind = compare.AXES[name]
     # One widget per axis, so switching axes never leaves values of the wrong kind behind.
-    values = st.multiselect("Values", list(kind.choices), key=f"cmp_{which}_{name}",
-                            default=DEFAULT_VALUES.get(name), format_func=lambda v: compare.value_label(name, v))
+    values = st.multiselect(
+        "Values",
+        list(kind.choices),
+        key=f"cmp_{which}_{name}",
+        default=DEFAULT_VALUES.get(name),
+        format_func=lambda v: compare.value_label(name, v),
+    )
     try:
         return compare.Axis(name, tuple(values))
     except ValueError as exc:
@@ -123,7 +160,7 @@ def preview(rows: compare.Axis, cols: compare.Axis | None, cells: list[compare.C
     with st.container(key="cmp_preview"):
         if cols:
             header = st.columns([1] + [2] * len(col_labels))
-            for h, label in zip(header[1:], col_labels):
+            for h, label in zip(header[1:], col_labels, strict=False):
                 h.markdown(f"**{md(label)}**")
         for r in range(len(rows.values)):
             line = st.columns([1] + [2] * len(col_labels), vertical_alignment="center")
@@ -132,49 +169,71 @@ def preview(rows: compare.Axis, cols: compare.Axis | None, cells: list[compare.C
                 cell = cells[r * len(col_labels) + c]
                 with line[c + 1].container(border=True, key=f"cmp_cell_{r}_{c}"):
                     if cell.valid:
-                        st.markdown(f"{'≈ ' if not cell.estimate.exact else ''}{pricing.format_credits(cell.estimate.credits)}")
+                        st.markdown(
+                            f"{'≈ ' if not cell.estimate.exact else ''}{pricing.format_credits(cell.estimate.credits)}"
+                        )
                     else:
                         st.caption("Not sent: " + cell.message)
     total = compare.grid_total(cells)
-    lines = [{"Cell": c.label, "Credits": None if not c.valid else round(c.estimate.credits, 2),
-              "Note": "" if c.valid else "not sent: " + c.message} for c in cells]
+    lines = [
+        {
+            "Cell": c.label,
+            "Credits": None if not c.valid else round(c.estimate.credits, 2),
+            "Note": "" if c.valid else "not sent: " + c.message,
+        }
+        for c in cells
+    ]
     st.dataframe(lines, hide_index=True, width="stretch")
     with st.container(key="cmp_total"):
         st.metric("Total", pricing.format_credits(total.credits), help="The sum of the cells that will be sent.")
-        st.caption(f"≈ {pricing.format_usd(total.usd)} · {sum(c.valid for c in cells)} of {len(cells)} cells will be sent")
+        st.caption(
+            f"≈ {pricing.format_usd(total.usd)} · {sum(c.valid for c in cells)} of {len(cells)} cells will be sent"
+        )
     for note in total.notes:
         st.caption(note)
     return total
 
 
-def confirm_and_send(ws: Workspace, base: dict, rows: compare.Axis, cols: compare.Axis | None,
-                     cells: list[compare.Cell], total: pricing.Estimate) -> None:
+def confirm_and_send(
+    ws: Workspace,
+    base: dict,
+    rows: compare.Axis,
+    cols: compare.Axis | None,
+    cells: list[compare.Cell],
+    total: pricing.Estimate,
+) -> None:
     """One confirmation that states the total; then the whole grid is saved and sent, or none of it."""
     valid = [c for c in cells if c.valid]
     skipped = len(cells) - len(valid)
     group_id = submit.confirm_group(
-        _PREFIX, ask=f"Run {len(valid)} cells…", icon=":material/grid_view:", count=len(valid), total=total,
+        _PREFIX,
+        ask=f"Run {len(valid)} cells…",
+        icon=":material/grid_view:",
+        count=len(valid),
+        total=total,
         budget_label="Budget left for this grid",
         question=f"Run **{len(valid)} video{'s' if len(valid) != 1 else ''}** for a total of "
-                 f"**{pricing.format_credits(total.credits)}** (≈ {pricing.format_usd(total.usd)})?"
-                 + (f" {skipped} invalid cell{'s' if skipped != 1 else ''} will not be sent." if skipped else ""),
+        f"**{pricing.format_credits(total.credits)}** (≈ {pricing.format_usd(total.usd)})?"
+        + (f" {skipped} invalid cell{'s' if skipped != 1 else ''} will not be sent." if skipped else ""),
     )
     if group_id is not None:
         _send(ws, base, rows, cols, cells, group_id)
 
 
-def _send(ws: Workspace, base: dict, rows: compare.Axis, cols: compare.Axis | None,
-          cells: list[compare.Cell], group_id: str) -> None:
+def _send(
+    ws: Workspace, base: dict, rows: compare.Axis, cols: compare.Axis | None, cells: list[compare.Cell], group_id: str
+) -> None:
     valid = [c for c in cells if c.valid]
     items = [workshop.Item(c.request, c.estimate, c.label) for c in valid]
     runs = submit.save_group(items, group_id, what="This grid")
     if runs is None:
         return
-    run_ids = {(c.row, c.col): run.id for c, run in zip(valid, runs)}
+    run_ids = {(c.row, c.col): run.id for c, run in zip(valid, runs, strict=False)}
     db = workspace.store()
     # Saved before the POSTs, so the grid can be reopened whatever happens while sending.
-    db.create_comparison(ws.id, compare.title(rows, cols), compare.make_spec(base, rows, cols, cells, run_ids),
-                         comparison_id=group_id)
+    db.create_comparison(
+        ws.id, compare.title(rows, cols), compare.make_spec(base, rows, cols, cells, run_ids), comparison_id=group_id
+    )
     with st.spinner(f"Sending {len(runs)} runs…"):
         submit.send_group(runs)
     submit.forget_confirmation(_PREFIX)
@@ -242,16 +301,17 @@ def variants(comparison: Comparison) -> None:
     with st.expander("Prompt variants against the base prompt", expanded=True):
         style = "<style>ins{background:#d3f9d8;text-decoration:none}del{background:#ffe3e3}</style>"
         for label, text in texts.items():
-            st.html(f"{style}<p><b>{html.escape(label)}</b>: "
-                    f"{compare.diff_html(compare.word_diff(base, text))}</p>")
+            st.html(f"{style}<p><b>{html.escape(label)}</b>: {compare.diff_html(compare.word_diff(base, text))}</p>")
 
 
 def view(comparison: Comparison) -> None:
     """A comparison: live statuses while cells run, then the synced player with rating and winner."""
     spec = comparison.spec
     st.subheader(comparison.title)
-    st.caption(time.strftime("Created %Y-%m-%d %H:%M", time.localtime(comparison.created_at))
-               + f" · {sum(1 for c in spec['cells'] if c.get('run_id'))} runs")
+    st.caption(
+        time.strftime("Created %Y-%m-%d %H:%M", time.localtime(comparison.created_at))
+        + f" · {sum(1 for c in spec['cells'] if c.get('run_id'))} runs"
+    )
     if st.button("New comparison", key="cmp_new", icon=":material/add:"):
         open_comparison(None)
     variants(comparison)
@@ -326,13 +386,30 @@ def results(comparison: Comparison, runs: dict[str, Run]) -> None:
                 run_card.rating(run, f"cmp-rate-{run.id}")
                 with st.container(horizontal=True):
                     if run.id == winner:
-                        st.button("Winner", key=f"cmp-win-{run.id}", type="primary", icon=":material/trophy:",
-                                  on_click=_set_winner, args=(comparison.id, None), help="Click to clear")
+                        st.button(
+                            "Winner",
+                            key=f"cmp-win-{run.id}",
+                            type="primary",
+                            icon=":material/trophy:",
+                            on_click=_set_winner,
+                            args=(comparison.id, None),
+                            help="Click to clear",
+                        )
                     else:
-                        st.button("Mark winner", key=f"cmp-win-{run.id}", icon=":material/trophy:",
-                                  on_click=_set_winner, args=(comparison.id, run.id))
-                    if st.button("Remix", key=f"cmp-remix-{run.id}", icon=":material/edit:",
-                                 on_click=run_card._remix, args=(run,)):
+                        st.button(
+                            "Mark winner",
+                            key=f"cmp-win-{run.id}",
+                            icon=":material/trophy:",
+                            on_click=_set_winner,
+                            args=(comparison.id, run.id),
+                        )
+                    if st.button(
+                        "Remix",
+                        key=f"cmp-remix-{run.id}",
+                        icon=":material/edit:",
+                        on_click=run_card._remix,
+                        args=(run,),
+                    ):
                         st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
 
 
@@ -352,8 +429,9 @@ def history(ws: Workspace, *, limit: int = 20, on_compare_page: bool = False) ->
             if st.button(label, key=f"cmp-open-{item.id}", icon=":material/grid_view:", type="tertiary"):
                 open_comparison(item.id)
         else:
-            st.page_link("pages/compare.py", label=label, icon=":material/grid_view:",
-                         query_params={"ws": ws.id, "cmp": item.id})
+            st.page_link(
+                "pages/compare.py", label=label, icon=":material/grid_view:", query_params={"ws": ws.id, "cmp": item.id}
+            )
 
 
 def leaderboard(ws: Workspace) -> None:
@@ -363,8 +441,18 @@ def leaderboard(ws: Workspace) -> None:
         st.caption("Rate some runs (in the gallery or a comparison) and the best prompts appear here.")
         return
     st.dataframe(
-        [{"Prompt": s.prompt[:120], "Average": round(s.average, 2), "Ratings": s.ratings, "Runs": s.runs,
-          "By": ", ".join(s.participants)} for s in table],
-        hide_index=True, width="stretch", key="leaderboard",
+        [
+            {
+                "Prompt": s.prompt[:120],
+                "Average": round(s.average, 2),
+                "Ratings": s.ratings,
+                "Runs": s.runs,
+                "By": ", ".join(s.participants),
+            }
+            for s in table
+        ],
+        hide_index=True,
+        width="stretch",
+        key="leaderboard",
         column_config={"Average": st.column_config.NumberColumn(format="%.2f ★")},
     )

@@ -31,7 +31,8 @@ class PlayerCell:
 _STYLE = """
 body{margin:0;font-family:"Source Sans Pro",system-ui,sans-serif;color:#262730;background:transparent}
 #controls{display:flex;gap:.75rem;align-items:center;padding:.5rem 0;flex-wrap:wrap}
-#controls button{font:inherit;padding:.3rem .9rem;border:1px solid #bbb;border-radius:.5rem;background:#fff;cursor:pointer}
+#controls button{font:inherit;padding:.3rem .9rem;border:1px solid #bbb;border-radius:.5rem;
+ background:#fff;cursor:pointer}
 #seek{flex:1;min-width:160px}
 table{border-collapse:separate;border-spacing:8px;width:100%;table-layout:fixed}
 th{font-weight:600;text-align:center;font-size:.95rem}
@@ -54,11 +55,14 @@ let lead = vids[0], dragging = false;
 const dur = () => Math.max(0, ...vids.map(v => isFinite(v.duration) ? v.duration : 0));
 const ref = () => (lead && !lead.ended) ? lead : vids.reduce((a, v) => v.currentTime > a.currentTime ? v : a, vids[0]);
 const playing = () => vids.some(v => !v.paused && !v.ended);
-function align(t) { vids.forEach(v => { const d = isFinite(v.duration) ? v.duration : t; v.currentTime = Math.min(t, d); }); }
+function align(t) {
+  vids.forEach(v => { const d = isFinite(v.duration) ? v.duration : t; v.currentTime = Math.min(t, d); });
+}
 function setSound(i) { vids.forEach((v, k) => { v.muted = k !== i; }); lead = vids[i]; }
 async function playAll() {
   if (vids.every(v => v.ended)) align(0); else align(ref().currentTime);
-  await Promise.all(vids.map(v => v.play().catch(() => { v.muted = true; return v.play().catch(() => {}); })));
+  const start = v => v.play().catch(() => { v.muted = true; return v.play().catch(() => {}); });
+  await Promise.all(vids.map(start));
   render();
 }
 function pauseAll() { vids.forEach(v => v.pause()); align(ref().currentTime); render(); }
@@ -72,11 +76,15 @@ btn.addEventListener('click', () => playing() ? pauseAll() : playAll());
 seek.addEventListener('input', () => { dragging = true; align(seek.value / 1000 * dur()); render(); });
 seek.addEventListener('change', () => { dragging = false; });
 sound.addEventListener('change', () => setSound(Number(sound.value)));
-vids.forEach(v => { ['play', 'pause', 'ended', 'loadedmetadata', 'timeupdate'].forEach(e => v.addEventListener(e, render)); });
+vids.forEach(v => {
+  ['play', 'pause', 'ended', 'loadedmetadata', 'timeupdate'].forEach(e => v.addEventListener(e, render));
+});
 setInterval(() => {
   if (!playing()) return;
   const r = ref(), t = r.currentTime;
-  vids.forEach(v => { if (v !== r && !v.ended && !v.paused && t < v.duration && Math.abs(v.currentTime - t) > 0.15) v.currentTime = t; });
+  vids.forEach(v => {
+    if (v !== r && !v.ended && !v.paused && t < v.duration && Math.abs(v.currentTime - t) > 0.15) v.currentTime = t;
+  });
 }, 250);
 if (vids.length) setSound(0);
 render();
@@ -105,7 +113,9 @@ def player_html(cells: list[PlayerCell], row_labels: list[str], col_labels: list
                     f"<figcaption>{e(cell.label)}</figcaption></figure></td>"
                 )
             else:
-                tds.append(f'<td><div class="status">{e(cell.status)}</div><figcaption>{e(cell.label)}</figcaption></td>')
+                tds.append(
+                    f'<td><div class="status">{e(cell.status)}</div><figcaption>{e(cell.label)}</figcaption></td>'
+                )
         body.append(f'<tr><th class="row">{e(row_label)}</th>{"".join(tds)}</tr>')
     options = "".join(f'<option value="{i}">{e(c.label)}</option>' for i, c in enumerate(playable))
     controls = (

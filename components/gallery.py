@@ -20,21 +20,43 @@ def workspace_runs(ws: Workspace) -> list[Run]:
 
 def filter_bar(runs: list[Run]) -> dict:
     with st.container(horizontal=True, vertical_alignment="bottom", key="filters"):
-        status = st.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="f_status",
-                                placeholder="any")
-        model = st.selectbox("Model", [None, *catalog.MODELS], format_func=lambda m: "any" if m is None else catalog.MODELS[m].label,
-                             key="f_model")
+        status = st.multiselect(
+            "Status", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="f_status", placeholder="any"
+        )
+        model = st.selectbox(
+            "Model",
+            [None, *catalog.MODELS],
+            format_func=lambda m: "any" if m is None else catalog.MODELS[m].label,
+            key="f_model",
+        )
         quality = st.selectbox("Quality", [None, *catalog.QUALITIES], format_func=lambda q: q or "any", key="f_quality")
-        rating = st.selectbox("Rating", [None, 1, 2, 3, 4, 5], key="f_rating",
-                              format_func=lambda r: "any" if r is None else f"{'★' * r} or more")
+        rating = st.selectbox(
+            "Rating",
+            [None, 1, 2, 3, 4, 5],
+            key="f_rating",
+            format_func=lambda r: "any" if r is None else f"{'★' * r} or more",
+        )
         text = st.text_input("Search prompts", key="f_text", placeholder="words in the prompt")
         names = workshop.participants(runs)
-        who = st.selectbox("Participant", [None, *names], format_func=lambda p: "anyone" if p is None else p,
-                           key="f_participant")
-        sort = st.selectbox("Sort", ["newest", "rating"], key="f_sort", width=170,
-                            format_func={"newest": "newest first", "rating": "best rated first"}.get)
-    return {"status": status or None, "model": model, "quality": quality, "min_rating": rating, "text": text.strip(),
-            "participant": who, "sort": sort}
+        who = st.selectbox(
+            "Participant", [None, *names], format_func=lambda p: "anyone" if p is None else p, key="f_participant"
+        )
+        sort = st.selectbox(
+            "Sort",
+            ["newest", "rating"],
+            key="f_sort",
+            width=170,
+            format_func={"newest": "newest first", "rating": "best rated first"}.get,
+        )
+    return {
+        "status": status or None,
+        "model": model,
+        "quality": quality,
+        "min_rating": rating,
+        "text": text.strip(),
+        "participant": who,
+        "sort": sort,
+    }
 
 
 def filtered_runs(runs: list[Run], f: dict) -> list[Run]:
@@ -67,10 +89,22 @@ def export_buttons(ws: Workspace, runs: list[Run]) -> None:
     if not runs:
         return
     with st.container(horizontal=True):
-        st.download_button("Export CSV", lambda: export.to_csv(runs), file_name=f"{ws.id}-runs.csv",
-                           mime="text/csv", icon=":material/table:", key="export_csv")
-        st.download_button("Export JSON", lambda: export.to_json(ws, runs), file_name=f"{ws.id}-runs.json",
-                           mime="application/json", icon=":material/data_object:", key="export_json")
+        st.download_button(
+            "Export CSV",
+            lambda: export.to_csv(runs),
+            file_name=f"{ws.id}-runs.csv",
+            mime="text/csv",
+            icon=":material/table:",
+            key="export_csv",
+        )
+        st.download_button(
+            "Export JSON",
+            lambda: export.to_json(ws, runs),
+            file_name=f"{ws.id}-runs.json",
+            mime="application/json",
+            icon=":material/data_object:",
+            key="export_json",
+        )
 
 
 def announce_completions() -> None:
@@ -95,8 +129,12 @@ def grid(runs: list[Run]) -> None:
                     live_card(run.id)
     if len(runs) > shown:
         more = min(PAGE, len(runs) - shown)
-        st.button(f"Show {more} more ({len(runs) - shown} older)", key="gallery_more", icon=":material/expand_more:",
-                  on_click=lambda: st.session_state.__setitem__(_SHOWN, shown + PAGE))
+        st.button(
+            f"Show {more} more ({len(runs) - shown} older)",
+            key="gallery_more",
+            icon=":material/expand_more:",
+            on_click=lambda: st.session_state.__setitem__(_SHOWN, shown + PAGE),
+        )
 
 
 @st.fragment(run_every=run_card.LIVE_REFRESH)
@@ -106,8 +144,6 @@ def live_card(run_id: str) -> None:
     if run is None:
         return
     if run.finished:
-        st.session_state.setdefault("_toasts", []).append(
-            f"Run finished: {run.label} — {md(run.request.prompt, 50)}"
-        )
+        st.session_state.setdefault("_toasts", []).append(f"Run finished: {run.label} — {md(run.request.prompt, 50)}")
         st.rerun(scope="app")
     run_card.body(run)

@@ -107,7 +107,8 @@ def model_picker(errors: dict[str, str]) -> catalog.ModelSpec:
     st.selectbox(
         "Model",
         _MODEL_ORDER,
-        key="model", persist_state="session",
+        key="model",
+        persist_state="session",
         format_func=lambda m: catalog.MODELS[m].label,
         on_change=_on_model_change,
         help="Grouped by mode (text, image, reference) and tier (standard, fast, mini).",
@@ -122,29 +123,64 @@ def model_picker(errors: dict[str, str]) -> catalog.ModelSpec:
 
 def parameter_panel(spec: catalog.ModelSpec, errors: dict[str, str]) -> None:
     """Duration, quality, ratio, switches; then the advanced fields the model takes."""
-    st.slider("Duration (seconds)", catalog.DURATION_MIN, catalog.DURATION_MAX, key="duration", persist_state="session",
-              help="Billed per second of output.")
+    st.slider(
+        "Duration (seconds)",
+        catalog.DURATION_MIN,
+        catalog.DURATION_MAX,
+        key="duration",
+        persist_state="session",
+        help="Billed per second of output.",
+    )
     _field_error(errors, "duration")
-    st.segmented_control("Quality", spec.qualities, key="quality", persist_state="session", required=True,
-                         help="1080p is offered by the standard models only.")
+    st.segmented_control(
+        "Quality",
+        spec.qualities,
+        key="quality",
+        persist_state="session",
+        required=True,
+        help="1080p is offered by the standard models only.",
+    )
     _field_error(errors, "quality")
     quality = st.session_state.get("quality") or "720p"
 
     def ratio_label(ratio: str) -> str:
         size = catalog.resolution(ratio, quality)
-        return f"{catalog.ASPECT_RATIO_LABELS[ratio]} — {size[0]}×{size[1]}" if size else catalog.ASPECT_RATIO_LABELS[ratio]
+        return (
+            f"{catalog.ASPECT_RATIO_LABELS[ratio]} — {size[0]}×{size[1]}"
+            if size
+            else catalog.ASPECT_RATIO_LABELS[ratio]
+        )
 
-    st.selectbox("Aspect ratio", catalog.ASPECT_RATIOS, key="aspect_ratio", persist_state="session", format_func=ratio_label,
-                 help="Set the ratio here, not in the prompt.")
+    st.selectbox(
+        "Aspect ratio",
+        catalog.ASPECT_RATIOS,
+        key="aspect_ratio",
+        persist_state="session",
+        format_func=ratio_label,
+        help="Set the ratio here, not in the prompt.",
+    )
     _field_error(errors, "aspect_ratio")
-    st.toggle("Generate audio", key="generate_audio", persist_state="session", help="Voices, effects and music; no extra cost.")
-    st.toggle("Content filter", key="content_filter", persist_state="session",
-              help="Off relaxes content restrictions and costs ×1.1 (10% more).")
+    st.toggle(
+        "Generate audio",
+        key="generate_audio",
+        persist_state="session",
+        help="Voices, effects and music; no extra cost.",
+    )
+    st.toggle(
+        "Content filter",
+        key="content_filter",
+        persist_state="session",
+        help="Off relaxes content restrictions and costs ×1.1 (10% more).",
+    )
     if not st.session_state.get("content_filter"):
         st.caption("Content filter off: this run costs ×1.1.")
     if spec.web_search:
-        st.toggle("Web search", key="web_search", persist_state="session",
-                  help="The model may search the web for current facts: +0.04 credits per search, only if one is triggered.")
+        st.toggle(
+            "Web search",
+            key="web_search",
+            persist_state="session",
+            help="The model may search the web for current facts: +0.04 credits per search, only if one is triggered.",
+        )
         _field_error(errors, "web_search")
     _advanced(spec, errors)
 
@@ -155,14 +191,31 @@ def _advanced(spec: catalog.ModelSpec, errors: dict[str, str]) -> None:
             limits = getattr(spec, _LIMITS[field])
             if limits.accepted:
                 rng = f"{limits.min}–{limits.max}" if limits.min else f"up to {limits.max}"
-                st.text_area(f"{label} ({rng}, one per line)", key=field, persist_state="session", height=80,
-                             placeholder="https://example.com/reference." + {"image_urls": "jpg", "video_urls": "mp4", "audio_urls": "mp3"}[field])
+                st.text_area(
+                    f"{label} ({rng}, one per line)",
+                    key=field,
+                    persist_state="session",
+                    height=80,
+                    placeholder="https://example.com/reference."
+                    + {"image_urls": "jpg", "video_urls": "mp4", "audio_urls": "mp3"}[field],
+                )
                 _field_error(errors, field)
         if spec.videos.accepted:
-            st.number_input("Total length of the reference videos (seconds)", 0.0, 15.0, step=0.5,
-                            key="input_video_seconds", persist_state="session",
-                            help="Used for the cost estimate when the videos cannot be measured.")
+            st.number_input(
+                "Total length of the reference videos (seconds)",
+                0.0,
+                15.0,
+                step=0.5,
+                key="input_video_seconds",
+                persist_state="session",
+                help="Used for the cost estimate when the videos cannot be measured.",
+            )
         _field_error(errors, "media")
-        st.text_input("Callback URL (optional)", key="callback_url", persist_state="session", placeholder="https://your-domain.com/hooks/video",
-                      help="The provider calls this https address when the run finishes.")
+        st.text_input(
+            "Callback URL (optional)",
+            key="callback_url",
+            persist_state="session",
+            placeholder="https://your-domain.com/hooks/video",
+            help="The provider calls this https address when the run finishes.",
+        )
         _field_error(errors, "callback_url")

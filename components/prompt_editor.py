@@ -14,10 +14,17 @@ _QUOTE_MAX = 60
 def prompt_box(errors: dict[str, str]) -> None:
     st.text_area(
         "Prompt",
-        key="prompt", persist_state="session",
+        key="prompt",
+        persist_state="session",
         height=260,
-        placeholder='A close-up of an old fisherman at dawn, golden light. He smiles and says: "The sea is calm today." Slow dolly in.',
-        help='Dialogue in straight double quotes ("…") is spoken aloud. Set the aspect ratio and quality in the panel, not here.',
+        placeholder=(
+            "A close-up of an old fisherman at dawn, golden light. "
+            'He smiles and says: "The sea is calm today." Slow dolly in.'
+        ),
+        help=(
+            'Dialogue in straight double quotes ("…") is spoken aloud. '
+            "Set the aspect ratio and quality in the panel, not here."
+        ),
     )
     stats = prompt_lint.stats(st.session_state.get("prompt", ""))
     st.caption(_counter(stats))
@@ -54,7 +61,7 @@ def _apply_one(code: str, text: str) -> None:
     """Apply the fix of the hint with this code about this text, if the prompt still has it."""
     prompt, hints = _fresh_hints()
     for hint in hints:
-        if hint.code == code and prompt[hint.start:hint.end] == text and hint.fix is not None:
+        if hint.code == code and prompt[hint.start : hint.end] == text and hint.fix is not None:
             st.session_state["prompt"] = prompt_lint.apply_fixes(prompt, [hint])
             return
 
@@ -72,23 +79,37 @@ def hints_panel(spec: catalog.ModelSpec, media: dict[str, int], web_search: bool
         fixable = [h for h in hints if h.fix is not None]
         st.markdown(f"**Hints** · {len(hints)}" if hints else "**Hints**")
         if fixable:
-            st.button(f"Fix all ({len(fixable)})", key="fix_all", on_click=_apply_all,
-                      icon=":material/auto_fix_high:", use_container_width=True)
+            st.button(
+                f"Fix all ({len(fixable)})",
+                key="fix_all",
+                on_click=_apply_all,
+                icon=":material/auto_fix_high:",
+                use_container_width=True,
+            )
         if not prompt:
             st.caption("Hints appear here as you type.")
         elif not hints:
             st.caption("Nothing to flag. Subject, action, camera and light are all there.")
         for i, hint in sorted(enumerate(hints), key=lambda p: (_ORDER.get(p[1].severity, 3), p[1].start)):
-            quoted = prompt[hint.start:hint.end].strip()
+            quoted = prompt[hint.start : hint.end].strip()
             if len(quoted) > _QUOTE_MAX:
                 quoted = quoted[: _QUOTE_MAX - 1] + "…"
             with st.container(key=f"hint-{i}", gap="small"):
-                st.markdown(f"{_ICONS.get(hint.severity, '')} **{hint.code}**"
-                            + (f" · `{_code_escape(quoted)}`" if quoted else ""))
+                st.markdown(
+                    f"{_ICONS.get(hint.severity, '')} **{hint.code}**"
+                    + (f" · `{_code_escape(quoted)}`" if quoted else "")
+                )
                 st.caption(md(hint.message, limit=2000))
                 if hint.fix is not None:
-                    st.button("Apply fix", key=f"fix-{i}", on_click=_apply_one, args=(hint.code, prompt[hint.start:hint.end]), type="tertiary",
-                              icon=":material/auto_fix_normal:", help=f"Replace with: {hint.fix or '(nothing)'}")
+                    st.button(
+                        "Apply fix",
+                        key=f"fix-{i}",
+                        on_click=_apply_one,
+                        args=(hint.code, prompt[hint.start : hint.end]),
+                        type="tertiary",
+                        icon=":material/auto_fix_normal:",
+                        help=f"Replace with: {hint.fix or '(nothing)'}",
+                    )
     return hints
 
 

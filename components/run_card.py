@@ -40,8 +40,12 @@ def badges(run: Run) -> None:
     """The settings as one line of badges: one element per card instead of one per badge."""
     req = run.request
     spec = catalog.MODELS.get(run.model)
-    items = [("violet", md(spec.label if spec else run.model)), ("gray", f"{req.effective('duration')} s"),
-             ("gray", req.effective("quality")), ("gray", md(req.effective("aspect_ratio")))]
+    items = [
+        ("violet", md(spec.label if spec else run.model)),
+        ("gray", f"{req.effective('duration')} s"),
+        ("gray", req.effective("quality")),
+        ("gray", md(req.effective("aspect_ratio"))),
+    ]
     if not req.effective("generate_audio"):
         items.append(("gray", "silent"))
     if not req.effective("content_filter"):
@@ -88,8 +92,10 @@ def body(run: Run) -> None:
     st.text(run.request.prompt if len(run.request.prompt) < 600 else run.request.prompt[:600] + "…")
     badges(run)
     reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
-    st.caption(f"Estimate {'≈ ' if not run.estimate_exact else ''}{pricing.format_amount(run.estimate_credits)} credits · reserved {reserved}"
-               + (f" · task {md(run.task_id)}" if run.task_id else ""))
+    st.caption(
+        f"Estimate {'≈ ' if not run.estimate_exact else ''}{pricing.format_amount(run.estimate_credits)} credits"
+        f" · reserved {reserved}" + (f" · task {md(run.task_id)}" if run.task_id else "")
+    )
 
 
 def _save_rating(run_id: str, key: str) -> None:
@@ -99,8 +105,13 @@ def _save_rating(run_id: str, key: str) -> None:
 
 def rating(run: Run, key: str) -> None:
     """Stars for a run (1-5, stored as given), saved as soon as they are clicked."""
-    st.feedback("stars", key=key, default=None if run.rating is None else run.rating - 1,
-                on_change=_save_rating, args=(run.id, key))
+    st.feedback(
+        "stars",
+        key=key,
+        default=None if run.rating is None else run.rating - 1,
+        on_change=_save_rating,
+        args=(run.id, key),
+    )
 
 
 def _save_notes(run_id: str) -> None:
@@ -113,8 +124,12 @@ def _remix(run: Run) -> None:
     req = run.request
     # Every field, defaults included: a remix reproduces the run, not the Studio's last settings.
     values = {field: req.effective(field) for field in parameters.FIELDS if field != "model"}
-    values.update(model=req.model, prompt=req.prompt, callback_url=req.callback_url or "",
-                  **{field: getattr(req, field) or () for field in parameters.MEDIA_FIELDS})
+    values.update(
+        model=req.model,
+        prompt=req.prompt,
+        callback_url=req.callback_url or "",
+        **{field: getattr(req, field) or () for field in parameters.MEDIA_FIELDS},
+    )
     parameters.init_state(values)
     st.session_state["remix_of"] = run.id
     st.session_state["_param_notice"] = "Remixing a run from the gallery: change what you like and generate."
@@ -129,5 +144,12 @@ def actions(run: Run) -> None:
         if run.archived:
             st.link_button("Download", f"{media_url(run.media_token)}?download=1", icon=":material/download:")
     with st.expander("Notes", expanded=bool(run.notes)):
-        st.text_area("Notes", value=run.notes or "", key=f"notes-{run.id}", on_change=_save_notes,
-                     args=(run.id,), label_visibility="collapsed", placeholder="What worked, what didn't…")
+        st.text_area(
+            "Notes",
+            value=run.notes or "",
+            key=f"notes-{run.id}",
+            on_change=_save_notes,
+            args=(run.id,),
+            label_visibility="collapsed",
+            placeholder="What worked, what didn't…",
+        )

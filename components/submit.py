@@ -68,8 +68,15 @@ def save_group(items: list[workshop.Item], group_id: str, *, what: str) -> list[
     Over budget, it says so with the numbers and returns None; nothing is saved (or sent) then.
     """
     try:
-        return workshop.prepare_group(workspace.store(), workspace.current().id, items, group_id=group_id,
-                                      fingerprint=fingerprint(), participant=workspace.participant(), what=what)
+        return workshop.prepare_group(
+            workspace.store(),
+            workspace.current().id,
+            items,
+            group_id=group_id,
+            fingerprint=fingerprint(),
+            participant=workspace.participant(),
+            what=what,
+        )
     except BudgetExceeded as exc:
         st.error(str(exc), icon=":material/savings:")
         return None
@@ -81,8 +88,16 @@ def send_group(runs: list[Run]) -> list[Run]:
         return workshop.send_group(workspace.store(), c, runs, callback_url=callback_url())
 
 
-def confirm_group(prefix: str, *, ask: str, question: str, total: pricing.Estimate, count: int,
-                  icon: str, budget_label: str = "Budget left") -> str | None:
+def confirm_group(
+    prefix: str,
+    *,
+    ask: str,
+    question: str,
+    total: pricing.Estimate,
+    count: int,
+    icon: str,
+    budget_label: str = "Budget left",
+) -> str | None:
     """Ask once, then one confirmation that states the total; returns the group id on Confirm.
 
     The group id is made when the user first asks, so a rerun or a double click on
@@ -104,8 +119,9 @@ def confirm_group(prefix: str, *, ask: str, question: str, total: pricing.Estima
         if cancel.button("Cancel", key=f"{prefix}_cancel", width="stretch"):
             st.session_state.pop(pending, None)
             st.rerun()
-        if go.button(f"Confirm · {pricing.format_credits(total.credits)}", key=f"{prefix}_go", type="primary",
-                     width="stretch"):
+        if go.button(
+            f"Confirm · {pricing.format_credits(total.credits)}", key=f"{prefix}_go", type="primary", width="stretch"
+        ):
             return group_id
     return None
 
@@ -114,17 +130,27 @@ def forget_confirmation(prefix: str) -> None:
     st.session_state.pop(f"{prefix}_pending", None)
 
 
-def submit_request(request: GenerationRequest, estimate: pricing.Estimate | None, *, parent_id: str | None = None,
-                   key: str | None = None) -> Run | None:
+def submit_request(
+    request: GenerationRequest,
+    estimate: pricing.Estimate | None,
+    *,
+    parent_id: str | None = None,
+    key: str | None = None,
+) -> Run | None:
     """Persist and send one run; errors are shown in place and nothing is lost."""
     ws = workspace.current()
     db = workspace.store()
     submit_key = key or _submit_key(request)
     try:
         run = submit.prepare(
-            db, ws.id, request, fingerprint=fingerprint(),
-            submit_key=submit_key, estimate=estimate,
-            participant=workspace.participant(), parent_id=parent_id,
+            db,
+            ws.id,
+            request,
+            fingerprint=fingerprint(),
+            submit_key=submit_key,
+            estimate=estimate,
+            participant=workspace.participant(),
+            parent_id=parent_id,
         )
     except BudgetExceeded as exc:
         _sent(submit_key)
@@ -143,8 +169,16 @@ def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate 
     label = "Generate video"
     if estimate is not None:
         label += f" · {'≈ ' if not estimate.exact else ''}{pricing.format_amount(estimate.credits)} credits"
-    if st.button(label, key="submit", type="primary", shortcut="Ctrl+Enter", disabled=request is None,
-                 use_container_width=True, icon=":material/movie:", help="Ctrl+Enter (⌘+Enter on a Mac)"):
+    if st.button(
+        label,
+        key="submit",
+        type="primary",
+        shortcut="Ctrl+Enter",
+        disabled=request is None,
+        use_container_width=True,
+        icon=":material/movie:",
+        help="Ctrl+Enter (⌘+Enter on a Mac)",
+    ):
         with st.spinner("Submitting…"):
             run = submit_request(request, estimate, parent_id=st.session_state.get("remix_of"))
         if run is not None and run.task_id:
@@ -183,8 +217,12 @@ def _retry(run_id: str) -> None:
     """A new run with the failed one's request and estimate; its own key, so a double click is one retry."""
     run = workspace.store().get_run(run_id)
     if run is not None:
-        estimate = pricing.Estimate(credits=run.estimate_credits, exact=run.estimate_exact, lines=[],
-                                    usd=run.estimate_credits * pricing.load_rates().usd_per_credit)
+        estimate = pricing.Estimate(
+            credits=run.estimate_credits,
+            exact=run.estimate_exact,
+            lines=[],
+            usd=run.estimate_credits * pricing.load_rates().usd_per_credit,
+        )
         submit_request(run.request, estimate, parent_id=run.parent_id, key=f"retry-{run.id}")
 
 
@@ -203,12 +241,20 @@ def outcome() -> None:
         reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
         with st.container(key="submit-ok"):
             st.success(f"Submitted. Task {md(run.task_id)}", icon=":material/check_circle:")
-            st.caption(f"Our estimate {pricing.format_amount(run.estimate_credits)} credits · provider reserved {reserved}")
-            st.page_link("pages/gallery.py", label="Watch it in the gallery", icon=":material/video_library:",
-                         query_params={"ws": run.workspace_id})
+            st.caption(
+                f"Our estimate {pricing.format_amount(run.estimate_credits)} credits · provider reserved {reserved}"
+            )
+            st.page_link(
+                "pages/gallery.py",
+                label="Watch it in the gallery",
+                icon=":material/video_library:",
+                query_params={"ws": run.workspace_id},
+            )
     else:
         with st.container(key="submit-failed"):
-            st.error(f"{run.label.capitalize()}: {md(run.error_message or 'no answer from the provider')}",
-                     icon=":material/error:")
+            st.error(
+                f"{run.label.capitalize()}: {md(run.error_message or 'no answer from the provider')}",
+                icon=":material/error:",
+            )
             if run.status == "submit_failed":
                 st.button("Retry", key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")

@@ -49,10 +49,17 @@ def sidebar_section() -> Workspace:
     ws = current()
     st.sidebar.subheader("Workspace")
     st.session_state["ws_name"] = ws.name
-    st.sidebar.text_input("Name", key="ws_name", on_change=_rename,
-                          help="Everyone with this page's link sees the same gallery.")
-    st.sidebar.text_input("Your name", key="who", bind="query-params", max_chars=100,
-                          placeholder="shown on your runs", help="Kept in the link, so a reload keeps it.")
+    st.sidebar.text_input(
+        "Name", key="ws_name", on_change=_rename, help="Everyone with this page's link sees the same gallery."
+    )
+    st.sidebar.text_input(
+        "Your name",
+        key="who",
+        bind="query-params",
+        max_chars=100,
+        placeholder="shown on your runs",
+        help="Kept in the link, so a reload keeps it.",
+    )
     _budget_line(ws)
     _budget_inputs(ws)
     return ws
@@ -64,8 +71,10 @@ def _budget_line(ws: Workspace) -> None:
     if ws.budget_credits is None:
         st.sidebar.caption(f"Committed: {pricing.format_amount(committed)} credits · no budget set")
     else:
-        st.sidebar.progress(min(committed / ws.budget_credits, 1.0) if ws.budget_credits else 1.0,
-                            text=f"{pricing.format_amount(committed)} of {pricing.format_amount(ws.budget_credits)} credits committed")
+        st.sidebar.progress(
+            min(committed / ws.budget_credits, 1.0) if ws.budget_credits else 1.0,
+            text=f"{pricing.format_amount(committed)} of {pricing.format_amount(ws.budget_credits)} credits committed",
+        )
 
 
 def _save_budget() -> None:
@@ -79,10 +88,27 @@ def _budget_inputs(ws: Workspace) -> None:
     # Re-read from the store on every run, so every browser in the workshop shows the same limits.
     ss["ws_budget"], ss["ws_cap"] = ws.budget_credits, ws.per_participant_cap
     with st.sidebar.expander("Workshop budget"):
-        st.number_input("Workspace budget (credits)", min_value=0.0, step=100.0, key="ws_budget", on_change=_save_budget,
-                        placeholder="no limit", help="Runs, grids and batches that would go over it are refused.")
-        st.number_input("Cap per participant (credits)", min_value=0.0, step=50.0, key="ws_cap", on_change=_save_budget,
-                        placeholder="no cap", help="Counts the runs carrying each participant's name.")
+        st.number_input(
+            "Workspace budget (credits)",
+            min_value=0.0,
+            step=100.0,
+            key="ws_budget",
+            on_change=_save_budget,
+            placeholder="no limit",
+            help="Runs, grids and batches that would go over it are refused.",
+        )
+        st.number_input(
+            "Cap per participant (credits)",
+            min_value=0.0,
+            step=50.0,
+            key="ws_cap",
+            on_change=_save_budget,
+            placeholder="no cap",
+            help="Counts the runs carrying each participant's name.",
+        )
         who = participant()
         if ws.per_participant_cap is not None and who:
-            st.caption(f"{who}: {pricing.format_amount(store().committed_credits(ws.id, who))} of {pricing.format_amount(ws.per_participant_cap)} credits committed")
+            st.caption(
+                f"{who}: {pricing.format_amount(store().committed_credits(ws.id, who))} of "
+                f"{pricing.format_amount(ws.per_participant_cap)} credits committed"
+            )

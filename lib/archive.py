@@ -148,8 +148,11 @@ def archive_video(
 def metadata_for(request: GenerationRequest) -> dict[str, str]:
     """MP4 tags for a run: the prompt as the title, the exact request body as the comment."""
     body = {k: v for k, v in request.to_payload().items() if k != "callback_url"}
-    return {"title": request.prompt[:2000], "comment": json.dumps(body, ensure_ascii=False)[:8000],
-            "encoder": "Seedance Prompt Studio"}
+    return {
+        "title": request.prompt[:2000],
+        "comment": json.dumps(body, ensure_ascii=False)[:8000],
+        "encoder": "Seedance Prompt Studio",
+    }
 
 
 def _tag(path: Path, metadata: dict[str, str]) -> int | None:
@@ -159,8 +162,10 @@ def _tag(path: Path, metadata: dict[str, str]) -> int | None:
     """
     tagged = path.with_suffix(".tagged.mp4")
     try:
-        with av.open(str(path)) as src, av.open(str(tagged), "w", format="mp4",
-                                                 options={"movflags": "faststart"}) as dst:
+        with (
+            av.open(str(path)) as src,
+            av.open(str(tagged), "w", format="mp4", options={"movflags": "faststart"}) as dst,
+        ):
             dst.metadata.update(metadata)
             streams = {s.index: dst.add_stream_from_template(s) for s in src.streams if s.type in ("video", "audio")}
             for packet in src.demux(*[s for s in src.streams if s.index in streams]):
@@ -181,7 +186,7 @@ def _check_scheme(url: str) -> None:
         raise ArchiveError("The video link is not an http(s) address; it was not opened.")
 
 
-def _download(url: str, out, *, max_bytes: int, client: httpx.Client | None, timeout) -> int:  # noqa: ANN001
+def _download(url: str, out, *, max_bytes: int, client: httpx.Client | None, timeout) -> int:
     owned = client is None
     http = client or httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5)
     try:
@@ -238,7 +243,7 @@ def verify_video(path: str | os.PathLike, expect: Expectation | None = None) -> 
     return duration, width, height
 
 
-def _duration(container, stream) -> float | None:  # noqa: ANN001
+def _duration(container, stream) -> float | None:
     if container.duration:
         return container.duration / av.time_base
     if stream.duration and stream.time_base:

@@ -30,8 +30,15 @@ from lib.schema import GenerationRequest, error_messages
 COLUMNS = ("prompt", "model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
 SWITCHES = ("generate_audio", "content_filter", "web_search")
 # Headers people write for the same column.
-ALIASES = {"audio": "generate_audio", "ratio": "aspect_ratio", "aspect": "aspect_ratio", "filter": "content_filter",
-           "search": "web_search", "seconds": "duration", "resolution": "quality"}
+ALIASES = {
+    "audio": "generate_audio",
+    "ratio": "aspect_ratio",
+    "aspect": "aspect_ratio",
+    "filter": "content_filter",
+    "search": "web_search",
+    "seconds": "duration",
+    "resolution": "quality",
+}
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "on", "1"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f", "off", "0"})
 
@@ -161,11 +168,14 @@ def parse_csv(data: bytes | str) -> Batch:
     """Every row of a CSV file, checked and priced; file-level problems in ``.problems``."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_BYTES:
-        return Batch(problems=[f"The file is {len(raw) / 1e6:.1f} MB; a batch file can be at most {MAX_BYTES / 1e6:.0f} MB."])
+        return Batch(
+            problems=[f"The file is {len(raw) / 1e6:.1f} MB; a batch file can be at most {MAX_BYTES / 1e6:.0f} MB."]
+        )
     try:
         # Everything as text, blanks as "": each cell is read by the rules above, not guessed by pandas.
-        df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                         skip_blank_lines=False)  # keeps line numbers true to the file
+        df = pd.read_csv(
+            io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+        )  # keeps line numbers true to the file
     except pd.errors.EmptyDataError:
         return Batch(problems=["The file is empty: it needs a header row with a prompt column."])
     except UnicodeDecodeError:
@@ -176,7 +186,9 @@ def parse_csv(data: bytes | str) -> Batch:
     headers = [normalise_header(h) for h in df.columns]
     problems = []
     if "prompt" not in headers:
-        return Batch(problems=["The file needs a column named prompt (one prompt per row). Download the template to start from."])
+        return Batch(
+            problems=["The file needs a column named prompt (one prompt per row). Download the template to start from."]
+        )
     seen: set[str] = set()
     keep: dict[str, int] = {}
     for i, name in enumerate(headers):
@@ -185,11 +197,15 @@ def parse_csv(data: bytes | str) -> Batch:
         elif name in COLUMNS:
             keep[name] = i
         elif not name.startswith("unnamed"):
-            problems.append(f"The column {str(df.columns[i]).strip()[:40]!r} is not a setting and was ignored "
-                            f"(settings: {', '.join(COLUMNS)}).")
+            problems.append(
+                f"The column {str(df.columns[i]).strip()[:40]!r} is not a setting and was ignored "
+                f"(settings: {', '.join(COLUMNS)})."
+            )
         seen.add(name)
     if len(df) > MAX_ROWS:
-        problems.append(f"The file has {len(df):,} rows; only the first {MAX_ROWS} were read. Split it into several batches.")
+        problems.append(
+            f"The file has {len(df):,} rows; only the first {MAX_ROWS} were read. Split it into several batches."
+        )
     rows = []
     for n, record in enumerate(df.itertuples(index=False)):
         if n >= MAX_ROWS:
@@ -207,12 +223,26 @@ def template_csv() -> bytes:
     """A CSV to start from: every column, two example rows, blank cells left to the defaults."""
     df = pd.DataFrame(
         [
-            {"prompt": 'A lighthouse keeper at dusk says "Storm tonight." Slow dolly in, warm lamplight.',
-             "model": catalog.DEFAULT_MODEL, "duration": 5, "quality": "720p", "aspect_ratio": "16:9",
-             "generate_audio": "yes", "content_filter": "yes", "web_search": "no"},
-            {"prompt": "A paper boat drifts down a rainy street gutter, low angle, tracking shot.",
-             "model": "seedance-2.0-fast-text-to-video", "duration": 4, "quality": "480p", "aspect_ratio": "9:16",
-             "generate_audio": "no", "content_filter": "", "web_search": ""},
+            {
+                "prompt": 'A lighthouse keeper at dusk says "Storm tonight." Slow dolly in, warm lamplight.',
+                "model": catalog.DEFAULT_MODEL,
+                "duration": 5,
+                "quality": "720p",
+                "aspect_ratio": "16:9",
+                "generate_audio": "yes",
+                "content_filter": "yes",
+                "web_search": "no",
+            },
+            {
+                "prompt": "A paper boat drifts down a rainy street gutter, low angle, tracking shot.",
+                "model": "seedance-2.0-fast-text-to-video",
+                "duration": 4,
+                "quality": "480p",
+                "aspect_ratio": "9:16",
+                "generate_audio": "no",
+                "content_filter": "",
+                "web_search": "",
+            },
         ],
         columns=list(COLUMNS),
     )

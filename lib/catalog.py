@@ -105,10 +105,7 @@ _TIER_SUMMARY = {
 _MODE_SUMMARY = {
     "text": "Text to video: a video from words alone.",
     "image": "Image to video: animates 1 image (first frame) or 2 (first and last frame).",
-    "reference": (
-        "Reference to video: up to 9 images, 3 videos and 3 audio clips guide style, "
-        "motion and sound."
-    ),
+    "reference": ("Reference to video: up to 9 images, 3 videos and 3 audio clips guide style, motion and sound."),
 }
 _MODE_LABEL = {"text": "Text to video", "image": "Image to video", "reference": "Reference to video"}
 
@@ -141,9 +138,7 @@ def _spec(mode: Mode, tier: Tier) -> ModelSpec:
 MODES: tuple[Mode, ...] = ("text", "image", "reference")
 TIERS: tuple[Tier, ...] = ("standard", "fast", "mini")
 
-MODELS: dict[str, ModelSpec] = {
-    spec.id: spec for spec in (_spec(mode, tier) for mode in MODES for tier in TIERS)
-}
+MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (_spec(mode, tier) for mode in MODES for tier in TIERS)}
 
 DEFAULT_MODEL = "seedance-2.0-text-to-video"
 

@@ -23,8 +23,9 @@ import math
 import random
 import re
 import time
-from datetime import timezone
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -175,7 +176,7 @@ def _retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - time.time()
     return max(0.0, seconds) if math.isfinite(seconds) else None
 

@@ -104,7 +104,11 @@ class Axis:
         return value_label(self.name, self.values[index])
 
     def to_dict(self) -> dict:
-        return {"axis": self.name, "values": list(self.values), "labels": [self.label(i) for i in range(len(self.values))]}
+        return {
+            "axis": self.name,
+            "values": list(self.values),
+            "labels": [self.label(i) for i in range(len(self.values))],
+        }
 
     @classmethod
     def prompts(cls, variants: list[str]) -> Axis:
@@ -182,7 +186,9 @@ def title(rows: Axis, cols: Axis | None) -> str:
 # --- the saved spec ----------------------------------------------------------------------------
 
 
-def make_spec(base: dict, rows: Axis, cols: Axis | None, cells: list[Cell], run_ids: dict[tuple[int, int], str]) -> dict:
+def make_spec(
+    base: dict, rows: Axis, cols: Axis | None, cells: list[Cell], run_ids: dict[tuple[int, int], str]
+) -> dict:
     """What the store keeps: the base, the axes, and each cell's run (or why it was not sent)."""
     return {
         "version": 1,
@@ -190,8 +196,13 @@ def make_spec(base: dict, rows: Axis, cols: Axis | None, cells: list[Cell], run_
         "rows": rows.to_dict(),
         "cols": cols.to_dict() if cols else None,
         "cells": [
-            {"row": c.row, "col": c.col, "label": c.label, "run_id": run_ids.get((c.row, c.col)),
-             "error": None if c.valid else c.message}
+            {
+                "row": c.row,
+                "col": c.col,
+                "label": c.label,
+                "run_id": run_ids.get((c.row, c.col)),
+                "error": None if c.valid else c.message,
+            }
             for c in cells
         ],
         "winner": None,
@@ -220,7 +231,7 @@ def prompt_variants(spec: dict) -> dict[str, str]:
     for key in ("rows", "cols"):
         axis = spec.get(key)
         if axis and axis["axis"] == "prompt":
-            return dict(zip(axis["labels"], axis["values"]))
+            return dict(zip(axis["labels"], axis["values"], strict=False))
     return {}
 
 

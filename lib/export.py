@@ -11,37 +11,74 @@ Example:
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
 from lib.store import Run, Workspace
 
 COLUMNS = [
-    "run_id", "created", "participant", "status", "model", "prompt", "duration", "quality", "aspect_ratio",
-    "generate_audio", "content_filter", "web_search", "estimate_credits", "estimate_exact", "credits_reserved",
-    "task_id", "error_code", "error_message", "rating", "notes", "parent_run", "group", "video_seconds",
+    "run_id",
+    "created",
+    "participant",
+    "status",
+    "model",
+    "prompt",
+    "duration",
+    "quality",
+    "aspect_ratio",
+    "generate_audio",
+    "content_filter",
+    "web_search",
+    "estimate_credits",
+    "estimate_exact",
+    "credits_reserved",
+    "task_id",
+    "error_code",
+    "error_message",
+    "rating",
+    "notes",
+    "parent_run",
+    "group",
+    "video_seconds",
 ]
 
 
 def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds") if ts else None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
 def rows(runs: list[Run]) -> list[dict]:
     out = []
     for r in runs:
         req = r.request
-        out.append({
-            "run_id": r.id, "created": _iso(r.created_at), "participant": r.participant, "status": r.status,
-            "model": r.model, "prompt": req.prompt, "duration": req.effective("duration"),
-            "quality": req.effective("quality"), "aspect_ratio": req.effective("aspect_ratio"),
-            "generate_audio": req.effective("generate_audio"), "content_filter": req.effective("content_filter"),
-            "web_search": req.effective("web_search"), "estimate_credits": round(r.estimate_credits, 4),
-            "estimate_exact": r.estimate_exact, "credits_reserved": r.credits_reserved, "task_id": r.task_id,
-            "error_code": r.error_code, "error_message": r.error_message, "rating": r.rating, "notes": r.notes,
-            "parent_run": r.parent_id, "group": r.group_id, "video_seconds": r.media_duration,
-        })
+        out.append(
+            {
+                "run_id": r.id,
+                "created": _iso(r.created_at),
+                "participant": r.participant,
+                "status": r.status,
+                "model": r.model,
+                "prompt": req.prompt,
+                "duration": req.effective("duration"),
+                "quality": req.effective("quality"),
+                "aspect_ratio": req.effective("aspect_ratio"),
+                "generate_audio": req.effective("generate_audio"),
+                "content_filter": req.effective("content_filter"),
+                "web_search": req.effective("web_search"),
+                "estimate_credits": round(r.estimate_credits, 4),
+                "estimate_exact": r.estimate_exact,
+                "credits_reserved": r.credits_reserved,
+                "task_id": r.task_id,
+                "error_code": r.error_code,
+                "error_message": r.error_message,
+                "rating": r.rating,
+                "notes": r.notes,
+                "parent_run": r.parent_id,
+                "group": r.group_id,
+                "video_seconds": r.media_duration,
+            }
+        )
     return out
 
 
@@ -55,6 +92,8 @@ def to_csv(runs: list[Run]) -> bytes:
 
 def to_json(ws: Workspace, runs: list[Run]) -> bytes:
     records = json.loads(frame(runs).to_json(orient="records", force_ascii=False))
-    doc = {"workspace": {"id": ws.id, "name": ws.name, "exported": _iso(datetime.now(timezone.utc).timestamp())},
-           "runs": records}
+    doc = {
+        "workspace": {"id": ws.id, "name": ws.name, "exported": _iso(datetime.now(UTC).timestamp())},
+        "runs": records,
+    }
     return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")

@@ -13,10 +13,11 @@ import datetime as dt
 import functools
 import math
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from lib.schema import GenerationRequest
 
@@ -50,7 +51,9 @@ class RateCard:
         try:
             return self.rates[(tier, quality)]
         except KeyError:
-            raise ValueError(f"No {tier} {quality} rate in the rate card; add [rates.{tier}.\"{quality}\"] to rates.toml.") from None
+            raise ValueError(
+                f'No {tier} {quality} rate in the rate card; add [rates.{tier}."{quality}"] to rates.toml.'
+            ) from None
 
 
 def _number(data: dict, key: str, where: str) -> float:
@@ -77,7 +80,7 @@ def parse_rates(data: dict) -> RateCard:
                 why=str(entry.get("why", "")),
             )
     if not rates:
-        raise ValueError("rates.toml: no [rates.<tier>.\"<quality>\"] tables found.")
+        raise ValueError('rates.toml: no [rates.<tier>."<quality>"] tables found.')
     return RateCard(
         as_of=as_of,
         sources=tuple(str(s) for s in data.get("sources", ())),
@@ -128,7 +131,9 @@ def _sec(x: float) -> str:
     return f"{x:g} s"
 
 
-def estimate(request: GenerationRequest, *, input_video_seconds: float = 0.0, rates: RateCard | None = None) -> Estimate:
+def estimate(
+    request: GenerationRequest, *, input_video_seconds: float = 0.0, rates: RateCard | None = None
+) -> Estimate:
     """Credits and USD for one run, itemised, per the provider's billing rules.
 
     ``input_video_seconds`` is the total length of the request's input videos (0 when
@@ -159,7 +164,10 @@ def estimate(request: GenerationRequest, *, input_video_seconds: float = 0.0, ra
             )
         lines = [
             Line(f"Output video: {_sec(output)} × {per_s:g} credits/s ({where}, with video input)", output * per_s),
-            Line(f"Input video: {_sec(billed_input)} billed (at least the output length) × {per_s:g} credits/s", billed_input * per_s),
+            Line(
+                f"Input video: {_sec(billed_input)} billed (at least the output length) × {per_s:g} credits/s",
+                billed_input * per_s,
+            ),
         ]
         billable = output + billed_input
     else:
@@ -173,7 +181,8 @@ def estimate(request: GenerationRequest, *, input_video_seconds: float = 0.0, ra
         lines.append(Line(f"Content filter off: × {m:g}", subtotal * (m - 1)))
     if request.effective("web_search"):
         notes.append(
-            f"Web search: +{card.web_search_credits_per_search:g} credits per search, only if triggered (not included above)."
+            f"Web search: +{card.web_search_credits_per_search:g} credits per search, "
+            "only if triggered (not included above)."
         )
 
     # The total is the sum of the lines so the card always adds up on screen.
@@ -197,7 +206,7 @@ def batch_total(estimates: Iterable[Estimate], labels: Iterable[str] | None = No
     return Estimate(
         credits=sum(e.credits for e in estimates),
         usd=sum(e.usd for e in estimates),
-        lines=[Line(name, e.credits) for name, e in zip(names, estimates)],
+        lines=[Line(name, e.credits) for name, e in zip(names, estimates, strict=False)],
         exact=all(e.exact for e in estimates),
         notes=list(dict.fromkeys(n for e in estimates for n in e.notes)),  # each note once, in order
         billable_seconds=sum(e.billable_seconds for e in estimates),

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 from lib import catalog
 from lib.schema import approx_tokens
@@ -590,7 +591,7 @@ def _single_quoted_dialogue(prompt: str) -> list[Hint]:
 def _introduces_speech(before: str) -> bool:
     """True when the text right before a quote is a colon or a speech verb."""
     # Only the current sentence counts: "He said it. 'Rock' is…" is not speech.
-    cut = max(before.rfind(c) for c in SENTENCE_END + "\n\"")
+    cut = max(before.rfind(c) for c in SENTENCE_END + '\n"')
     clause = before[cut + 1 :]
     if clause.rstrip().endswith((":", "：")):
         # "Narrator: 'the city sleeps'" is speech; "Style: 'noir'" is not.
@@ -718,7 +719,7 @@ def _aspect_ratios(prompt: str) -> list[Hint]:
                 code="aspect-ratio-in-prompt",
                 severity="warning",
                 message=(
-                    f'"{prompt[m.start("a"):m.end("b")]}" in the prompt does not set the shape of the video; '
+                    f'"{prompt[m.start("a") : m.end("b")]}" in the prompt does not set the shape of the video; '
                     f"the Aspect ratio field does. {advice}"
                 ),
                 start=start,
@@ -751,7 +752,8 @@ def _resolutions(prompt: str, spec: catalog.ModelSpec) -> list[Hint]:
             Hint(
                 code="resolution-in-prompt",
                 severity="warning",
-                message=f'"{core}" in the prompt does not change the video\'s resolution; the Quality field does. {advice}',
+                message=f'"{core}" in the prompt does not change the video\'s resolution; '
+                f"the Quality field does. {advice}",
                 start=start,
                 end=end,
                 fix="" if span else None,
@@ -812,7 +814,9 @@ def _media_references(prompt: str, spec: catalog.ModelSpec, counts: dict[str, in
                 "Remove it, or switch to an image-to-video or reference-to-video model."
             )
         elif not getattr(spec, f"{kind}s").accepted:
-            problem = f"This model takes no {many}, so {ref} refers to nothing. Remove it, or use a reference-to-video model."
+            problem = (
+                f"This model takes no {many}, so {ref} refers to nothing. Remove it, or use a reference-to-video model."
+            )
         elif m.group("n") is None:
             problem = f"Add a number to {ref}: {ref}1 is the first {one}, {ref}2 the second."
         else:

@@ -16,7 +16,7 @@ import ipaddress
 import math
 import re
 import socket
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,7 +44,9 @@ _BLOCKED_NETWORKS = [
     )
 ]
 
-_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
+_CJK = re.compile(
+    r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]"
+)
 
 
 def approx_tokens(text: str) -> int:
@@ -101,7 +103,11 @@ def is_private_host(host: str) -> bool:
     return any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version)
 
 
-_MEDIA_WORDS = {"image_urls": ("image", "images"), "video_urls": ("video", "videos"), "audio_urls": ("audio clip", "audio clips")}
+_MEDIA_WORDS = {
+    "image_urls": ("image", "images"),
+    "video_urls": ("video", "videos"),
+    "audio_urls": ("audio clip", "audio clips"),
+}
 
 
 class GenerationRequest(BaseModel):
@@ -134,8 +140,7 @@ class GenerationRequest(BaseModel):
         if not isinstance(v, str) or v not in catalog.MODELS:
             raise _err(
                 "model",
-                "Model: choose one of the 9 Seedance 2.0 models, for example "
-                f"{catalog.DEFAULT_MODEL}.",
+                f"Model: choose one of the 9 Seedance 2.0 models, for example {catalog.DEFAULT_MODEL}.",
             )
         return v
 
@@ -253,8 +258,7 @@ class GenerationRequest(BaseModel):
         if self.quality is not None and self.quality not in spec.qualities:
             raise _err(
                 "quality_model",
-                f"Quality: {spec.label} offers {' or '.join(spec.qualities)}; "
-                f"{self.quality} needs a standard model.",
+                f"Quality: {spec.label} offers {' or '.join(spec.qualities)}; {self.quality} needs a standard model.",
             )
         if self.web_search and not spec.web_search:
             raise _err(
@@ -266,7 +270,7 @@ class GenerationRequest(BaseModel):
             urls = getattr(self, field)
             n = len(urls) if urls is not None else 0
             counts[field] = n
-            one, many = _MEDIA_WORDS[field]
+            _one, many = _MEDIA_WORDS[field]
             if n and not limits.accepted:
                 where = "an image-to-video or reference-to-video" if field == "image_urls" else "a reference-to-video"
                 raise _err(
@@ -327,7 +331,10 @@ class GenerationRequest(BaseModel):
         if params is not None:
             if not isinstance(params, dict) or set(params) - {"web_search"}:
                 raise _validation_error(
-                    "model_params", "model_params", "Model params: only web_search (true or false) is supported.", params
+                    "model_params",
+                    "model_params",
+                    "Model params: only web_search (true or false) is supported.",
+                    params,
                 )
             if "web_search" in params:
                 data["web_search"] = params["web_search"]
@@ -380,7 +387,7 @@ def _field_of(err: dict) -> str:
 # --- responses ---------------------------------------------------------------------------
 
 
-class TaskState(str, Enum):
+class TaskState(StrEnum):
     """Where a task is. ``OTHER`` is any status this app does not know (e.g. ``cancelled``):
     treated as finished, neither success nor failure."""
 

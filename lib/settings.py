@@ -52,7 +52,9 @@ def _secrets(path: Path | None) -> dict:
         return {}
 
 
-def load_settings(env: dict | None = None, secrets_path: Path | None = ROOT / ".streamlit" / "secrets.toml") -> Settings:
+def load_settings(
+    env: dict | None = None, secrets_path: Path | None = ROOT / ".streamlit" / "secrets.toml"
+) -> Settings:
     """Read settings; blank values count as unset."""
     env = os.environ if env is None else env
     secrets = _secrets(secrets_path)

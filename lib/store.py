@@ -62,7 +62,15 @@ UNKNOWN = "unknown"
 EXPIRED = "expired"
 
 STATUSES: tuple[str, ...] = (
-    SUBMITTING, PENDING, PROCESSING, COMPLETED, ARCHIVED, FAILED, SUBMIT_FAILED, UNKNOWN, EXPIRED,
+    SUBMITTING,
+    PENDING,
+    PROCESSING,
+    COMPLETED,
+    ARCHIVED,
+    FAILED,
+    SUBMIT_FAILED,
+    UNKNOWN,
+    EXPIRED,
 )
 # The provider is working on it: the worker polls these.
 POLLED = frozenset({PENDING, PROCESSING})
@@ -372,7 +380,7 @@ def _make_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):  # noqa: ANN001
+    def _connect(dbapi_conn, _record):
         # Take transaction control from the driver so we decide when BEGIN happens.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -384,7 +392,7 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn):
         # Writers take the write lock up front: a deferred transaction that reads and
         # then writes can fail with "database is locked" without waiting at all.
         mode = "IMMEDIATE" if conn.get_execution_options().get("studio_write") else "DEFERRED"
@@ -397,7 +405,9 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
 class Store:
     """Workspaces and runs in one database; cheap to construct (engines are cached)."""
 
-    def __init__(self, url_or_data_dir: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, url_or_data_dir: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None
+    ) -> None:
         self.url = database_url(url_or_data_dir)
         if data_dir is not None:
             self.data_dir = Path(data_dir).resolve()
@@ -611,8 +621,13 @@ class Store:
         if status == COMPLETED:
             url = _url(task)
             if url is None:
-                values.update(status=FAILED, completed_at=now, finished_at=now, error_code="no_result",
-                              error_message="The provider reported the run completed but sent no video link.")
+                values.update(
+                    status=FAILED,
+                    completed_at=now,
+                    finished_at=now,
+                    error_code="no_result",
+                    error_message="The provider reported the run completed but sent no video link.",
+                )
             else:
                 values.update(status=COMPLETED, progress=100, completed_at=now, video_url=url, next_poll_at=None)
         elif status == FAILED:
@@ -621,7 +636,9 @@ class Store:
                 status=FAILED,
                 finished_at=now,
                 error_code=clean_text(err.code if err else "unknown_error", 64),
-                error_message=clean_text(err.message if err and err.message else "The provider reported the run failed."),
+                error_message=clean_text(
+                    err.message if err and err.message else "The provider reported the run failed."
+                ),
             )
         elif status == UNKNOWN:
             values.update(
@@ -637,7 +654,9 @@ class Store:
             values["status"] = status
         return self._transition(run_id, POLLED, values)
 
-    def record_poll_error(self, run_id: str, message: str, next_poll_at: float, *, now: float | None = None) -> Run | None:
+    def record_poll_error(
+        self, run_id: str, message: str, next_poll_at: float, *, now: float | None = None
+    ) -> Run | None:
         """A poll went wrong (429, 5xx, network): keep the run, try again later."""
         now = time.time() if now is None else now
         values = {
@@ -688,7 +707,9 @@ class Store:
         }
         return self._transition(run_id, TO_ARCHIVE, values)
 
-    def record_archive_error(self, run_id: str, message: str, next_attempt_at: float, *, now: float | None = None) -> Run | None:
+    def record_archive_error(
+        self, run_id: str, message: str, next_attempt_at: float, *, now: float | None = None
+    ) -> Run | None:
         now = time.time() if now is None else now
         values = {
             "archive_attempts": runs.c.archive_attempts + 1,
@@ -702,7 +723,9 @@ class Store:
         message = message or "The video link expired (links last 24 hours) before the video was saved."
         return self._finish(run_id, TO_ARCHIVE, EXPIRED, "link_expired", message, now)
 
-    def _finish(self, run_id: str, allowed: set | frozenset, status: str, code: str, message: str, now: float | None) -> Run | None:
+    def _finish(
+        self, run_id: str, allowed: set | frozenset, status: str, code: str, message: str, now: float | None
+    ) -> Run | None:
         now = time.time() if now is None else now
         values = {
             "status": status,
@@ -723,7 +746,9 @@ class Store:
 
     # --- crash recovery ----------------------------------------------------------------------
 
-    def recover_after_crash(self, *, grace_seconds: float = SUBMIT_GRACE_SECONDS, now: float | None = None) -> list[str]:
+    def recover_after_crash(
+        self, *, grace_seconds: float = SUBMIT_GRACE_SECONDS, now: float | None = None
+    ) -> list[str]:
         """Settle runs a previous process left in ``submitting``; never resubmits.
 
         Unclaimed ones never reached the wire (``submit_failed``, nothing charged);
@@ -743,12 +768,14 @@ class Store:
             for run_id, claimed_at in rows:
                 if claimed_at is None:
                     status, code, msg = (
-                        SUBMIT_FAILED, "not_sent",
+                        SUBMIT_FAILED,
+                        "not_sent",
                         "The app stopped before this run was sent; nothing was charged. Submit it again.",
                     )
                 else:
                     status, code, msg = (
-                        UNKNOWN, "submit_interrupted",
+                        UNKNOWN,
+                        "submit_interrupted",
                         "The app stopped while sending this run, so it may or may not have been "
                         "created (and billed). Check the provider dashboard before submitting again.",
                     )
@@ -795,8 +822,12 @@ class Store:
         q = runs.select().where(runs.c.workspace_id == workspace_id)
         if status is not None:
             q = q.where(runs.c.status.in_([status] if isinstance(status, str) else list(status)))
-        for column, value in ((runs.c.participant, participant), (runs.c.group_id, group_id),
-                              (runs.c.model, model), (runs.c.parent_id, parent_id)):
+        for column, value in (
+            (runs.c.participant, participant),
+            (runs.c.group_id, group_id),
+            (runs.c.model, model),
+            (runs.c.parent_id, parent_id),
+        ):
             if value is not None:
                 q = q.where(column == value)
         if min_rating is not None:
@@ -879,9 +910,11 @@ class Store:
 
     def list_comparisons(self, workspace_id: str, *, limit: int | None = 100) -> list[Comparison]:
         """Comparisons of one workspace, newest first."""
-        q = (comparisons.select()
-             .where(comparisons.c.workspace_id == getattr(workspace_id, "id", workspace_id))
-             .order_by(comparisons.c.created_at.desc(), comparisons.c.id))
+        q = (
+            comparisons.select()
+            .where(comparisons.c.workspace_id == getattr(workspace_id, "id", workspace_id))
+            .order_by(comparisons.c.created_at.desc(), comparisons.c.id)
+        )
         if limit is not None:
             q = q.limit(limit)
         with self._read() as conn:
@@ -890,8 +923,11 @@ class Store:
     def update_comparison_spec(self, comparison_id: str, spec: dict) -> Comparison | None:
         """Replace a comparison's spec (e.g. to record the winner)."""
         with self._write() as conn:
-            conn.execute(comparisons.update().where(comparisons.c.id == comparison_id)
-                         .values(spec_json=json.dumps(spec, sort_keys=True)))
+            conn.execute(
+                comparisons.update()
+                .where(comparisons.c.id == comparison_id)
+                .values(spec_json=json.dumps(spec, sort_keys=True))
+            )
         return self.get_comparison(comparison_id)
 
     # --- budgets ----------------------------------------------------------------------------------

@@ -38,9 +38,16 @@ def prepare(
     """Persist the run as ``submitting`` (raises ``store.BudgetExceeded`` with the numbers)."""
     est = estimate or pricing.estimate(request)
     return db.create_run(
-        workspace_id, request, est.credits, est.exact, fingerprint,
-        participant=participant, parent_id=parent_id, group_id=group_id,
-        submit_key=submit_key, enforce_budget=True,
+        workspace_id,
+        request,
+        est.credits,
+        est.exact,
+        fingerprint,
+        participant=participant,
+        parent_id=parent_id,
+        group_id=group_id,
+        submit_key=submit_key,
+        enforce_budget=True,
     )
 
 

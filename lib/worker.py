@@ -1,4 +1,6 @@
-"""The one background poller and archiver per process: it follows every unfinished run to ``archived`` or a clear failure.
+"""The one background poller and archiver per process: it follows every unfinished run to the end.
+
+The end is ``archived`` or a clear failure.
 
 It only ever GETs (task status, result files): a POST is never sent from here, so a
 run is never paid for twice. API keys live in memory only (``register_key``) and are
@@ -32,9 +34,9 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import httpx
 
@@ -173,8 +175,9 @@ class Worker:
 
     # --- keys ---------------------------------------------------------------------------
 
-    def register_key(self, api_key: str, base_url: str = DEFAULT_BASE_URL, *,
-                     transport: httpx.BaseTransport | None = None) -> str:
+    def register_key(
+        self, api_key: str, base_url: str = DEFAULT_BASE_URL, *, transport: httpx.BaseTransport | None = None
+    ) -> str:
         """Hold a client for this key (memory only); returns the fingerprint runs carry."""
         fingerprint = key_fingerprint(api_key)
         # The worker does its own backoff: a client that sleeps would stall every run.
@@ -253,7 +256,7 @@ class Worker:
                 continue
             try:
                 done = self._handle(run, now, background=background)
-            except Exception:  # noqa: BLE001 - one bad run must never stop the loop
+            except Exception:
                 log.exception("worker: run %s failed unexpectedly; backing off", run.id)
                 self._count("errors")
                 done = True
@@ -275,7 +278,7 @@ class Worker:
         try:
             for run_id in self.store.recover_after_crash(now=now):
                 log.warning("worker: run %s was stuck submitting; settled without resending", run_id)
-        except Exception:  # noqa: BLE001 - best effort; polling matters more
+        except Exception:
             log.exception("worker: recovering stuck runs failed")
 
     def _due_at(self, run: Run, poked: set[str]) -> float:
@@ -292,9 +295,11 @@ class Worker:
         started = run.submitted_at or run.created_at
         if now - started > self.give_up_after:
             self.store.mark_unknown(
-                run.id, "gave_up",
+                run.id,
+                "gave_up",
                 "No final answer from the provider within a day; its video link would have expired. "
-                "Check the provider dashboard.", now=now,
+                "Check the provider dashboard.",
+                now=now,
             )
             self._count("gave_up")
             return True
@@ -350,16 +355,20 @@ class Worker:
     def _not_found(self, run: Run, now: float) -> None:
         if run.poll_failures + 1 >= self.not_found_limit:
             self.store.mark_failed(
-                run.id, "task_not_found",
+                run.id,
+                "task_not_found",
                 "The provider no longer knows this task (404 task_not_found), so its video cannot be "
                 "fetched. This happens when the API address or account changed since it was submitted. "
-                "Check the provider dashboard.", now=now,
+                "Check the provider dashboard.",
+                now=now,
             )
             self._count("failed")
             return
         self.store.record_poll_error(
-            run.id, "The provider did not find this task (404); checking again.",
-            now + backoff(run.poll_failures, base=self.schedule.floor), now=now,
+            run.id,
+            "The provider did not find this task (404); checking again.",
+            now + backoff(run.poll_failures, base=self.schedule.floor),
+            now=now,
         )
 
     def _count_outcome(self, before: str, after: str) -> None:
@@ -392,7 +401,7 @@ class Worker:
     def _archive_now(self, run: Run) -> None:
         try:
             self._download_and_record(run)
-        except Exception:  # noqa: BLE001 - in a pool thread nobody else would see it
+        except Exception:
             log.exception("worker: archiving run %s failed unexpectedly", run.id)
             self._count("errors")
             self._safe_defer(run, self.clock() + backoff(run.archive_attempts + 1, base=self.archive_backoff))
@@ -401,11 +410,15 @@ class Worker:
         self._count("downloads")
         try:
             expect = archive.expectation(run.request)
-        except Exception:  # noqa: BLE001 - an unreadable stored request only loses the checks
+        except Exception:
             expect = archive.Expectation()
         try:
             saved = archive.archive_video(
-                run.video_url or "", self.store.data_dir, expect, max_bytes=self.max_bytes, client=self._download,
+                run.video_url or "",
+                self.store.data_dir,
+                expect,
+                max_bytes=self.max_bytes,
+                client=self._download,
                 metadata=_metadata(run),
             )
         except archive.LinkExpired as exc:
@@ -416,23 +429,29 @@ class Worker:
             attempts = run.archive_attempts + 1
             if not exc.retry or attempts >= self.archive_attempts:
                 self.store.mark_failed(
-                    run.id, "archive_failed",
+                    run.id,
+                    "archive_failed",
                     f"The video was generated (and billed) but could not be saved after {attempts} "
-                    f"attempt{'s' if attempts > 1 else ''}: {exc}", now=self.clock(),
+                    f"attempt{'s' if attempts > 1 else ''}: {exc}",
+                    now=self.clock(),
                 )
                 self._count("failed")
                 return
             now = self.clock()
-            self.store.record_archive_error(run.id, str(exc), now + backoff(attempts - 1, base=self.archive_backoff), now=now)
+            self.store.record_archive_error(
+                run.id, str(exc), now + backoff(attempts - 1, base=self.archive_backoff), now=now
+            )
             self._count("archive_retries")
             return
-        self.store.mark_archived(run.id, saved.token, saved.size, saved.duration, saved.width, saved.height, now=self.clock())
+        self.store.mark_archived(
+            run.id, saved.token, saved.size, saved.duration, saved.width, saved.height, now=self.clock()
+        )
         self._count("archived")
 
     def _safe_defer(self, run: Run, when: float) -> None:
         try:
             self.store.defer(run.id, when)
-        except Exception:  # noqa: BLE001 - the database itself may be the problem; try next loop
+        except Exception:
             log.exception("worker: could not reschedule run %s", run.id)
 
     # --- the thread --------------------------------------------------------------------------
@@ -448,7 +467,7 @@ class Worker:
             recovered = self.store.recover_after_crash()
             if recovered:
                 log.warning("worker: %d run(s) were left submitting by a previous process", len(recovered))
-        except Exception:  # noqa: BLE001 - recovery is best effort; polling matters more
+        except Exception:
             log.exception("worker: crash recovery failed")
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="studio-worker", daemon=True)
@@ -479,7 +498,7 @@ class Worker:
         while not self._stop.is_set():
             try:
                 self._step(self.clock(), background=True)
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly unavailable
+            except Exception:
                 log.exception("worker: loop step failed")
                 self._count("loop_errors")
             self._wake.wait(self._sleep_time())
@@ -501,7 +520,9 @@ class Worker:
         while time.monotonic() < deadline:
             with self._lock:
                 busy = bool(self._archiving)
-            pending = [r for r in self.store.unfinished_runs() if r.status in st.TO_ARCHIVE or self.has_key(r.key_fingerprint)]
+            pending = [
+                r for r in self.store.unfinished_runs() if r.status in st.TO_ARCHIVE or self.has_key(r.key_fingerprint)
+            ]
             if not busy and not pending:
                 return True
             self._wake.set()
@@ -512,7 +533,7 @@ class Worker:
 def _metadata(run: Run) -> dict[str, str] | None:
     try:
         return archive.metadata_for(run.request)
-    except Exception:  # noqa: BLE001 - an unreadable stored request only loses the tags
+    except Exception:
         return None
 
 

@@ -106,16 +106,28 @@ def prepare_group(
     prepared: list[Run] = []
     try:
         for n, item in enumerate(items):
-            prepared.append(submit.prepare(
-                db, workspace_id, item.request, fingerprint=fingerprint, submit_key=submit_key(group_id, n),
-                estimate=item.estimate, participant=participant, group_id=group_id,
-            ))
+            prepared.append(
+                submit.prepare(
+                    db,
+                    workspace_id,
+                    item.request,
+                    fingerprint=fingerprint,
+                    submit_key=submit_key(group_id, n),
+                    estimate=item.estimate,
+                    participant=participant,
+                    group_id=group_id,
+                )
+            )
     except BudgetExceeded:
         # Someone else spent the room between the check and the inserts: send none of them.
         for run in prepared:
             if run.status == SUBMITTING and run.claimed_at is None:
-                db.mark_submit_failed(run.id, "budget", "Not sent: the budget ran out while this group was "
-                                      "being saved, so none of it was sent. Nothing was charged.")
+                db.mark_submit_failed(
+                    run.id,
+                    "budget",
+                    "Not sent: the budget ran out while this group was "
+                    "being saved, so none of it was sent. Nothing was charged.",
+                )
         check_total(db, workspace_id, new, participant=participant, what=what)  # the numbers as they are now
         raise
     return prepared
@@ -156,14 +168,16 @@ def leaderboard(runs: Iterable[Run], *, limit: int | None = 10) -> list[Standing
         if not rated:
             continue
         best = max(rated, key=lambda r: (r.rating, r.created_at))
-        table.append(Standing(
-            prompt=prompt,
-            average=sum(r.rating for r in rated) / len(rated),
-            ratings=len(rated),
-            runs=len(group),
-            participants=tuple(sorted({r.participant for r in group if r.participant})),
-            best_run_id=best.id,
-        ))
+        table.append(
+            Standing(
+                prompt=prompt,
+                average=sum(r.rating for r in rated) / len(rated),
+                ratings=len(rated),
+                runs=len(group),
+                participants=tuple(sorted({r.participant for r in group if r.participant})),
+                best_run_id=best.id,
+            )
+        )
     table.sort(key=lambda s: (-s.average, -s.ratings, s.prompt))
     return table if limit is None else table[:limit]
 

@@ -61,5 +61,3 @@ def page(browser):
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
-
-

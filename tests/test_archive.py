@@ -71,11 +71,15 @@ def test_good_mp4_is_stored_under_a_random_token(tmp_path):
 
 
 def test_expectation_follows_the_request():
-    req = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="x", duration=6, aspect_ratio="9:16", quality="480p")
+    req = GenerationRequest(
+        model="seedance-2.0-fast-text-to-video", prompt="x", duration=6, aspect_ratio="9:16", quality="480p"
+    )
     assert archive.expectation(req) == Expectation(duration=6.0, size=(496, 864))
     adaptive = req.model_copy(update={"aspect_ratio": "adaptive"})
     assert archive.expectation(adaptive).size is None
-    assert archive.expectation(GenerationRequest(model="seedance-2.0-text-to-video", prompt="x")) == Expectation(5.0, (1280, 720))
+    assert archive.expectation(GenerationRequest(model="seedance-2.0-text-to-video", prompt="x")) == Expectation(
+        5.0, (1280, 720)
+    )
 
 
 def test_size_cap_aborts_mid_stream(tmp_path):
@@ -150,7 +154,18 @@ def test_plain_http_on_loopback_is_allowed(tmp_path):
 
 @pytest.mark.parametrize(
     "token",
-    ["../" * 10 + "etc/passwd", "a" * 32 + "\n", "a" * 31, "a" * 33, "a" * 31 + ".", "a" * 31 + "/", "a" * 30 + "%2e", None, 123, "A" * 31 + "é"],
+    [
+        "../" * 10 + "etc/passwd",
+        "a" * 32 + "\n",
+        "a" * 31,
+        "a" * 33,
+        "a" * 31 + ".",
+        "a" * 31 + "/",
+        "a" * 30 + "%2e",
+        None,
+        123,
+        "A" * 31 + "é",
+    ],
 )
 def test_media_path_rejects_malformed_tokens(tmp_path, token):
     assert media_path(tmp_path, token) is None
@@ -166,8 +181,13 @@ def test_media_path_needs_an_existing_file(tmp_path):
 
 def test_archived_file_carries_prompt_and_settings_in_its_tags(tmp_path):
     """A downloaded MP4 still says which prompt and settings made it."""
-    req = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt='A fox says "hello"', duration=4,
-                            quality="480p", generate_audio=True)
+    req = GenerationRequest(
+        model="seedance-2.0-fast-text-to-video",
+        prompt='A fox says "hello"',
+        duration=4,
+        quality="480p",
+        generate_audio=True,
+    )
     with serve_in_thread(port=0, speed=1000) as sim, EvolinkClient("sk-test", base_url=sim.base_url) as c:
         task = c.create(req)
         deadline = time.monotonic() + 30

@@ -15,9 +15,11 @@ def _rows(text: str):
 
 
 def test_good_rows_become_requests_with_costs_and_a_total():
-    b = parse_csv(HEADER
-                  + "A fox in snow,seedance-2.0-text-to-video,8,720p,16:9,yes,yes,no\n"
-                  + "A boat,seedance-2.0-fast-text-to-video,4,480p,9:16,no,,\n")
+    b = parse_csv(
+        HEADER
+        + "A fox in snow,seedance-2.0-text-to-video,8,720p,16:9,yes,yes,no\n"
+        + "A boat,seedance-2.0-fast-text-to-video,4,480p,9:16,no,,\n"
+    )
     assert not b.problems and [r.valid for r in b.rows] == [True, True]
     first, second = b.rows
     assert first.request.duration == 8 and first.request.generate_audio is True and first.request.web_search is False
@@ -34,8 +36,20 @@ def test_headers_tolerate_case_whitespace_and_hyphens():
     assert row.request.model == catalog.DEFAULT_MODEL  # blank model = the default
 
 
-@pytest.mark.parametrize("word, value", [("yes", True), ("No", False), ("TRUE", True), ("false", False),
-                                         ("1", True), ("0", False), (" on ", True), ("off", False), ("", None)])
+@pytest.mark.parametrize(
+    "word, value",
+    [
+        ("yes", True),
+        ("No", False),
+        ("TRUE", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+        (" on ", True),
+        ("off", False),
+        ("", None),
+    ],
+)
 def test_switch_words(word, value):
     assert batch.parse_switch("generate_audio", word) is value
 
@@ -52,20 +66,28 @@ def test_duration_written_as_a_spreadsheet_float_is_accepted():
 
 
 def test_bad_rows_say_why_and_are_not_sent():
-    b = parse_csv(HEADER
-                  + "Too long,,16,,,,,\n"
-                  + "Unknown model,seedance-3.0-ultra,,,,,,\n"
-                  + "Fast in HD,seedance-2.0-fast-text-to-video,,1080p,,,,\n"
-                  + ",,5,,,,,\n"
-                  + "Maybe audio,,,,,maybe,,\n"
-                  + "Fine,,,,,,,\n")
+    b = parse_csv(
+        HEADER
+        + "Too long,,16,,,,,\n"
+        + "Unknown model,seedance-3.0-ultra,,,,,,\n"
+        + "Fast in HD,seedance-2.0-fast-text-to-video,,1080p,,,,\n"
+        + ",,5,,,,,\n"
+        + "Maybe audio,,,,,maybe,,\n"
+        + "Fine,,,,,,,\n"
+    )
     by_prompt = {r.prompt: r for r in b.rows}
-    assert by_prompt["Too long"].errors == {"duration": "Duration: a whole number of seconds from 4 to 15 (you gave 16)."}
+    assert by_prompt["Too long"].errors == {
+        "duration": "Duration: a whole number of seconds from 4 to 15 (you gave 16)."
+    }
     assert by_prompt["Unknown model"].errors["model"].startswith("Model: choose one of the 9 Seedance 2.0 models")
     assert by_prompt["Fast in HD"].errors["quality"] == (
-        "Quality: Text to video · fast offers 480p or 720p; 1080p needs a standard model.")
+        "Quality: Text to video · fast offers 480p or 720p; 1080p needs a standard model."
+    )
     assert by_prompt[""].errors["prompt"] == "Prompt: write what should happen in the video; it cannot be empty."
-    assert by_prompt["Maybe audio"].errors["generate_audio"] == "Generate audio: write yes or no (or true/false, 1/0), not 'maybe'."
+    assert (
+        by_prompt["Maybe audio"].errors["generate_audio"]
+        == "Generate audio: write yes or no (or true/false, 1/0), not 'maybe'."
+    )
     assert [r.line for r in b.rows if not r.valid] == [2, 3, 4, 5, 6]
     assert [r.line for r in b.valid_rows] == [7]
     assert all(r.estimate is None for r in b.rows if not r.valid)
@@ -88,7 +110,7 @@ def test_a_one_megabyte_cell_is_refused_without_flooding_the_screen():
 
 
 def test_hints_are_attached_to_rows():
-    row = _rows('prompt\nShe says “Hello.” 9:16 vertical\n')[0]
+    row = _rows("prompt\nShe says “Hello.” 9:16 vertical\n")[0]
     codes = [h.code for h in row.hints]
     assert "curly-quotes" in codes and "aspect-ratio-in-prompt" in codes
 

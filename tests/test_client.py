@@ -52,7 +52,9 @@ CREDITS = {
 
 
 def err(status: int, code: str, message: str, **headers: str) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"code": code, "message": message, "type": "api_error"}}, headers=headers)
+    return httpx.Response(
+        status, json={"error": {"code": code, "message": message, "type": "api_error"}}, headers=headers
+    )
 
 
 class Server:
@@ -133,7 +135,11 @@ def test_unknown_status_is_parsed_not_fatal():
 
 
 def test_failed_task_carries_its_error():
-    body = {**TASK, "status": "failed", "error": {"code": "content_policy_violation", "message": "no", "type": "task_error"}}
+    body = {
+        **TASK,
+        "status": "failed",
+        "error": {"code": "content_policy_violation", "message": "no", "type": "task_error"},
+    }
     client, _ = make(Server(httpx.Response(200, json=body)))
     task = client.get_task(TASK["id"])
     assert task.state is TaskState.FAILED and task.error.code == "content_policy_violation"
@@ -373,7 +379,9 @@ def test_html_page_on_200_is_invalid_response():
 
 
 def test_malformed_json_on_success_is_clear_api_error():
-    server = Server(httpx.Response(200, text='{"id": "task-1", "status": ', headers={"content-type": "application/json"}))
+    server = Server(
+        httpx.Response(200, text='{"id": "task-1", "status": ', headers={"content-type": "application/json"})
+    )
     client, _ = make(server)
     with pytest.raises(ApiError) as info:
         client.get_task("task-1")
@@ -406,7 +414,11 @@ def test_json_error_message_is_capped_and_stripped():
     client, _ = make(server)
     with pytest.raises(BadRequestError) as info:
         client.create(req())
-    assert info.value.message.startswith("bad i y") and "alert" not in info.value.message and len(info.value.message) <= client_mod.SERVER_TEXT_MAX
+    assert (
+        info.value.message.startswith("bad i y")
+        and "alert" not in info.value.message
+        and len(info.value.message) <= client_mod.SERVER_TEXT_MAX
+    )
 
 
 def test_unexpected_json_error_shape_uses_status_text():

@@ -73,7 +73,11 @@ def test_prompt_axis_from_variants_skips_blanks_and_keeps_letters():
     "rows, cols, message",
     [
         (Axis("quality", ("480p",)), Axis("quality", ("720p",)), "two different settings"),
-        (Axis("duration", tuple(range(4, 9))), Axis("aspect_ratio", ("16:9", "9:16", "1:1", "4:3")), "at most 16 cells"),
+        (
+            Axis("duration", tuple(range(4, 9))),
+            Axis("aspect_ratio", ("16:9", "9:16", "1:1", "4:3")),
+            "at most 16 cells",
+        ),
     ],
 )
 def test_grid_rules(rows, cols, message):
@@ -100,8 +104,9 @@ def test_value_labels():
 
 
 def test_request_fields_drop_the_callback_url():
-    req = GenerationRequest(model="seedance-2.0-text-to-video", prompt="x", duration=6,
-                            callback_url="https://example.com/hook/secret")
+    req = GenerationRequest(
+        model="seedance-2.0-text-to-video", prompt="x", duration=6, callback_url="https://example.com/hook/secret"
+    )
     assert compare.request_fields(req) == {"model": "seedance-2.0-text-to-video", "prompt": "x", "duration": 6}
 
 

@@ -40,7 +40,14 @@ def _combos():
         for quality in spec.qualities:
             for video in (False, True) if spec.videos.accepted else (False,):
                 for content_filter in (True, False):
-                    yield pytest.param(model, quality, video, content_filter, id=f"{model}-{quality}-{'video' if video else 'novideo'}-{'filter' if content_filter else 'nofilter'}")
+                    yield pytest.param(
+                        model,
+                        quality,
+                        video,
+                        content_filter,
+                        id=f"{model}-{quality}-{'video' if video else 'novideo'}"
+                        f"-{'filter' if content_filter else 'nofilter'}",
+                    )
 
 
 @pytest.mark.parametrize("model,quality,video,content_filter", list(_combos()))
@@ -196,7 +203,14 @@ def test_audio_costs_nothing():
 
 def test_usd_per_credit_agrees_with_the_providers_usd_table():
     card = load_rates()
-    for usd, credits in ((0.0919, 6.251), (0.1985, 13.50), (0.0560, 3.807), (0.1209, 8.222), (0.0745, 5.063), (0.1608, 10.935)):
+    for usd, credits in (
+        (0.0919, 6.251),
+        (0.1985, 13.50),
+        (0.0560, 3.807),
+        (0.1209, 8.222),
+        (0.0745, 5.063),
+        (0.1608, 10.935),
+    ):
         assert usd / credits == pytest.approx(card.usd_per_credit, rel=0.01)
 
 
@@ -260,7 +274,9 @@ def test_default_rates_are_loaded_once():
 
 
 def test_an_edited_rate_card_changes_the_estimate(tmp_path):
-    edited = pricing.DEFAULT_RATES_PATH.read_text(encoding="utf-8").replace("without_video = 13.50", "without_video = 15.00")
+    edited = pricing.DEFAULT_RATES_PATH.read_text(encoding="utf-8").replace(
+        "without_video = 13.50", "without_video = 15.00"
+    )
     path = tmp_path / "rates.toml"
     path.write_text(edited, encoding="utf-8")
     card = load_rates(path)
@@ -273,10 +289,17 @@ def test_an_edited_rate_card_changes_the_estimate(tmp_path):
     [
         ('as_of = "July"\n[rates.standard."720p"]\nwithout_video = 1\nwith_video = 1\n', "as_of"),
         ("as_of = 2026-07-04\n", "no [rates"),
-        ('as_of = 2026-07-04\nusd_per_credit = 1\ncontent_filter_off_multiplier = 1\nweb_search_credits_per_search = 0\n'
-         '[rates.standard."720p"]\nwithout_video = "13.5"\nwith_video = 1\n', 'rates.standard."720p"] without_video'),
-        ('as_of = 2026-07-04\ncontent_filter_off_multiplier = 1\nweb_search_credits_per_search = 0\n'
-         '[rates.standard."720p"]\nwithout_video = 1\nwith_video = 1\n', "usd_per_credit"),
+        (
+            "as_of = 2026-07-04\nusd_per_credit = 1\ncontent_filter_off_multiplier = 1\n"
+            "web_search_credits_per_search = 0\n"
+            '[rates.standard."720p"]\nwithout_video = "13.5"\nwith_video = 1\n',
+            'rates.standard."720p"] without_video',
+        ),
+        (
+            "as_of = 2026-07-04\ncontent_filter_off_multiplier = 1\nweb_search_credits_per_search = 0\n"
+            '[rates.standard."720p"]\nwithout_video = 1\nwith_video = 1\n',
+            "usd_per_credit",
+        ),
     ],
 )
 def test_a_broken_rate_card_says_what_to_fix(tmp_path, text, words):
@@ -317,6 +340,7 @@ def test_probe_reads_the_length_of_a_video(tmp_path):
 
 def test_probe_reads_a_video_over_http(tmp_path):
     _write_mp4(tmp_path / "clip.mp4", seconds=3)
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass

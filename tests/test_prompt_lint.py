@@ -32,7 +32,7 @@ def hints_of(prompt: str, code: str, **kw) -> list[Hint]:
 
 SPAN_CASES = [
     # curly quotes, in every style the brief names, English and Chinese
-    ('She says: “Hello there.”', "curly-quotes", "“Hello there.”", '"Hello there."'),
+    ("She says: “Hello there.”", "curly-quotes", "“Hello there.”", '"Hello there."'),
     ("她说：“你好”", "curly-quotes", "“你好”", '"你好"'),
     ("Er sagt: „Komm her“", "curly-quotes", "„Komm her“", '"Komm her"'),
     ("Il dit : « Viens ici »", "curly-quotes", "« Viens ici »", '" Viens ici "'),
@@ -105,7 +105,7 @@ def test_hint_span_and_fix(prompt, code, text, fix):
 
 FIX_CASES = [
     ("她说：“你好”", '她说："你好"'),
-    ('She says: “Hello.” Then he replies: “Bye.”', 'She says: "Hello." Then he replies: "Bye."'),
+    ("She says: “Hello.” Then he replies: “Bye.”", 'She says: "Hello." Then he replies: "Bye."'),
     ("She said 'it's fine' and left.", 'She said "it\'s fine" and left.'),
     ("A cat on a sofa, 16:9, soft light", "A cat on a sofa, soft light"),
     ("A dancer spins, 9:16 vertical", "A dancer spins"),
@@ -404,8 +404,14 @@ def test_hints_sorted_and_frozen():
     prompt = "She says: “Hi”, 4K, 16:9. He yells: stop! @image1 0-3s"
     hints = lint(prompt, model=TEXT)
     assert [h.start for h in hints] == sorted(h.start for h in hints)
-    assert {"curly-quotes", "resolution-in-prompt", "aspect-ratio-in-prompt", "unquoted-dialogue",
-            "media-reference", "timestamps"} <= {h.code for h in hints}
+    assert {
+        "curly-quotes",
+        "resolution-in-prompt",
+        "aspect-ratio-in-prompt",
+        "unquoted-dialogue",
+        "media-reference",
+        "timestamps",
+    } <= {h.code for h in hints}
     with pytest.raises(dataclasses.FrozenInstanceError):
         hints[0].code = "other"  # type: ignore[misc]
     assert all(h.severity in ("info", "warning", "error") for h in hints)

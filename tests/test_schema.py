@@ -220,7 +220,8 @@ def test_unknown_aspect_ratio_rejected(ratio):
 
 
 @pytest.mark.parametrize(
-    ("field", "name"), [("generate_audio", "Generate audio"), ("content_filter", "Content filter"), ("web_search", "Web search")]
+    ("field", "name"),
+    [("generate_audio", "Generate audio"), ("content_filter", "Content filter"), ("web_search", "Web search")],
 )
 @pytest.mark.parametrize("value", ["yes", 1, 0, "true"])
 def test_switches_must_be_true_or_false(field, name, value):
@@ -320,7 +321,11 @@ REFERENCE_CASES = [
 @pytest.mark.parametrize(("images", "videos", "audios", "ok", "says"), REFERENCE_CASES)
 def test_reference_media_counts(model, images, videos, audios, ok, says):
     kw = {}
-    for field, kind, n in (("image_urls", "image", images), ("video_urls", "video", videos), ("audio_urls", "audio", audios)):
+    for field, kind, n in (
+        ("image_urls", "image", images),
+        ("video_urls", "video", videos),
+        ("audio_urls", "audio", audios),
+    ):
         if n:
             kw[field] = _urls(kind, n)
     if ok:
@@ -605,7 +610,15 @@ def test_payload_is_the_exact_body(kw, body):
 def test_unset_fields_are_left_out():
     payload = make().to_payload()
     assert set(payload) == {"model", "prompt"}
-    for field in ("duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "model_params", "callback_url"):
+    for field in (
+        "duration",
+        "quality",
+        "aspect_ratio",
+        "generate_audio",
+        "content_filter",
+        "model_params",
+        "callback_url",
+    ):
         assert field not in payload
 
 
@@ -623,7 +636,14 @@ def test_payload_does_not_share_state_with_the_request():
 
 @pytest.mark.parametrize(
     ("field", "default"),
-    [("duration", 5), ("quality", "720p"), ("aspect_ratio", "16:9"), ("generate_audio", True), ("content_filter", True), ("web_search", False)],
+    [
+        ("duration", 5),
+        ("quality", "720p"),
+        ("aspect_ratio", "16:9"),
+        ("generate_audio", True),
+        ("content_filter", True),
+        ("web_search", False),
+    ],
 )
 def test_effective_falls_back_to_the_api_default(field, default):
     assert make().effective(field) == default
@@ -819,7 +839,11 @@ def test_task_tolerates_unknown_fields():
         ({"code": 500, "message": "boom"}, "500", "boom"),
         ({"code": None, "message": None}, "unknown_error", ""),
         ({}, "unknown_error", ""),
-        ({"code": "request_cancelled", "message": "Cancelled", "type": "task_error", "extra": 1}, "request_cancelled", "Cancelled"),
+        (
+            {"code": "request_cancelled", "message": "Cancelled", "type": "task_error", "extra": 1},
+            "request_cancelled",
+            "Cancelled",
+        ),
     ],
 )
 def test_task_error_tolerates_odd_shapes(error, code, message):
@@ -852,7 +876,12 @@ def test_balance_documented_response_is_capped_by_the_account():
 
 
 def test_balance_key_allowance_below_the_account():
-    body = {"data": {"token": {"remaining_credits": 20, "unlimited_credits": False, "used_credits": 5}, "user": {"remaining_credits": 1000}}}
+    body = {
+        "data": {
+            "token": {"remaining_credits": 20, "unlimited_credits": False, "used_credits": 5},
+            "user": {"remaining_credits": 1000},
+        }
+    }
     assert Balance.model_validate(body).remaining == 20
 
 
@@ -864,7 +893,12 @@ def test_balance_with_only_user_amounts():
 
 
 def test_balance_unlimited_key_on_a_funded_account():
-    body = {"data": {"token": {"remaining_credits": 0, "unlimited_credits": True, "used_credits": 7}, "user": {"remaining_credits": 300}}}
+    body = {
+        "data": {
+            "token": {"remaining_credits": 0, "unlimited_credits": True, "used_credits": 7},
+            "user": {"remaining_credits": 300},
+        }
+    }
     bal = Balance.model_validate(body)
     assert bal.remaining == 300
     assert bal.unlimited is False
@@ -876,24 +910,42 @@ def test_balance_unlimited_key_alone():
     assert bal.remaining is None
 
 
-@pytest.mark.parametrize("body", [{}, {"data": {}}, {"data": {"token": None, "user": None}}, {"success": False, "message": "x"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"data": {}}, {"data": {"token": None, "user": None}}, {"success": False, "message": "x"}]
+)
 def test_balance_with_nothing_known(body):
     bal = Balance.model_validate(body)
     assert bal.remaining is None and bal.used is None and bal.unlimited is False
 
 
 def test_balance_tolerates_unknown_fields():
-    body = {**CREDITS_RESPONSE, "currency": "credits", "data": {**CREDITS_RESPONSE["data"], "team": {"remaining_credits": 1}}}
+    body = {
+        **CREDITS_RESPONSE,
+        "currency": "credits",
+        "data": {**CREDITS_RESPONSE["data"], "team": {"remaining_credits": 1}},
+    }
     assert Balance.model_validate(body).remaining == pytest.approx(1095.3996)
 
 
 ERROR_EXAMPLES = [
     ({"code": "invalid_request", "message": "Invalid request parameters", "type": "invalid_request_error"}, None),
     ({"code": "unauthorized", "message": "Invalid or expired token", "type": "authentication_error"}, None),
-    ({"code": "insufficient_quota", "message": "Insufficient quota. Please top up your account.", "type": "insufficient_quota"}, None),
+    (
+        {
+            "code": "insufficient_quota",
+            "message": "Insufficient quota. Please top up your account.",
+            "type": "insufficient_quota",
+        },
+        None,
+    ),
     ({"code": "rate_limit_exceeded", "message": "Rate limit exceeded", "type": "evo_api_error"}, None),
     (
-        {"code": "invalid_task_id", "message": "Invalid task ID format, must start with 'task-unified-'", "type": "invalid_request_error", "param": "task_id"},
+        {
+            "code": "invalid_task_id",
+            "message": "Invalid task ID format, must start with 'task-unified-'",
+            "type": "invalid_request_error",
+            "param": "task_id",
+        },
         "task_id",
     ),
 ]

@@ -16,8 +16,9 @@ from lib.settings import DEMO_API_KEY
 from lib.store import Store
 from tests.e2e.conftest import AppProcess
 
-REQ = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes, wide shot",
-                        duration=4, quality="480p")
+REQ = GenerationRequest(
+    model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes, wide shot", duration=4, quality="480p"
+)
 AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
 
 
@@ -114,18 +115,21 @@ def test_media_head_and_download(server, archived):
     assert r.content == data
 
 
-@pytest.mark.parametrize("path", [
-    "/api/media/../../etc/passwd",
-    "/api/media/..%2f..%2fetc%2fpasswd",
-    "/api/media/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-    "/api/media/short",
-    "/api/media/" + "a" * 31,
-    "/api/media/" + "a" * 33,
-    "/api/media/" + "a" * 32,  # well formed, no such file
-    "/api/media/" + "a" * 16 + "%2f" + "a" * 13,
-    "/api/media/" + "a" * 32 + ".mp4",
-    "/api/media/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/media/../../etc/passwd",
+        "/api/media/..%2f..%2fetc%2fpasswd",
+        "/api/media/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/api/media/short",
+        "/api/media/" + "a" * 31,
+        "/api/media/" + "a" * 33,
+        "/api/media/" + "a" * 32,  # well formed, no such file
+        "/api/media/" + "a" * 16 + "%2f" + "a" * 13,
+        "/api/media/" + "a" * 32 + ".mp4",
+        "/api/media/",
+    ],
+)
 def test_media_rejects_anything_but_a_known_token(server, path):
     assert _raw(server, "GET", path) == 404
     assert _raw(server, "HEAD", path) == 404
@@ -175,8 +179,10 @@ def test_hook_for_a_known_task_makes_the_worker_poll_it(server):
     assert run.poll_count == 0 and run.status == "pending"
     time.sleep(1.2)  # the run is not due for an hour: left alone, the worker does not touch it
     assert db.get_run(run_id).poll_count == 0
-    r = httpx.post(f"{server.url}/api/hooks/evolink/{hooks.hook_secret(server.data_dir)}",
-                   json={"id": run.task_id, "status": "completed", "results": ["http://evil.example/x.mp4"]})
+    r = httpx.post(
+        f"{server.url}/api/hooks/evolink/{hooks.hook_secret(server.data_dir)}",
+        json={"id": run.task_id, "status": "completed", "results": ["http://evil.example/x.mp4"]},
+    )
     assert r.status_code == 200
     deadline = time.monotonic() + 10
     while (run := db.get_run(run_id)).poll_count == 0:

@@ -24,12 +24,23 @@ PROMPTS = {
 }
 
 REQUESTS = {
-    "text": dict(model="seedance-2.0-text-to-video", duration=8, quality="720p", aspect_ratio="16:9",
-                 generate_audio=False, content_filter=True, web_search=True),
+    "text": dict(
+        model="seedance-2.0-text-to-video",
+        duration=8,
+        quality="720p",
+        aspect_ratio="16:9",
+        generate_audio=False,
+        content_filter=True,
+        web_search=True,
+    ),
     "minimal": dict(model="seedance-2.0-fast-text-to-video"),
-    "reference": dict(model="seedance-2.0-reference-to-video", image_urls=["https://example.com/a.png?x=1&y='2'"],
-                      video_urls=["https://example.com/v.mp4"], audio_urls=["https://example.com/a.mp3"],
-                      callback_url="https://hooks.example.com/api/hooks/evolink/s3cret"),
+    "reference": dict(
+        model="seedance-2.0-reference-to-video",
+        image_urls=["https://example.com/a.png?x=1&y='2'"],
+        video_urls=["https://example.com/v.mp4"],
+        audio_urls=["https://example.com/a.mp3"],
+        callback_url="https://hooks.example.com/api/hooks/evolink/s3cret",
+    ),
 }
 
 
@@ -80,7 +91,9 @@ def test_curl_body_survives_the_shell(request_):
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 def test_node_snippet_parses_as_an_es_module():
-    req = GenerationRequest(model="seedance-2.0-text-to-video", prompt=PROMPTS["unicode"] + PROMPTS["shell"], web_search=False)
+    req = GenerationRequest(
+        model="seedance-2.0-text-to-video", prompt=PROMPTS["unicode"] + PROMPTS["shell"], web_search=False
+    )
     subprocess.run(["node", "--check", "--input-type=module"], input=as_node(req).encode(), check=True, timeout=20)
 
 

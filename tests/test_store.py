@@ -11,11 +11,18 @@ from lib import store as st
 from lib.schema import GenerationRequest, Task
 from lib.store import BudgetExceeded, Store
 
-REQ = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes", duration=4, quality="480p")
+REQ = GenerationRequest(
+    model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes", duration=4, quality="480p"
+)
 
 
 def task(status="pending", **extra) -> Task:
-    body = {"id": "task-unified-abc", "status": status, "task_info": {"estimated_time": 40}, "usage": {"credits_reserved": 20.5}}
+    body = {
+        "id": "task-unified-abc",
+        "status": status,
+        "task_info": {"estimated_time": 40},
+        "usage": {"credits_reserved": 20.5},
+    }
     body.update(extra)
     return Task.model_validate(body)
 
@@ -126,7 +133,12 @@ def test_submit_then_poll_then_archive(store, ws):
     run = new_run(store, ws)
     assert store.claim_submit(run.id)
     run = store.mark_submitted(run.id, task())
-    assert (run.status, run.task_id, run.credits_reserved, run.estimated_time) == ("pending", "task-unified-abc", 20.5, 40)
+    assert (run.status, run.task_id, run.credits_reserved, run.estimated_time) == (
+        "pending",
+        "task-unified-abc",
+        20.5,
+        40,
+    )
     run = store.update_from_task(run.id, task("processing", progress=40), next_poll_at=123.0)
     assert (run.status, run.progress, run.next_poll_at, run.poll_count) == ("processing", 40, 123.0, 1)
     run = store.update_from_task(run.id, task("completed", progress=100, results=["http://x/v.mp4"]))
@@ -227,7 +239,7 @@ def test_concurrent_writers_on_one_sqlite_file(tmp_path):
                 s.mark_submitted(run.id, task())
                 s.update_from_task(run.id, task("processing", progress=i % 100))
                 s.set_rating(run.id, 1 + i % 5)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     def worker():
@@ -236,7 +248,7 @@ def test_concurrent_writers_on_one_sqlite_file(tmp_path):
             for _ in range(60):
                 for run in s.unfinished_runs(limit=20):
                     s.record_poll_error(run.id, "HTTP 500", next_poll_at=0)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=session, args=(n,)) for n in range(8)] + [threading.Thread(target=worker)]

@@ -1,4 +1,7 @@
-"""Worker: adaptive schedule, rate limit, backoff and archiving; stepped on a fake clock, then against the live simulator with faults."""
+"""Worker: adaptive schedule, rate limit, backoff and archiving.
+
+Stepped on a fake clock, then against the live simulator with faults.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ from tests.test_archive import make_mp4
 
 KEY = "sk-test-worker-key"
 FP = key_fingerprint(KEY)
-REQ = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A paper boat", duration=4, quality="480p", aspect_ratio="16:9")
+REQ = GenerationRequest(
+    model="seedance-2.0-fast-text-to-video", prompt="A paper boat", duration=4, quality="480p", aspect_ratio="16:9"
+)
 BASE = "https://api.test"
 
 
@@ -100,7 +105,9 @@ class FakeProvider:
         task_id = request.url.path.rsplit("/", 1)[-1]
         spec = self.tasks.get(task_id)
         if spec is None:
-            return httpx.Response(404, json={"error": {"code": "task_not_found", "message": "not found", "type": "invalid_request_error"}})
+            return httpx.Response(
+                404, json={"error": {"code": "task_not_found", "message": "not found", "type": "invalid_request_error"}}
+            )
         elapsed = self.clock() - spec["created"]
         body = {"id": task_id, "status": "processing", "progress": min(99, int(100 * elapsed / spec["takes"]))}
         if elapsed >= spec["takes"]:

@@ -75,7 +75,7 @@ def test_failed_submissions_do_not_count(db, ws):
 
 def test_prepare_group_is_all_or_nothing(db, ws):
     db.set_budget(ws.id, 100)
-    with pytest.raises(BudgetExceeded, match="costs 120.00 credits; the workspace has 100.00 of 100.00 left"):
+    with pytest.raises(BudgetExceeded, match=r"costs 120\.00 credits; the workspace has 100\.00 of 100\.00 left"):
         workshop.prepare_group(db, ws.id, [_item(40), _item(40), _item(40)], group_id="grp_123456", fingerprint=FP)
     assert db.list_runs(ws.id) == []
 

@@ -11,7 +11,7 @@ Names are imported lazily so that the render worker process, which imports
 
 from __future__ import annotations
 
-__all__ = ["create_app", "serve_in_thread", "SimulatorHandle", "SimulatorApp", "Faults", "TASK_ERRORS"]
+__all__ = ["TASK_ERRORS", "Faults", "SimulatorApp", "SimulatorHandle", "create_app", "serve_in_thread"]
 
 _WHERE = {
     "create_app": "lib.simulator.app",

@@ -8,12 +8,18 @@ from lib.simulator.engine import DEFAULT_BALANCE, DEFAULT_LINK_TTL
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m lib.simulator", description="Offline Seedance 2.0 / Evolink API simulator.")
+    p = argparse.ArgumentParser(
+        prog="python -m lib.simulator", description="Offline Seedance 2.0 / Evolink API simulator."
+    )
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--speed", type=float, default=None, help="N = N times faster than real (default STUDIO_DEMO_SPEED or 5)")
+    p.add_argument(
+        "--speed", type=float, default=None, help="N = N times faster than real (default STUDIO_DEMO_SPEED or 5)"
+    )
     p.add_argument("--data-dir", default=None, help="where result videos are written (default: a temporary directory)")
-    p.add_argument("--link-ttl", type=float, default=DEFAULT_LINK_TTL, help="seconds a result URL works (default 86400)")
+    p.add_argument(
+        "--link-ttl", type=float, default=DEFAULT_LINK_TTL, help="seconds a result URL works (default 86400)"
+    )
     p.add_argument("--balance", type=float, default=DEFAULT_BALANCE, help="starting credits (default 10000)")
     p.add_argument("--rate-429", type=float, default=0.0, help="share of /v1 requests answered 429")
     p.add_argument("--retry-after", type=int, default=2, help="Retry-After seconds on injected 429s")

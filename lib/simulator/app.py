@@ -105,14 +105,22 @@ class SimulatorApp(Starlette):
         rng = self.state.rng
         # One draw per kind, always in the same order, so a seed replays the same sequence.
         draws = {kind: rng.random() for kind in ("drop", "429", "500", "slow")}
-        rates = {"drop": self.faults.drop_rate, "429": self.faults.rate_429, "500": self.faults.rate_500, "slow": self.faults.slow_rate}
+        rates = {
+            "drop": self.faults.drop_rate,
+            "429": self.faults.rate_429,
+            "500": self.faults.rate_500,
+            "slow": self.faults.slow_rate,
+        }
         return next((kind for kind in draws if draws[kind] < rates[kind]), None)
 
     def _fault_response(self, fault: str, scope) -> Response:
         if fault == "429":
             type_ = "evo_api_error" if "/tasks/" in scope["path"] else "rate_limit_error"
             return error(
-                429, "rate_limit_exceeded", "Too many requests, please try again later", type_,
+                429,
+                "rate_limit_exceeded",
+                "Too many requests, please try again later",
+                type_,
                 headers={"Retry-After": str(self.faults.retry_after)},
             )
         return error(500, "internal_error", "Internal server error", "api_error")
@@ -151,7 +159,7 @@ def _api_path(scope) -> bool:
 def _local_path(scope) -> str:
     # When mounted, scope["path"] still holds the full path; strip the mount prefix.
     path, root = scope["path"], scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _route_key(scope) -> str:
@@ -242,8 +250,11 @@ async def get_task(request: Request) -> Response:
     task_id = request.path_params["task_id"]
     if not task_id.startswith(TASK_ID_PREFIX):
         return error(
-            400, "invalid_task_id", "Invalid task ID format, must start with 'task-unified-'",
-            "invalid_request_error", "task_id",
+            400,
+            "invalid_task_id",
+            "Invalid task ID format, must start with 'task-unified-'",
+            "invalid_request_error",
+            "task_id",
         )
     engine = _engine(request)
     task = engine.tasks.get(task_id)
@@ -340,7 +351,12 @@ def create_app(
     app.faults = faults
     app.state.engine = engine
     app.state.close = engine.close  # the same as app.close(), for hosts that only hold app.state
-    app.state.settings = {"speed": engine.speed, "link_ttl": engine.link_ttl, "balance": engine.ledger.balance, **asdict(faults)}
+    app.state.settings = {
+        "speed": engine.speed,
+        "link_ttl": engine.link_ttl,
+        "balance": engine.ledger.balance,
+        **asdict(faults),
+    }
     app.state.stats = Counter()
     app.state.rng = random.Random(seed)
     return app

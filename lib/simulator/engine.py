@@ -20,10 +20,10 @@ import tempfile
 import threading
 import time
 import types
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from lib import catalog
 from lib.schema import GenerationRequest
@@ -37,10 +37,14 @@ PLACEHOLDER_CREDITS_PER_SECOND = 13.5  # standard 720p rate; used only if lib.pr
 # Failed-task error codes the provider documents (facts file), each with the kind of
 # text a user sees.
 TASK_ERRORS: dict[str, str] = {
-    "content_policy_violation": "Content policy violation. Your request was blocked by safety filters; rephrase the prompt and try again.",
+    "content_policy_violation": (
+        "Content policy violation. Your request was blocked by safety filters; rephrase the prompt and try again."
+    ),
     "invalid_parameters": "Invalid parameters. Check the model, duration, quality and aspect ratio and try again.",
     "image_processing_error": "An input image could not be processed. Use a JPEG, PNG or WebP under 30 MB.",
-    "image_dimension_mismatch": "The first and last frame images have different dimensions. Use images of the same size.",
+    "image_dimension_mismatch": (
+        "The first and last frame images have different dimensions. Use images of the same size."
+    ),
     "request_cancelled": "The request was cancelled before the video was generated.",
     "generation_failed_no_content": "Generation finished without producing a video. Try again or adjust the prompt.",
     "service_error": "The generation service hit an internal error. Please try again later.",
@@ -100,7 +104,7 @@ def reserved_credits(request: GenerationRequest) -> float:
         from lib import pricing  # lazily: pricing is optional for the simulator to start
 
         return round(float(pricing.estimate(request).credits), 4)
-    except Exception:  # noqa: BLE001 - a broken rate card must not take the demo down
+    except Exception:
         return round(request.effective("duration") * PLACEHOLDER_CREDITS_PER_SECOND, 4)
 
 
@@ -158,8 +162,20 @@ class SimTask:
     billed: bool = False
     payload: dict | None = None  # the request body, to render again after a restart
 
-    _SAVED = ("id", "created", "model", "duration", "schedule", "estimated_time", "credits", "fail_code",
-              "file_token", "rendered_at", "billed", "payload")
+    _SAVED = (
+        "id",
+        "created",
+        "model",
+        "duration",
+        "schedule",
+        "estimated_time",
+        "credits",
+        "fail_code",
+        "file_token",
+        "rendered_at",
+        "billed",
+        "payload",
+    )
 
     def record(self) -> dict:
         return {name: getattr(self, name) for name in self._SAVED}
@@ -356,7 +372,7 @@ class Engine:
         try:
             with _bare_main():
                 task.render = self._executor().submit(render, job)
-        except Exception as exc:  # noqa: BLE001 - a broken pool fails this task, not the server
+        except Exception as exc:
             task.render = cf.Future()
             task.render.set_exception(exc)
             self.close()  # the next task gets a fresh pool
@@ -383,7 +399,9 @@ class Engine:
     def _outstanding(self) -> float:
         # Credits reserved by tasks still running: a new task must fit beside them.
         now = self.clock()
-        return sum(t.credits for t in self.tasks.values() if not t.billed and t.phase(now)[0] in ("pending", "processing"))
+        return sum(
+            t.credits for t in self.tasks.values() if not t.billed and t.phase(now)[0] in ("pending", "processing")
+        )
 
     def link_expired(self, task: SimTask) -> bool:
         return self.clock() > task.completed_at() + self.link_ttl

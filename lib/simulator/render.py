@@ -56,7 +56,7 @@ def _palette(prompt: str) -> tuple[tuple[int, int, int], tuple[int, int, int], t
     top = colorsys.hsv_to_rgb(hue, 0.55, 0.45)
     bottom = colorsys.hsv_to_rgb((hue + 0.08 + d[1] / 2550) % 1, 0.65, 0.18)
     accent = colorsys.hsv_to_rgb((hue + 0.5) % 1, 0.75, 0.95)
-    to8 = lambda c: tuple(int(round(v * 255)) for v in c)  # noqa: E731
+    to8 = lambda c: tuple(round(v * 255) for v in c)  # noqa: E731
     return to8(top), to8(bottom), to8(accent)
 
 
@@ -67,7 +67,7 @@ def _rgb_to_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     y = 16 + 65.481 * r + 128.553 * g + 24.966 * b
     u = 128 - 37.797 * r - 74.203 * g + 112.0 * b
     v = 128 + 112.0 * r - 93.786 * g - 18.214 * b
-    return int(round(y)), int(round(u)), int(round(v))
+    return round(y), round(u), round(v)
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -103,7 +103,7 @@ def _fit_lines(lines: list[str], max_lines: int) -> list[str]:
     if len(lines) <= max_lines:
         return lines
     # The slate is for telling runs apart, not for reading the whole prompt.
-    return lines[: max_lines - 1] + [lines[max_lines - 1].rstrip() + " …"]
+    return [*lines[: max_lines - 1], lines[max_lines - 1].rstrip() + " …"]
 
 
 def _background(job: RenderJob, top, bottom) -> Image.Image:

@@ -53,7 +53,9 @@ def _config(app, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False)
 
 
-def serve_in_thread(port: int = 0, speed: float | None = None, *, log_level: str = "warning", **settings) -> SimulatorHandle:
+def serve_in_thread(
+    port: int = 0, speed: float | None = None, *, log_level: str = "warning", **settings
+) -> SimulatorHandle:
     """Serve a new simulator on 127.0.0.1 in a daemon thread; returns once it accepts connections.
 
     ``settings`` are ``create_app``'s keyword arguments (data_dir, link_ttl, balance,

@@ -18,7 +18,8 @@ def _choose(page, key: str, option: str) -> None:
 
 def _videos(frame):
     return frame.locator("video").evaluate_all(
-        "vs => vs.map(v => ({paused: v.paused, t: v.currentTime, ready: v.readyState, label: v.getAttribute('aria-label')}))"
+        "vs => vs.map(v => ({paused: v.paused, t: v.currentTime, ready: v.readyState, "
+        "label: v.getAttribute('aria-label')}))"
     )
 
 

@@ -91,8 +91,9 @@ def live_sim():
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory, chromium_path, live_sim):
     """The app in live mode with a server-side key, talking to ``live_sim``."""
-    server = AppProcess(tmp_path_factory.mktemp("studio-live"),
-                        env={"EVOLINK_API_KEY": SECRET, "EVOLINK_BASE_URL": live_sim.base_url}).start()
+    server = AppProcess(
+        tmp_path_factory.mktemp("studio-live"), env={"EVOLINK_API_KEY": SECRET, "EVOLINK_BASE_URL": live_sim.base_url}
+    ).start()
     yield server
     server.stop()
 
@@ -194,7 +195,8 @@ def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, pa
     # The run_every fragment is live: wait for it to refresh the card at least once.
     page.wait_for_function(
         "([sel, before]) => { const p = document.querySelector(sel); return p && p.innerText !== before; }",
-        arg=[f"{RUNS} [data-testid='stProgress']", first], timeout=15_000,
+        arg=[f"{RUNS} [data-testid='stProgress']", first],
+        timeout=15_000,
     )
     no_exception(page)
 

@@ -12,11 +12,11 @@ from lib.store import Store
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 CSV = (
-    "prompt,model,duration,quality\n"
-    "A red fox in snow,seedance-2.0-fast-text-to-video,4,480p\n"
-    "A lighthouse at dusk,,8,\n"
-    "A bad row,seedance-2.0-fast-text-to-video,16,1080p\n"
-).encode()
+    b"prompt,model,duration,quality\n"
+    b"A red fox in snow,seedance-2.0-fast-text-to-video,4,480p\n"
+    b"A lighthouse at dusk,,8,\n"
+    b"A bad row,seedance-2.0-fast-text-to-video,16,1080p\n"
+)
 
 
 @pytest.fixture

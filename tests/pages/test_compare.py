@@ -109,8 +109,10 @@ def test_prompt_variants_axis_and_word_diff(at, posts, db):
     assert _total(at) == "135.00 credits"
     at.button(key="cmp_run").click().run()
     at.button(key="cmp_go").click().run()
-    assert [p.prompt for p in posts] == ["A red fox runs through snow, wide shot",
-                                         "A grey fox runs through <deep> snow, wide shot"]
+    assert [p.prompt for p in posts] == [
+        "A red fox runs through snow, wide shot",
+        "A grey fox runs through <deep> snow, wide shot",
+    ]
     diffs = [h.proto.body for h in at.get("html")]
     assert any("<del>red</del><ins>grey</ins>" in d and "&lt;deep&gt;" in d for d in diffs)
 

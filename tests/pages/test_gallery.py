@@ -53,10 +53,17 @@ def seeded(env):
     ws = db.create_workspace("Workshop")
     runs = {
         "archived": _seed(db, ws.id, "A red kite over dunes, wide shot", "archived", n=1),
-        "failed": _seed(db, ws.id, "A lighthouse in a storm at night", "failed", n=2,
-                        error={"code": "content_policy_violation", "message": EVIL}),
-        "processing": _seed(db, ws.id, "A fox in snow, slow pan", "processing",
-                            model="seedance-2.0-fast-text-to-video", n=3),
+        "failed": _seed(
+            db,
+            ws.id,
+            "A lighthouse in a storm at night",
+            "failed",
+            n=2,
+            error={"code": "content_policy_violation", "message": EVIL},
+        ),
+        "processing": _seed(
+            db, ws.id, "A fox in snow, slow pan", "processing", model="seedance-2.0-fast-text-to-video", n=3
+        ),
     }
     return db, ws, runs
 
@@ -75,7 +82,7 @@ def _cards(at) -> set[str]:
 
 
 def test_every_run_has_a_card_keyed_by_its_id(seeded):
-    db, ws, runs = seeded
+    _db, ws, runs = seeded
     at = _open(ws.id)
     assert _cards(at) == {r.id for r in runs.values()}
     for run in runs.values():
@@ -90,7 +97,7 @@ def test_every_run_has_a_card_keyed_by_its_id(seeded):
 
 
 def test_failed_card_shows_code_and_server_text_as_plain_text(seeded):
-    db, ws, runs = seeded
+    _db, ws, runs = seeded
     at = _open(ws.id)
     card = at.container(key=f"run-{runs['failed'].id}")
     errors = " ".join(e.value for e in card.error)
@@ -103,7 +110,7 @@ def test_failed_card_shows_code_and_server_text_as_plain_text(seeded):
 
 
 def test_filters_narrow_the_list(seeded):
-    db, ws, runs = seeded
+    _db, ws, runs = seeded
     at = _open(ws.id)
     at.multiselect(key="f_status").set_value(["failed"]).run()
     assert _cards(at) == {runs["failed"].id}
@@ -150,7 +157,7 @@ def test_empty_workspace_invites_to_the_studio(env):
 
 
 def test_without_a_browser_url_the_card_links_the_video_instead_of_crashing(seeded):
-    db, ws, runs = seeded
+    _db, ws, runs = seeded
     at = _open(ws.id, url=None)
     archived = at.container(key=f"run-{runs['archived'].id}")
     assert archived.get("video") == []
@@ -167,8 +174,9 @@ def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(tmp
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
     db = Store(tmp_path)
     ws = db.create_workspace("remix")
-    run = db.create_run(ws.id, GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A kite"),
-                        10.0, True, "k_test")
+    run = db.create_run(
+        ws.id, GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A kite"), 10.0, True, "k_test"
+    )
 
     def script():
         import streamlit as st
@@ -180,13 +188,24 @@ def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(tmp
     at = AppTest.from_function(script, default_timeout=30)
     at.session_state["run_id"] = run.id
     # What the Studio held before: none of it belongs to the run being remixed.
-    for key, value in {"quality": "480p", "duration": 12, "generate_audio": False, "content_filter": False,
-                       "image_urls": "https://example.com/a.png", "prompt": "something else"}.items():
+    for key, value in {
+        "quality": "480p",
+        "duration": 12,
+        "generate_audio": False,
+        "content_filter": False,
+        "image_urls": "https://example.com/a.png",
+        "prompt": "something else",
+    }.items():
         at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
     ss = at.session_state
-    assert (ss["model"], ss["prompt"], ss["duration"], ss["quality"]) == ("seedance-2.0-fast-text-to-video", "A kite", 5, "720p")
+    assert (ss["model"], ss["prompt"], ss["duration"], ss["quality"]) == (
+        "seedance-2.0-fast-text-to-video",
+        "A kite",
+        5,
+        "720p",
+    )
     assert ss["generate_audio"] is True and ss["content_filter"] is True and ss["image_urls"] == ""
     assert ss["remix_of"] == run.id
     st.cache_resource.clear()

@@ -49,10 +49,15 @@ def test_estimate_updates_with_duration(at):
 
 
 def test_curly_quotes_hint_and_fix_all(at):
-    at.text_area(key="prompt").input("Close-up of a sailor at dawn. He says “We sail at noon.” Soft light, slow dolly in.").run()
+    at.text_area(key="prompt").input(
+        "Close-up of a sailor at dawn. He says “We sail at noon.” Soft light, slow dolly in."
+    ).run()
     assert "curly-quotes" in _hint_codes(at)
     at.button(key="fix_all").click().run()
-    assert at.text_area(key="prompt").value == 'Close-up of a sailor at dawn. He says "We sail at noon." Soft light, slow dolly in.'
+    assert (
+        at.text_area(key="prompt").value
+        == 'Close-up of a sailor at dawn. He says "We sail at noon." Soft light, slow dolly in.'
+    )
     assert "curly-quotes" not in _hint_codes(at)
 
 

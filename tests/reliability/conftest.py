@@ -28,8 +28,14 @@ CLEAR_ENDINGS = frozenset({st.ARCHIVED, st.FAILED, st.EXPIRED, st.UNKNOWN, st.SU
 
 
 def request(i: int, prefix: str = "Run", duration: int = 4) -> GenerationRequest:
-    return GenerationRequest(model=MODEL, prompt=f"{prefix} {i}: a paper boat on a rainy street", duration=duration,
-                             quality="480p", aspect_ratio="16:9", generate_audio=False)
+    return GenerationRequest(
+        model=MODEL,
+        prompt=f"{prefix} {i}: a paper boat on a rainy street",
+        duration=duration,
+        quality="480p",
+        aspect_ratio="16:9",
+        generate_audio=False,
+    )
 
 
 class Recorder(httpx.HTTPTransport):
@@ -106,7 +112,9 @@ def assert_clear_outcome(store: Store, engine, run_ids: list[str]) -> list[st.Ru
     lost_answers = sum(1 for r in runs if r.status == st.UNKNOWN and r.task_id is None)
     assert 0 <= orphans <= lost_answers, f"{orphans} tasks no run holds, {lost_answers} runs with a lost answer"
     assert len(engine.tasks) <= len(runs), "more paid tasks than runs: a POST was repeated"
-    leftovers = list((store.data_dir / archive.TMP_DIR).glob("*")) if (store.data_dir / archive.TMP_DIR).exists() else []
+    leftovers = (
+        list((store.data_dir / archive.TMP_DIR).glob("*")) if (store.data_dir / archive.TMP_DIR).exists() else []
+    )
     assert not leftovers, f"partial downloads left behind: {leftovers}"
     return runs
 

@@ -1,4 +1,4 @@
-"""Bad input from users and hostile data from servers: rejected with a plain message, or kept verbatim and never executed.
+"""Bad input from users and hostile data from servers: refused with a plain message, or kept verbatim, never run.
 
 * every ``GenerationRequest`` field with out-of-range, wrong-type, oversize and hostile
   values;
@@ -35,28 +35,42 @@ HOSTILE_HTML = "<script>alert(1)</script><b>x</b>"
 
 # --- the request model ---------------------------------------------------------------------------
 
-BAD_VALUES = [
-    ("model", v) for v in ("gpt-4", "", None, 123, "../../etc/passwd", "seedance-2.0-text-to-video ", HOSTILE_HTML)
-] + [
-    ("prompt", v) for v in ("", "   \n\t", None, 123, ["a"], "x" * 1_000_000, "汉" * 12_000)
-] + [
-    ("duration", v) for v in (3, 16, 0, -1, 4.5, "5", True, 10**100, math.nan, math.inf, [5])
-] + [
-    ("quality", v) for v in ("4k", "", 720, "720P", HOSTILE_HTML, b"720p")
-] + [
-    ("aspect_ratio", v) for v in ("16/9", "1:1 ", "", 1.77, "21:9" * 1000)
-] + [
-    (f, v) for f in ("generate_audio", "content_filter", "web_search") for v in ("yes", 1, 0, "false", [], {})
-] + [
-    ("image_urls", v) for v in ("http://x.test/a.png", ["javascript:alert(1)"], ["file:///etc/passwd"], [123],
-                                 ["ftp://x.test/a.png"], {"a": 1})
-] + [
-    ("callback_url", v) for v in ("http://example.com/h", "https://127.0.0.1/h", "https://localhost/h", "https://[::1]/h",
-                                   "https://0x7f.1/h", "https://10.0.0.1/h", "javascript:alert(1)", 123,
-                                   "https://example.com/" + "a" * 3000)
-] + [
-    ("api_key", "sk-smuggled"),  # not a field: extra keys are refused, not passed through
-]
+BAD_VALUES = (
+    [("model", v) for v in ("gpt-4", "", None, 123, "../../etc/passwd", "seedance-2.0-text-to-video ", HOSTILE_HTML)]
+    + [("prompt", v) for v in ("", "   \n\t", None, 123, ["a"], "x" * 1_000_000, "汉" * 12_000)]
+    + [("duration", v) for v in (3, 16, 0, -1, 4.5, "5", True, 10**100, math.nan, math.inf, [5])]
+    + [("quality", v) for v in ("4k", "", 720, "720P", HOSTILE_HTML, b"720p")]
+    + [("aspect_ratio", v) for v in ("16/9", "1:1 ", "", 1.77, "21:9" * 1000)]
+    + [(f, v) for f in ("generate_audio", "content_filter", "web_search") for v in ("yes", 1, 0, "false", [], {})]
+    + [
+        ("image_urls", v)
+        for v in (
+            "http://x.test/a.png",
+            ["javascript:alert(1)"],
+            ["file:///etc/passwd"],
+            [123],
+            ["ftp://x.test/a.png"],
+            {"a": 1},
+        )
+    ]
+    + [
+        ("callback_url", v)
+        for v in (
+            "http://example.com/h",
+            "https://127.0.0.1/h",
+            "https://localhost/h",
+            "https://[::1]/h",
+            "https://0x7f.1/h",
+            "https://10.0.0.1/h",
+            "javascript:alert(1)",
+            123,
+            "https://example.com/" + "a" * 3000,
+        )
+    ]
+    + [
+        ("api_key", "sk-smuggled"),  # not a field: extra keys are refused, not passed through
+    ]
+)
 
 
 @pytest.mark.parametrize("field,value", BAD_VALUES, ids=lambda x: repr(x)[:40])
@@ -144,8 +158,14 @@ def hostile_run(tmp_path, provider: Hostile, *, max_bytes=archive.MAX_BYTES, att
     client = EvolinkClient(KEY, base_url=BASE, transport=httpx.MockTransport(provider.api))
     run = submit.send(db, client, submit.prepare(db, ws.id, req, fingerprint=FP, submit_key="h1"))
     now = [time.time()]
-    w = Worker(db, max_bytes=max_bytes, archive_attempts=attempts, archive_backoff=0.0,
-               download_client=httpx.Client(transport=httpx.MockTransport(provider.files)), clock=lambda: now[0])
+    w = Worker(
+        db,
+        max_bytes=max_bytes,
+        archive_attempts=attempts,
+        archive_backoff=0.0,
+        download_client=httpx.Client(transport=httpx.MockTransport(provider.files)),
+        clock=lambda: now[0],
+    )
     w.register_key(KEY, BASE, transport=httpx.MockTransport(provider.api))
     for _ in range(200):
         if db.get_run(run.id).status in st.TERMINAL:
@@ -170,8 +190,10 @@ def completed(url: str, **extra) -> dict:
     return {"id": "task-unified-1-abcdefgh", "status": "completed", "progress": 100, "results": [url], **extra}
 
 
-@pytest.mark.parametrize("task_id", ["../../../etc/passwd", "..", "a/../../b", "task-unified-1/../../credits",
-                                     "%2e%2e%2fetc", "x\x00y", "x" * 5000])
+@pytest.mark.parametrize(
+    "task_id",
+    ["../../../etc/passwd", "..", "a/../../b", "task-unified-1/../../credits", "%2e%2e%2fetc", "x\x00y", "x" * 5000],
+)
 def test_path_traversal_task_ids_never_reach_a_path(tmp_path, task_id):
     provider = Hostile({"id": task_id, "status": "processing", "progress": 5})
     # Ids that cannot steer a path are polled like any other (this provider says "processing" forever).
@@ -187,19 +209,28 @@ def test_path_traversal_task_ids_never_reach_a_path(tmp_path, task_id):
 
 def test_html_in_a_failed_task_is_stored_as_bounded_plain_text(tmp_path):
     message = HOSTILE_HTML + " \x1b[31m" + "y" * 100_000
-    provider = Hostile({"id": "task-unified-1-abcdefgh", "status": "failed", "progress": 100,
-                        "error": {"code": "<img src=x onerror=alert(1)>" * 10, "message": message}})
+    provider = Hostile(
+        {
+            "id": "task-unified-1-abcdefgh",
+            "status": "failed",
+            "progress": 100,
+            "error": {"code": "<img src=x onerror=alert(1)>" * 10, "message": message},
+        }
+    )
     final = hostile_run(tmp_path, provider)
     assert final.status == st.FAILED
     assert final.error_message.startswith(HOSTILE_HTML)  # verbatim (never rendered as HTML) ...
-    assert len(final.error_message) <= st.ERROR_TEXT_MAX and "\x1b" not in final.error_message  # ... but bounded, printable
+    assert (
+        len(final.error_message) <= st.ERROR_TEXT_MAX and "\x1b" not in final.error_message
+    )  # ... but bounded, printable
     assert len(final.error_code) <= 64
 
 
 def test_a_declared_1_gb_result_is_refused_before_downloading(tmp_path):
     def huge(req):
-        return httpx.Response(200, headers={"content-length": str(1024**3), "content-type": "video/mp4"},
-                              content=provider.endless())
+        return httpx.Response(
+            200, headers={"content-length": str(1024**3), "content-type": "video/mp4"}, content=provider.endless()
+        )
 
     provider = Hostile(completed("https://cdn.hostile.test/huge.mp4"), huge)
     final = hostile_run(tmp_path, provider)
@@ -221,11 +252,19 @@ def test_an_endless_result_stops_at_the_cap(tmp_path):
     assert final.archive_attempts == 0  # too large is final: not downloaded again
 
 
-@pytest.mark.parametrize("body,ctype", [(b"<html><body>" + HOSTILE_HTML.encode() + b"</body></html>", "text/html"),
-                                        (b"\x00" * 5000, "video/mp4"), (b"", "video/mp4")])
+@pytest.mark.parametrize(
+    "body,ctype",
+    [
+        (b"<html><body>" + HOSTILE_HTML.encode() + b"</body></html>", "text/html"),
+        (b"\x00" * 5000, "video/mp4"),
+        (b"", "video/mp4"),
+    ],
+)
 def test_a_result_that_is_not_a_video_is_refused(tmp_path, body, ctype):
-    provider = Hostile(completed("https://cdn.hostile.test/v.mp4"),
-                       lambda req: httpx.Response(200, content=body, headers={"content-type": ctype}))
+    provider = Hostile(
+        completed("https://cdn.hostile.test/v.mp4"),
+        lambda req: httpx.Response(200, content=body, headers={"content-type": ctype}),
+    )
     final = hostile_run(tmp_path, provider, attempts=2)
     assert final.status == st.FAILED and final.error_code == "archive_failed"
     assert "video" in final.error_message and "<" not in final.error_message
@@ -239,8 +278,17 @@ def test_the_wrong_video_is_refused(tmp_path):
     assert final.status == st.FAILED and final.error_code == "archive_failed"
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "javascript:alert(1)", "ftp://cdn.hostile.test/v.mp4",
-                                 "//cdn.hostile.test/v.mp4", "https://", "x" * 9000])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "ftp://cdn.hostile.test/v.mp4",
+        "//cdn.hostile.test/v.mp4",
+        "https://",
+        "x" * 9000,
+    ],
+)
 def test_result_links_that_are_not_http_are_never_opened(tmp_path, url):
     provider = Hostile(completed(url))
     final = hostile_run(tmp_path, provider)
@@ -249,8 +297,10 @@ def test_result_links_that_are_not_http_are_never_opened(tmp_path, url):
 
 
 def test_a_redirect_to_a_local_file_is_not_followed(tmp_path):
-    provider = Hostile(completed("https://cdn.hostile.test/v.mp4"),
-                       lambda req: httpx.Response(302, headers={"location": "file:///etc/passwd"}))
+    provider = Hostile(
+        completed("https://cdn.hostile.test/v.mp4"),
+        lambda req: httpx.Response(302, headers={"location": "file:///etc/passwd"}),
+    )
     final = hostile_run(tmp_path, provider)
     assert final.status == st.FAILED and final.media_token is None
 
@@ -272,8 +322,14 @@ def test_gallery_shows_html_from_the_server_as_literal_text(tmp_path, monkeypatc
     run = submit.prepare(db, ws.id, req, fingerprint=FP, submit_key="g1")
     db.claim_submit(run.id)
     db.mark_submitted(run.id, Task(id="task-unified-1-abcdefgh", status="pending"))
-    db.update_from_task(run.id, Task(id="task-unified-1-abcdefgh", status="failed",
-                                     error=TaskError(code="<img src=x onerror=alert(1)>", message=HOSTILE_HTML)))
+    db.update_from_task(
+        run.id,
+        Task(
+            id="task-unified-1-abcdefgh",
+            status="failed",
+            error=TaskError(code="<img src=x onerror=alert(1)>", message=HOSTILE_HTML),
+        ),
+    )
 
     import streamlit as streamlit_module
 
@@ -308,8 +364,9 @@ def test_server_text_cannot_escape_its_code_span_into_markdown(tmp_path, monkeyp
     db.claim_submit(run.id)
     task_id = "task-unified-1` ![pixel](https://evil.test/p.png) [click](https://evil.test) `x"
     db.mark_submitted(run.id, Task(id=task_id, status="pending"))
-    db.update_from_task(run.id, Task(id=task_id, status="failed",
-                                     error=TaskError(code="e` [click](https://evil.test) `", message="m")))
+    db.update_from_task(
+        run.id, Task(id=task_id, status="failed", error=TaskError(code="e` [click](https://evil.test) `", message="m"))
+    )
     import streamlit as streamlit_module
 
     streamlit_module.cache_resource.clear()

@@ -1,4 +1,4 @@
-"""The app's submit path and worker against the simulator with faults: nothing lost, nothing paid twice, every run ends clearly.
+"""The submit path and worker against the simulator with faults: nothing lost, nothing paid twice, clear endings.
 
 Runs go through ``lib.submit`` (saved before the POST, one POST per run, each submit
 "double clicked") and are followed by ``lib.worker.Worker`` in its background thread,
@@ -8,6 +8,7 @@ compressed by the same factor (see conftest).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -16,8 +17,7 @@ import uvicorn
 
 from lib import store as st
 from lib.client import EvolinkClient
-from lib.simulator import Faults, serve_in_thread
-from lib.simulator import runner
+from lib.simulator import Faults, runner, serve_in_thread
 from lib.store import Store
 from tests.reliability.conftest import (
     KEY,
@@ -49,7 +49,9 @@ def world(tmp_path):
 
 
 def run_scenario(sim, store, ws, n, prefix, *, timeout=60.0, client_transport=None, worker_transport=None, **kw):
-    client = EvolinkClient(KEY, base_url=sim.base_url, transport=client_transport, sleep=lambda s: time.sleep(min(s, 1.0)))
+    client = EvolinkClient(
+        KEY, base_url=sim.base_url, transport=client_transport, sleep=lambda s: time.sleep(min(s, 1.0))
+    )
     w = scaled_worker(store, sim.base_url, SPEED, transport=worker_transport, **kw).start()
     try:
         ids = submit_runs(store, ws.id, client, n, prefix)
@@ -71,7 +73,7 @@ def test_429_storm_is_waited_out_and_retry_after_honoured(world):
     assert handle.app.state.stats["fault 429"] > 0 and w.stats().get("http_429", 0) > 0
     # After each 429 the whole worker waits Retry-After (1 s) before its next task GET.
     gets = [(t, status) for t, method, url, status in rec.log if method == "GET" and "/v1/tasks/" in url]
-    for (t, status), (t_next, _) in zip(gets, gets[1:]):
+    for (t, status), (t_next, _) in itertools.pairwise(gets):
         if status == "429":
             assert t_next - t >= 0.95, f"a GET {t_next - t:.2f} s after a 429 with Retry-After: 1"
 
@@ -79,7 +81,7 @@ def test_429_storm_is_waited_out_and_retry_after_honoured(world):
 def test_500s_never_resend_a_post_and_polls_recover(world):
     sim, store, ws = world
     handle = sim(rate_500=0.3, seed=500)
-    ids, w = run_scenario(handle, store, ws, 8, "five-hundred")
+    ids, _w = run_scenario(handle, store, ws, 8, "five-hundred")
     runs = assert_clear_outcome(store, handle.app.engine, ids)
     assert all(r.status == st.ARCHIVED for r in runs if r.task_id)
     # A 500 answer to the POST leaves the outcome unknown: said so, and never sent again.
@@ -92,7 +94,7 @@ def test_500s_never_resend_a_post_and_polls_recover(world):
 def test_dropped_connections(world):
     sim, store, ws = world
     handle = sim(drop_rate=0.25, seed=3)
-    ids, w = run_scenario(handle, store, ws, 8, "drop")
+    ids, _w = run_scenario(handle, store, ws, 8, "drop")
     runs = assert_clear_outcome(store, handle.app.engine, ids)
     assert all(r.status == st.ARCHIVED for r in runs if r.task_id)
     assert handle.app.state.stats["fault drop"] > 0
@@ -106,8 +108,9 @@ def test_faults_swapped_at_runtime_mixed_storm(world):
     w = scaled_worker(store, handle.base_url, SPEED).start()
     try:
         ids = submit_runs(store, ws.id, client, 4, "calm", duration=10)
-        handle.app.faults = Faults(rate_429=0.1, retry_after=1, rate_500=0.2, drop_rate=0.1, slow_rate=0.1,
-                                   slow_seconds=0.3, seed=11)
+        handle.app.faults = Faults(
+            rate_429=0.1, retry_after=1, rate_500=0.2, drop_rate=0.1, slow_rate=0.1, slow_seconds=0.3, seed=11
+        )
         ids += submit_runs(store, ws.id, client, 4, "mixed")
         time.sleep(2.0)
         handle.app.faults = Faults()
@@ -165,7 +168,7 @@ def test_outage_of_60_provider_seconds_compressed_to_1_5_real_seconds(world):
 def test_links_that_expire_before_download(world):
     sim, store, ws = world
     handle = sim(link_ttl=0.0)  # every result link is already dead when the worker fetches it
-    ids, w = run_scenario(handle, store, ws, 4, "expire")
+    ids, _w = run_scenario(handle, store, ws, 4, "expire")
     runs = assert_clear_outcome(store, handle.app.engine, ids)
     for r in runs:
         assert r.status == st.EXPIRED and r.error_code == "link_expired" and "expired" in r.error_message

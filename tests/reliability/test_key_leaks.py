@@ -63,6 +63,7 @@ def test_key_absent_from_database_logs_exports_and_urls(tmp_path, sim, caplog):
     finally:
         w.close()
         client.close()
+
     # A provider that echoes the bearer token back in an error answer.
     def echo(req: httpx.Request) -> httpx.Response:
         token = req.headers["authorization"]
@@ -91,8 +92,12 @@ def test_key_absent_from_database_logs_exports_and_urls(tmp_path, sim, caplog):
 
 def test_a_provider_echoing_the_key_in_a_task_error_does_not_get_it_stored(tmp_path):
     """The failed task's own error text (a 200 answer) repeats the key: it must not reach the database."""
-    task = {"id": "task-unified-1-abcdefgh", "status": "failed", "progress": 100,
-            "error": {"code": "invalid_parameters", "message": f"Bearer {KEY} may not use this model"}}
+    task = {
+        "id": "task-unified-1-abcdefgh",
+        "status": "failed",
+        "progress": 100,
+        "error": {"code": "invalid_parameters", "message": f"Bearer {KEY} may not use this model"},
+    }
 
     def api(req: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=task if req.method == "GET" else {**task, "status": "pending"})
@@ -100,8 +105,9 @@ def test_a_provider_echoing_the_key_in_a_task_error_does_not_get_it_stored(tmp_p
     store = Store(tmp_path)
     ws = store.create_workspace("echo")
     client = EvolinkClient(KEY, base_url="https://api.test", transport=httpx.MockTransport(api))
-    run = submit.send(store, client, submit.prepare(store, ws.id, request(1, "echo"), fingerprint=client.fingerprint,
-                                                    submit_key="e1"))
+    run = submit.send(
+        store, client, submit.prepare(store, ws.id, request(1, "echo"), fingerprint=client.fingerprint, submit_key="e1")
+    )
     w = scaled_worker(store, "https://api.test", 1.0, key=KEY, transport=httpx.MockTransport(api))
     w.run_once(time.time() + 3600)
     w.close()
@@ -135,8 +141,9 @@ def test_key_absent_from_rendered_pages(tmp_path, sim, monkeypatch, script):
     dump = "\n".join(str(getattr(n, "proto", "")) for n in walk(at._tree))
     assert "pages" in script or "Connection" in dump  # the sidebar rendered
     assert_no_key(f"{script}'s elements", dump)
-    assert_no_key(f"{script}'s session state", {k: at.session_state[k] for k in at.session_state
-                                               if not str(k).startswith("$$")})
+    assert_no_key(
+        f"{script}'s session state", {k: at.session_state[k] for k in at.session_state if not str(k).startswith("$$")}
+    )
     assert_no_key(f"{script}'s query parameters", dict(at.query_params))
 
 
@@ -152,8 +159,17 @@ def test_key_absent_from_served_html_and_the_server_log(tmp_path, sim):
         run = store.get_run(ids[0])
         assert run.status == st.ARCHIVED
         with httpx.Client(base_url=app.url, timeout=10) as http:
-            for path in ("/", "/gallery", f"/gallery?ws={ws.id}", "/studio", "/api/health", "/_stcore/health",
-                         "/_stcore/host-config", f"/api/media/{run.media_token}", "/api/hooks/evolink/nope"):
+            for path in (
+                "/",
+                "/gallery",
+                f"/gallery?ws={ws.id}",
+                "/studio",
+                "/api/health",
+                "/_stcore/health",
+                "/_stcore/host-config",
+                f"/api/media/{run.media_token}",
+                "/api/hooks/evolink/nope",
+            ):
                 resp = http.get(path)
                 assert_no_key(f"GET {path}", resp.content)
                 assert_no_key(f"GET {path} headers", resp.headers)

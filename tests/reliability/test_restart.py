@@ -1,4 +1,4 @@
-"""The app process killed (SIGKILL, no shutdown hooks) while its worker is polling, then started again on the same data dir.
+"""The app killed (SIGKILL, no shutdown hooks) while its worker polls, then started again on the same data dir.
 
 The app runs in live mode against a simulator in this test process, so the provider
 outlives the app as a real one would (in demo mode the simulator would die with the
@@ -53,10 +53,10 @@ def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_
         app.kill()
         time.sleep(1.0)
         app.start()
-        wait_terminal(store, ids + [unsent.id, claimed.id], 90)
+        wait_terminal(store, [*ids, unsent.id, claimed.id], 90)
     finally:
         app.stop()
-    runs = assert_clear_outcome(store, sim.app.engine, ids + [unsent.id, claimed.id])
+    runs = assert_clear_outcome(store, sim.app.engine, [*ids, unsent.id, claimed.id])
     assert [r.status for r in runs[:4]] == [st.ARCHIVED] * 4
     assert sim.app.state.stats["POST /v1/videos/generations"] == 4  # one per sent run, none after the restart
     assert len(sim.app.engine.tasks) == 4

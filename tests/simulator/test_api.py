@@ -44,10 +44,21 @@ def test_create_answers_a_pending_task_in_the_documented_shape(http, validate):
     body = create(http, duration=8, quality="720p")
     validate("VideoGenerationResponse", body)
     assert ID.match(body["id"])
-    assert (body["status"], body["progress"], body["object"], body["type"]) == ("pending", 0, "video.generation.task", "video")
+    assert (body["status"], body["progress"], body["object"], body["type"]) == (
+        "pending",
+        0,
+        "video.generation.task",
+        "video",
+    )
     assert body["model"] == MODEL
-    expected = pricing.estimate(GenerationRequest(model=MODEL, prompt="A lighthouse at dusk", duration=8, quality="720p")).credits
-    assert body["usage"] == {"billing_rule": "per_second", "credits_reserved": pytest.approx(expected), "user_group": "default"}
+    expected = pricing.estimate(
+        GenerationRequest(model=MODEL, prompt="A lighthouse at dusk", duration=8, quality="720p")
+    ).credits
+    assert body["usage"] == {
+        "billing_rule": "per_second",
+        "credits_reserved": pytest.approx(expected),
+        "user_group": "default",
+    }
     info = body["task_info"]
     assert info["can_cancel"] is True and info["video_duration"] == 8
     assert isinstance(info["estimated_time"], int) and info["estimated_time"] >= 1
@@ -91,17 +102,24 @@ def test_every_schema_rule_is_a_400_with_the_plain_message(http, validate, body)
     resp = http.post("/v1/videos/generations", json=body)
     assert resp.status_code == 400
     validate("ErrorResponse", resp.json())
-    assert resp.json() == {"error": {"code": "invalid_request", "message": message, "type": "invalid_request_error", "param": field}}
+    assert resp.json() == {
+        "error": {"code": "invalid_request", "message": message, "type": "invalid_request_error", "param": field}
+    }
 
 
-@pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b'{"model": "x", "prompt": "y", "model_params": {"seed": 1}}'])
+@pytest.mark.parametrize(
+    "content", [b"not json", b"[1, 2]", b'{"model": "x", "prompt": "y", "model_params": {"seed": 1}}']
+)
 def test_a_body_that_is_not_a_request_object_is_a_400(http, content):
     resp = http.post("/v1/videos/generations", content=content, headers={"Content-Type": "application/json"})
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_request"
 
 
 @pytest.mark.parametrize("header", [None, "Basic c2s6dGVzdA==", "Bearer", "Bearer two words", "sk-test"])
-@pytest.mark.parametrize("method,path", [("POST", "/v1/videos/generations"), ("GET", "/v1/tasks/task-unified-1-abcdefgh"), ("GET", "/v1/credits")])
+@pytest.mark.parametrize(
+    "method,path",
+    [("POST", "/v1/videos/generations"), ("GET", "/v1/tasks/task-unified-1-abcdefgh"), ("GET", "/v1/credits")],
+)
 def test_missing_or_malformed_bearer_token_is_401(sim, validate, header, method, path):
     import httpx
 
@@ -109,7 +127,11 @@ def test_missing_or_malformed_bearer_token_is_401(sim, validate, header, method,
     resp = httpx.request(method, sim.base_url + path, headers=headers, json={"model": MODEL, "prompt": "x"})
     assert resp.status_code == 401
     validate("ErrorResponse", resp.json())
-    assert resp.json()["error"] == {"code": "unauthorized", "message": "Invalid or expired token", "type": "authentication_error"}
+    assert resp.json()["error"] == {
+        "code": "unauthorized",
+        "message": "Invalid or expired token",
+        "type": "authentication_error",
+    }
 
 
 def test_insufficient_balance_is_402(tmp_path):
@@ -144,7 +166,9 @@ def test_unknown_task_is_404_task_not_found(http, validate):
 def test_lifecycle_is_time_based_with_rising_progress(clocked, validate):
     app, client, clock = clocked
     start = clock.now
-    task = client.post("/v1/videos/generations", json={"model": MODEL, "prompt": "A red kite", "duration": 4, "quality": "480p"}).json()
+    task = client.post(
+        "/v1/videos/generations", json={"model": MODEL, "prompt": "A red kite", "duration": 4, "quality": "480p"}
+    ).json()
     schedule = base_seconds(4, "480p")  # speed 1: the facts' own time
     assert task["task_info"]["estimated_time"] == round(schedule)
     assert 20 <= schedule <= 45  # the facts: 4-5 s at 480p take 20-45 s
@@ -171,7 +195,9 @@ def test_lifecycle_is_time_based_with_rising_progress(clocked, validate):
 
 def test_a_late_render_keeps_the_task_processing(clocked):
     app, client, clock = clocked
-    task = client.post("/v1/videos/generations", json={"model": MODEL, "prompt": "A slow one", "duration": 4, "quality": "480p"}).json()
+    task = client.post(
+        "/v1/videos/generations", json={"model": MODEL, "prompt": "A slow one", "duration": 4, "quality": "480p"}
+    ).json()
     sim_task = app.engine.tasks[task["id"]]
     real = sim_task.render
     from concurrent.futures import Future
@@ -187,13 +213,23 @@ def test_a_late_render_keeps_the_task_processing(clocked):
 
 def test_estimated_time_is_the_scaled_time():
     assert default_speed() > 0
-    for duration, quality, lo, hi in ((4, "480p", 20, 45), (5, "480p", 20, 45), (5, "720p", 30, 90), (8, "720p", 30, 90), (10, "720p", 60, 180), (15, "720p", 60, 180)):
+    for duration, quality, lo, hi in (
+        (4, "480p", 20, 45),
+        (5, "480p", 20, 45),
+        (5, "720p", 30, 90),
+        (8, "720p", 30, 90),
+        (10, "720p", 60, 180),
+        (15, "720p", 60, 180),
+    ):
         assert lo <= base_seconds(duration, quality) <= hi
     assert base_seconds(8, "1080p") > base_seconds(8, "720p")
     app = create_app(speed=5)
     try:
         with TestClient(app, headers=AUTH) as client:
-            body = client.post("/v1/videos/generations", json={"model": MODEL, "prompt": "x", "duration": 8, "quality": "720p", "content_filter": True}).json()
+            body = client.post(
+                "/v1/videos/generations",
+                json={"model": MODEL, "prompt": "x", "duration": 8, "quality": "720p", "content_filter": True},
+            ).json()
         assert body["task_info"]["estimated_time"] == round(base_seconds(8, "720p") / 5)
         assert 10 <= body["task_info"]["estimated_time"] <= 20  # the default demo pace
     finally:
@@ -217,7 +253,11 @@ def test_result_file_supports_range_and_head(http):
     assert head.status_code == 200 and head.headers["content-type"] == "video/mp4"
     size = int(head.headers["content-length"])
     part = http.get(url, headers={"Range": "bytes=100-199"})
-    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{size}" and len(part.content) == 100
+    assert (
+        part.status_code == 206
+        and part.headers["content-range"] == f"bytes 100-199/{size}"
+        and len(part.content) == 100
+    )
     whole = http.get(url)
     assert len(whole.content) == size and whole.content[100:200] == part.content
     # moov before mdat: browsers can start playing before the whole file arrives
@@ -230,7 +270,9 @@ def test_unknown_file_is_404(http):
 
 def test_links_expire_with_a_403_like_a_signed_url(clocked):
     app, client, clock = clocked
-    task = client.post("/v1/videos/generations", json={"model": MODEL, "prompt": "Expiring", "duration": 4, "quality": "480p"}).json()
+    task = client.post(
+        "/v1/videos/generations", json={"model": MODEL, "prompt": "Expiring", "duration": 4, "quality": "480p"}
+    ).json()
     app.engine.tasks[task["id"]].render.result(timeout=30)
     clock.now += 60
     url = client.get(f"/v1/tasks/{task['id']}").json()["results"][0]
@@ -271,8 +313,10 @@ def test_fail_trigger_fails_the_task_unbilled(http, validate, code):
 
 
 def test_fail_trigger_waits_for_the_processing_period(clocked):
-    app, client, clock = clocked
-    task = client.post("/v1/videos/generations", json={"model": MODEL, "prompt": "[fail:service_error]", "duration": 4}).json()
+    _app, client, clock = clocked
+    task = client.post(
+        "/v1/videos/generations", json={"model": MODEL, "prompt": "[fail:service_error]", "duration": 4}
+    ).json()
     clock.now += 10
     assert client.get(f"/v1/tasks/{task['id']}").json()["status"] == "processing"
     clock.now += 1000
@@ -297,7 +341,9 @@ def test_adaptive_ratio_follows_the_prompt():
 
 @pytest.mark.slow
 def test_adaptive_vertical_renders_9_16(sim, http):
-    done = wait_done(http, create(http, prompt="A vertical shot of rain", aspect_ratio="adaptive", quality="480p")["id"])
+    done = wait_done(
+        http, create(http, prompt="A vertical shot of rain", aspect_ratio="adaptive", quality="480p")["id"]
+    )
     token = done["results"][0].rsplit("/", 1)[1]
     info = probe(str(sim.app.engine.data_dir / token))
     assert info["size"] == (496, 864) and info["audio"]  # generate_audio defaults to true
@@ -308,7 +354,10 @@ def test_mounted_under_a_prefix_urls_keep_the_prefix(tmp_path):
     outer = Starlette(routes=[Mount("/sim", app=sim_app)])
     try:
         with TestClient(outer, headers=AUTH) as client:
-            task = client.post("/sim/v1/videos/generations", json={"model": MODEL, "prompt": "Mounted", "duration": 4, "quality": "480p"}).json()
+            task = client.post(
+                "/sim/v1/videos/generations",
+                json={"model": MODEL, "prompt": "Mounted", "duration": 4, "quality": "480p"},
+            ).json()
             sim_app.engine.tasks[task["id"]].render.result(timeout=30)
             import time
 

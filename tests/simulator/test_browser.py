@@ -1,4 +1,4 @@
-"""A simulator video plays in the Chromium the e2e tests use (Debian's, which has H.264; Playwright's own build has not)."""
+"""A simulator video plays in the Chromium the e2e tests use (Debian's has H.264; Playwright's own build has not)."""
 
 from __future__ import annotations
 

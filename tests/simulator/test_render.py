@@ -34,8 +34,15 @@ def _job(tmp_path, model, quality, ratio, duration, audio, prompt="A fox in the 
     width, height = catalog.PIXELS[ratio][quality]
     return RenderJob(
         path=str(tmp_path / f"{model}-{quality}-{ratio.replace(':', 'x')}.mp4"),
-        width=width, height=height, duration=duration, audio=audio,
-        prompt=prompt, model=model, quality=quality, aspect_ratio=ratio, label="task-unified-1-abcdefgh",
+        width=width,
+        height=height,
+        duration=duration,
+        audio=audio,
+        prompt=prompt,
+        model=model,
+        quality=quality,
+        aspect_ratio=ratio,
+        label="task-unified-1-abcdefgh",
     )
 
 
@@ -78,7 +85,7 @@ def test_frames_move_and_prompts_look_different(tmp_path):
 
     def frames(path: str) -> list[np.ndarray]:
         with av.open(path) as c:
-            return [f.to_ndarray(format="rgb24") for i, f in zip(range(30), c.decode(video=0))]
+            return [f.to_ndarray(format="rgb24") for i, f in zip(range(30), c.decode(video=0), strict=False)]
 
     fa, fb = frames(a.path), frames(b.path)
     assert np.abs(fa[0].astype(int) - fa[29].astype(int)).mean() > 0.5  # something moves
@@ -96,8 +103,24 @@ def test_cli_serves_the_api(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "lib.simulator", "--port", str(port), "--speed", "10", "--balance", "123", "--data-dir", str(tmp_path), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cmd = [
+        sys.executable,
+        "-m",
+        "lib.simulator",
+        "--port",
+        str(port),
+        "--speed",
+        "10",
+        "--balance",
+        "123",
+        "--data-dir",
+        str(tmp_path),
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
