@@ -1,24 +1,52 @@
-"""Where the app's configuration comes from: environment first, then .streamlit/secrets.toml.
+"""Where the app's configuration comes from: the environment first, then ``.streamlit/secrets.toml``.
+
+This module is the only reader of the environment, and every default is defined
+here once. Tests and embedding code change settings with ``override`` (for example
+to hand the app an ``httpx.MockTransport`` in place of the network).
 
 Example:
     >>> s = load_settings(env={}, secrets_path=None)
-    >>> s.demo, s.api_key
-    (True, None)
+    >>> s.demo, s.api_key, s.demo_speed
+    (True, None, 6.0)
+    >>> with override(public_url="https://studio.example"):
+    ...     load_settings(env={}, secrets_path=None).public_url
+    'https://studio.example'
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
+
 DEFAULT_BASE_URL = "https://api.evolink.ai"
-DEMO_MOUNT = "/sim"
+DEFAULT_DATA_DIR = ROOT / "data"
+DEFAULT_DEMO_SPEED = 6.0  # the simulator runs this many times faster than the provider: a demo run takes 10–20 s
+DB_FILE = "studio.db"  # the SQLite file in the data dir when no DATABASE_URL is set
+
 # The simulator accepts any well-formed bearer token; this one marks demo runs.
 DEMO_API_KEY = "demo-key-offline-simulator"
-DEFAULT_DEMO_SPEED = 6.0
+
+# Routes of the app's own server (server.py), named once.
+DEMO_MOUNT = "/sim"
+HEALTH_PATH = "/api/health"
+MEDIA_PREFIX = "/api/media/"
+HOOK_PREFIX = "/api/hooks/evolink/"
+
+# Seconds between re-reads of an unfinished run on an open page (a store read, no API call).
+LIVE_REFRESH = 2.0
+# The longest provider task id we accept, store or send back in a URL.
+TASK_ID_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -29,17 +57,42 @@ class Settings:
     database_url: str | None
     public_url: str | None
     demo_speed: float
+    # Not from the environment: a transport for every API client the app makes (tests).
+    transport: httpx.BaseTransport | None = field(default=None, compare=False)
 
     @property
     def demo(self) -> bool:
         """No key and no base URL: the embedded simulator answers instead of the provider."""
         return self.api_key is None and self.base_url is None
 
+    @property
+    def db_url(self) -> str:
+        """``DATABASE_URL``, else the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / DB_FILE}"
+
     def __repr__(self) -> str:  # the key must never appear in logs
         return (
             f"Settings(demo={self.demo}, base_url={self.base_url!r}, data_dir={str(self.data_dir)!r}, "
             f"key={'set' if self.api_key else 'none'})"
         )
+
+
+_overrides: dict[str, Any] = {}
+
+
+@contextmanager
+def override(**fields: Any) -> Iterator[None]:
+    """Settings fields replaced while the block runs (``transport=``, ``data_dir=``, ...)."""
+    unknown = set(fields) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise TypeError(f"not a setting: {', '.join(sorted(unknown))}")
+    saved = dict(_overrides)
+    _overrides.update(fields)
+    try:
+        yield
+    finally:
+        _overrides.clear()
+        _overrides.update(saved)
 
 
 def _secrets(path: Path | None) -> dict:
@@ -52,33 +105,36 @@ def _secrets(path: Path | None) -> dict:
         return {}
 
 
-def load_settings(
-    env: dict | None = None, secrets_path: Path | None = ROOT / ".streamlit" / "secrets.toml"
-) -> Settings:
+def _positive(value: str | None, default: float) -> float:
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        return default
+    return number if number > 0 else default
+
+
+def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = SECRETS_PATH) -> Settings:
     """Read settings; blank values count as unset."""
-    env = os.environ if env is None else env
+    source: Mapping[str, str] = os.environ if env is None else env
     secrets = _secrets(secrets_path)
 
     def get(name: str) -> str | None:
-        value = env.get(name) or secrets.get(name)
-        return str(value).strip() or None if value is not None else None
+        value = source.get(name) or secrets.get(name)
+        return (str(value).strip() or None) if value is not None else None
 
     api_key = get("EVOLINK_API_KEY")
     base_url = get("EVOLINK_BASE_URL")
     if api_key and not base_url:
         base_url = DEFAULT_BASE_URL
-    try:
-        speed = float(get("STUDIO_DEMO_SPEED") or DEFAULT_DEMO_SPEED)
-    except ValueError:
-        speed = DEFAULT_DEMO_SPEED
-    return Settings(
+    settings = Settings(
         api_key=api_key,
         base_url=base_url.rstrip("/") if base_url else None,
-        data_dir=Path(get("STUDIO_DATA_DIR") or ROOT / "data").resolve(),
+        data_dir=Path(get("STUDIO_DATA_DIR") or DEFAULT_DATA_DIR).resolve(),
         database_url=get("DATABASE_URL"),
         public_url=(get("STUDIO_PUBLIC_URL") or "").rstrip("/") or None,
-        demo_speed=max(speed, 0.01),
+        demo_speed=_positive(get("STUDIO_DEMO_SPEED"), DEFAULT_DEMO_SPEED),
     )
+    return dataclasses.replace(settings, **_overrides) if _overrides else settings
 
 
 def demo_base_url(port: int, host: str = "127.0.0.1") -> str:
