@@ -51,7 +51,7 @@ def current_spec() -> catalog.ModelSpec:
 
 
 def media_counts(spec: catalog.ModelSpec) -> dict[str, int]:
-    """How many links of each kind will be sent, as prompt_lint.lint() takes them."""
+    """How many links of each kind will be sent, as hints.lint() takes them."""
     ss = st.session_state
     return {
         _LIMITS[field]: len(_links(ss.get(field, ""))) if getattr(spec, _LIMITS[field]).accepted else 0

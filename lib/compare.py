@@ -174,8 +174,8 @@ def _cell(base: dict, row: int, col: int, label: str, changes: dict) -> Cell:
 
 def grid_total(cells: list[Cell]) -> pricing.Estimate:
     """The total of the cells that will be sent, a line per cell (invalid cells are not sent)."""
-    valid = [c for c in cells if c.valid]
-    return pricing.batch_total([c.estimate for c in valid], [c.label for c in valid])
+    priced = [(c.label, c.estimate) for c in cells if c.valid and c.estimate is not None]
+    return pricing.batch_total([e for _, e in priced], [label for label, _ in priced])
 
 
 def title(rows: Axis, cols: Axis | None) -> str:
