@@ -407,7 +407,7 @@ def results(comparison: Comparison, runs: dict[str, Run]) -> None:
                         "Remix",
                         key=f"cmp-remix-{run.id}",
                         icon=":material/edit:",
-                        on_click=run_card._remix,
+                        on_click=run_card.remix,
                         args=(run,),
                     ):
                         st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})

@@ -7,6 +7,7 @@ import streamlit as st
 from components import compare, run_card, workspace
 from components.plain import md
 from lib import catalog, export, workshop
+from lib.settings import LIVE_REFRESH
 from lib.store import STATUS_LABELS, Run, Workspace
 
 PAGE = 24  # cards per "page": a browser lays out 24 video cards at once in well under a second
@@ -137,7 +138,7 @@ def grid(runs: list[Run]) -> None:
         )
 
 
-@st.fragment(run_every=run_card.LIVE_REFRESH)
+@st.fragment(run_every=LIVE_REFRESH)
 def live_card(run_id: str) -> None:
     """Re-read one unfinished run; when it finishes, rerun the page so it gets its full card."""
     run = workspace.store().get_run(run_id)

@@ -10,8 +10,8 @@ Example:
     [(2, True), (3, False)]
     >>> batch.rows[1].errors["duration"]
     'Duration: a whole number of seconds from 4 to 15 (you gave 16).'
-    >>> format(batch.total.credits, ".2f")
-    '108.00'
+    >>> batch.total.lines == [("Row 2: A fox in snow", batch.rows[0].estimate.credits)]
+    True
 """
 
 from __future__ import annotations

@@ -121,10 +121,20 @@ class MediaKind:
 MEDIA: dict[str, MediaKind] = {
     m.kind: m
     for m in (
-        MediaKind("image", "image_urls", "images", "image", "images", "Image links", "https://example.com/reference.jpg"),
-        MediaKind("video", "video_urls", "videos", "video", "videos", "Video links", "https://example.com/reference.mp4"),
         MediaKind(
-            "audio", "audio_urls", "audios", "audio clip", "audio clips", "Audio links", "https://example.com/reference.mp3"
+            "image", "image_urls", "images", "image", "images", "Image links", "https://example.com/reference.jpg"
+        ),
+        MediaKind(
+            "video", "video_urls", "videos", "video", "videos", "Video links", "https://example.com/reference.mp4"
+        ),
+        MediaKind(
+            "audio",
+            "audio_urls",
+            "audios",
+            "audio clip",
+            "audio clips",
+            "Audio links",
+            "https://example.com/reference.mp3",
         ),
     )
 }

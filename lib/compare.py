@@ -10,8 +10,9 @@ Example:
     >>> cells = expand(base, Axis("quality", ("480p", "1080p")), Axis("generate_audio", (True, False)))
     >>> [(c.label, c.valid) for c in cells]
     [('480p · audio on', True), ('480p · audio off', True), ('1080p · audio on', False), ('1080p · audio off', False)]
-    >>> format(grid_total(cells).credits, ".2f")
-    '40.50'
+    >>> total = grid_total(cells)   # the valid cells only, a line each
+    >>> [line.label for line in total.lines], total.credits == sum(c.estimate.credits for c in cells[:2])
+    (['480p · audio on', '480p · audio off'], True)
 """
 
 from __future__ import annotations
