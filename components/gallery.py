@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import compare, run_card, workspace
+from components import compare_view, run_card, workspace
 from components.plain import md
 from lib import catalog, export, workshop
 from lib.settings import LIVE_REFRESH
@@ -83,7 +83,7 @@ def comparisons(ws: Workspace) -> None:
     """Earlier comparison grids of this workspace, each reopened on the Compare page."""
     if workspace.store().list_comparisons(ws.id, limit=1):
         with st.expander("Comparisons", icon=":material/grid_view:"):
-            compare.history(ws)
+            compare_view.history(ws)
 
 
 def export_buttons(ws: Workspace, runs: list[Run]) -> None:
