@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import compare, run_card, workspace
+from components import compare_view, run_card, workspace
 from components.plain import md
 from lib import catalog, export, workshop
+from lib.settings import LIVE_REFRESH
 from lib.store import STATUS_LABELS, Run, Workspace
 
 PAGE = 24  # cards per "page": a browser lays out 24 video cards at once in well under a second
@@ -82,7 +83,7 @@ def comparisons(ws: Workspace) -> None:
     """Earlier comparison grids of this workspace, each reopened on the Compare page."""
     if workspace.store().list_comparisons(ws.id, limit=1):
         with st.expander("Comparisons", icon=":material/grid_view:"):
-            compare.history(ws)
+            compare_view.history(ws)
 
 
 def export_buttons(ws: Workspace, runs: list[Run]) -> None:
@@ -137,7 +138,7 @@ def grid(runs: list[Run]) -> None:
         )
 
 
-@st.fragment(run_every=run_card.LIVE_REFRESH)
+@st.fragment(run_every=LIVE_REFRESH)
 def live_card(run_id: str) -> None:
     """Re-read one unfinished run; when it finishes, rerun the page so it gets its full card."""
     run = workspace.store().get_run(run_id)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import ValidationError
 
-from lib import catalog
+from lib import catalog, pricing
 from lib.schema import GenerationRequest, error_messages
 
 # Widget keys double as the names in DESIGN.md's browser contract.
 FIELDS = ("model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
-MEDIA_FIELDS = {"image_urls": "Image links", "video_urls": "Video links", "audio_urls": "Audio links"}
-_LIMITS = {"image_urls": "images", "video_urls": "videos", "audio_urls": "audios"}
+MEDIA_FIELDS = tuple(catalog.MEDIA_BY_FIELD)  # one text area of links per kind of media
 _NOTICE = "_param_notice"
 
 _MODEL_ORDER = [m.id for mode in catalog.MODES for m in catalog.MODELS.values() if m.mode == mode]
@@ -51,11 +50,11 @@ def current_spec() -> catalog.ModelSpec:
 
 
 def media_counts(spec: catalog.ModelSpec) -> dict[str, int]:
-    """How many links of each kind will be sent, as prompt_lint.lint() takes them."""
+    """How many links of each kind will be sent, as hints.lint() takes them (``images=``, ...)."""
     ss = st.session_state
     return {
-        _LIMITS[field]: len(_links(ss.get(field, ""))) if getattr(spec, _LIMITS[field]).accepted else 0
-        for field in MEDIA_FIELDS
+        media.limits: len(_links(ss.get(media.field, ""))) if spec.limits(kind).accepted else 0
+        for kind, media in catalog.MEDIA.items()
     }
 
 
@@ -67,11 +66,11 @@ def current_request() -> tuple[GenerationRequest | None, dict[str, str]]:
     data["prompt"] = ss.get("prompt", "")
     if not spec.web_search:
         data.pop("web_search")
-    for field in MEDIA_FIELDS:
-        if getattr(spec, _LIMITS[field]).accepted:
-            links = _links(ss.get(field, ""))
+    for kind, media in catalog.MEDIA.items():
+        if spec.limits(kind).accepted:
+            links = _links(ss.get(media.field, ""))
             if links:
-                data[field] = links
+                data[media.field] = links
     if ss.get("callback_url", "").strip():
         data["callback_url"] = ss["callback_url"].strip()
     try:
@@ -91,9 +90,9 @@ def _on_model_change() -> None:
     if ss.get("web_search") and not spec.web_search:
         changed.append("web search turned off (this model has none)")
         ss["web_search"] = False
-    for field, label in MEDIA_FIELDS.items():
-        if _links(ss.get(field, "")) and not getattr(spec, _LIMITS[field]).accepted:
-            changed.append(f"{label.lower()} kept but not sent ({spec.label} takes none)")
+    for kind, media in catalog.MEDIA.items():
+        if _links(ss.get(media.field, "")) and not spec.limits(kind).accepted:
+            changed.append(f"{media.links_label.lower()} kept but not sent ({spec.label} takes none)")
     ss[_NOTICE] = f"Switched to {spec.label}: " + "; ".join(changed) + "." if changed else None
 
 
@@ -166,20 +165,21 @@ def parameter_panel(spec: catalog.ModelSpec, errors: dict[str, str]) -> None:
         persist_state="session",
         help="Voices, effects and music; no extra cost.",
     )
+    prices = pricing.price_words()
     st.toggle(
         "Content filter",
         key="content_filter",
         persist_state="session",
-        help="Off relaxes content restrictions and costs ×1.1 (10% more).",
+        help=f"Off relaxes content restrictions and costs {prices.filter_off} ({prices.filter_off_change}).",
     )
     if not st.session_state.get("content_filter"):
-        st.caption("Content filter off: this run costs ×1.1.")
+        st.caption(f"Content filter off: this run costs {prices.filter_off}.")
     if spec.web_search:
         st.toggle(
             "Web search",
             key="web_search",
             persist_state="session",
-            help="The model may search the web for current facts: +0.04 credits per search, only if one is triggered.",
+            help=f"The model may search the web for current facts: {prices.web_search}, only if one is triggered.",
         )
         _field_error(errors, "web_search")
     _advanced(spec, errors)
@@ -187,19 +187,18 @@ def parameter_panel(spec: catalog.ModelSpec, errors: dict[str, str]) -> None:
 
 def _advanced(spec: catalog.ModelSpec, errors: dict[str, str]) -> None:
     with st.expander("Advanced", expanded=bool(set(errors) & {"callback_url", "media", *MEDIA_FIELDS})):
-        for field, label in MEDIA_FIELDS.items():
-            limits = getattr(spec, _LIMITS[field])
+        for kind, media in catalog.MEDIA.items():
+            limits = spec.limits(kind)
             if limits.accepted:
                 rng = f"{limits.min}–{limits.max}" if limits.min else f"up to {limits.max}"
                 st.text_area(
-                    f"{label} ({rng}, one per line)",
-                    key=field,
+                    f"{media.links_label} ({rng}, one per line)",
+                    key=media.field,
                     persist_state="session",
                     height=80,
-                    placeholder="https://example.com/reference."
-                    + {"image_urls": "jpg", "video_urls": "mp4", "audio_urls": "mp3"}[field],
+                    placeholder=media.example,
                 )
-                _field_error(errors, field)
+                _field_error(errors, media.field)
         if spec.videos.accepted:
             st.number_input(
                 "Total length of the reference videos (seconds)",

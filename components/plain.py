@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from lib.text import one_line
+
 # Every ASCII punctuation mark can be backslash-escaped in CommonMark; escaping them all
 # also defuses Streamlit's own :icon: and :color[...] directives.
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
@@ -15,7 +17,5 @@ def md(text: object, limit: int = 500) -> str:
     >>> md("x` [click](https://evil.test) *y*")
     'x\\\\` \\\\[click\\\\]\\\\(https\\\\:\\\\/\\\\/evil\\\\.test\\\\) \\\\*y\\\\*'
     """
-    value = " ".join(str(text).split())  # no line breaks: they would start new blocks
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
+    value = one_line(str(text), limit)  # no line breaks: they would start new blocks
     return _PUNCT.sub(r"\\\1", value)

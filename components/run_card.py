@@ -9,31 +9,19 @@ import streamlit as st
 
 from components import workspace
 from components.plain import md
-from lib import catalog, pricing
+from lib import advice, catalog, pricing
+from lib.settings import MEDIA_PREFIX
 from lib.store import ARCHIVED, Run
+from lib.text import shorten
 
-LIVE_REFRESH = 2.0  # seconds between refreshes of an unfinished card (a store read, no API call)
-
-# What a person can do about each failure, in words for the screen.
-WHAT_TO_DO = {
-    "content_policy_violation": "Reword the prompt (or turn the content filter off, at ×1.1) and submit again.",
-    "invalid_parameters": "Check the settings and media links, then submit again.",
-    "image_processing_error": "Use a jpeg/png/webp image of 300–6000 px that the server can download.",
-    "image_dimension_mismatch": "Use images with an aspect ratio between 0.4 and 2.5.",
-    "generation_timeout": "The provider took too long; submitting again usually works.",
-    "service_unavailable": "The provider is busy; try again in a few minutes.",
-    "service_error": "A provider-side error; try again.",
-    "quota_exceeded": "The account is out of credits: top up, then retry.",
-    "insufficient_quota": "The account is out of credits: top up, then retry.",
-    "expired": "The 24-hour link ran out before the video was saved; run it again if you need it.",
-}
+PROMPT_SHOWN = 600  # characters of a prompt a card shows
 
 
 def media_url(token: str) -> str:
     """An absolute URL for the media route (st.video needs one for a custom route)."""
     base = urlsplit(st.context.url or "")
     origin = f"{base.scheme}://{base.netloc}" if base.scheme and base.netloc else ""
-    return f"{origin}/api/media/{token}"
+    return f"{origin}{MEDIA_PREFIX}{token}"
 
 
 def badges(run: Run) -> None:
@@ -49,7 +37,7 @@ def badges(run: Run) -> None:
     if not req.effective("generate_audio"):
         items.append(("gray", "silent"))
     if not req.effective("content_filter"):
-        items.append(("orange", "filter off ×1.1"))
+        items.append(("orange", f"filter off {pricing.price_words().filter_off}"))
     if req.effective("web_search"):
         items.append(("blue", "web search"))
     if run.participant:
@@ -70,9 +58,9 @@ def _status(run: Run) -> None:
         st.error(f"**{run.label.capitalize()}** · {md(run.error_code or run.status)}", icon=":material/error:")
         if run.error_message:
             st.text(run.error_message)  # server text: plain text, never HTML or Markdown
-        hint = WHAT_TO_DO.get(run.error_code or "") or WHAT_TO_DO.get(run.status)
-        if hint:
-            st.caption(hint)
+        todo = advice.what_to_do(run.error_code, run.status)
+        if todo:
+            st.caption(todo)
     if run.poll_error and not run.finished:
         st.caption(f"Retrying: {md(run.poll_error)}")
 
@@ -89,7 +77,7 @@ def body(run: Run) -> None:
             st.markdown(f"[:material/play_circle: Play the video]({url})")
     else:
         _status(run)
-    st.text(run.request.prompt if len(run.request.prompt) < 600 else run.request.prompt[:600] + "…")
+    st.text(shorten(run.request.prompt, PROMPT_SHOWN))
     badges(run)
     reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
     st.caption(
@@ -118,7 +106,7 @@ def _save_notes(run_id: str) -> None:
     workspace.store().set_notes(run_id, st.session_state.get(f"notes-{run_id}"))
 
 
-def _remix(run: Run) -> None:
+def remix(run: Run) -> None:
     from components import parameters
 
     req = run.request
@@ -139,7 +127,7 @@ def actions(run: Run) -> None:
     """Rating, notes, remix and download: shown once a run has finished."""
     with st.container(horizontal=True, vertical_alignment="center"):
         rating(run, f"rate-{run.id}")
-        if st.button("Remix", key=f"remix-{run.id}", icon=":material/edit:", on_click=_remix, args=(run,)):
+        if st.button("Remix", key=f"remix-{run.id}", icon=":material/edit:", on_click=remix, args=(run,)):
             st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
         if run.archived:
             st.link_button("Download", f"{media_url(run.media_token)}?download=1", icon=":material/download:")

@@ -10,8 +10,8 @@ Example:
     [(2, True), (3, False)]
     >>> batch.rows[1].errors["duration"]
     'Duration: a whole number of seconds from 4 to 15 (you gave 16).'
-    >>> format(batch.total.credits, ".2f")
-    '108.00'
+    >>> batch.total.lines == [("Row 2: A fox in snow", batch.rows[0].estimate.credits)]
+    True
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from lib import catalog, pricing, prompt_lint
+from lib import catalog, pricing
+from lib.hints import Hint, lint
 from lib.schema import GenerationRequest, error_messages
+from lib.text import one_line
 
 COLUMNS = ("prompt", "model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
 SWITCHES = ("generate_audio", "content_filter", "web_search")
@@ -45,6 +47,7 @@ FALSE_WORDS = frozenset({"no", "n", "false", "f", "off", "0"})
 MAX_ROWS = 200  # one batch is one confirmation: keep it to what a person can review
 MAX_BYTES = 5_000_000  # far above any real prompt sheet; stops a wrong file early
 PREVIEW_CHARS = 200  # prompts are shortened on screen, never in the request
+LABEL_CHARS = 40  # a row's prompt as a line of the total
 
 
 @dataclass
@@ -56,7 +59,7 @@ class BatchRow:
     values: dict[str, Any]
     request: GenerationRequest | None
     errors: dict[str, str] = field(default_factory=dict)
-    hints: list[prompt_lint.Hint] = field(default_factory=list)
+    hints: list[Hint] = field(default_factory=list)
     estimate: pricing.Estimate | None = None
 
     @property
@@ -65,12 +68,11 @@ class BatchRow:
 
     @property
     def preview(self) -> str:
-        text = " ".join(self.prompt.split())
-        return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+        return one_line(self.prompt, PREVIEW_CHARS)
 
     @property
     def label(self) -> str:
-        return f"Row {self.line}: {self.preview[:40]}"
+        return f"Row {self.line}: {one_line(self.prompt, LABEL_CHARS)}"
 
 
 @dataclass
@@ -87,8 +89,8 @@ class Batch:
     @property
     def total(self) -> pricing.Estimate:
         """What sending the valid rows costs, a line per row."""
-        rows = self.valid_rows
-        return pricing.batch_total([r.estimate for r in rows], [r.label for r in rows])
+        priced = [(r.label, r.estimate) for r in self.valid_rows if r.estimate is not None]
+        return pricing.batch_total([e for _, e in priced], [label for label, _ in priced])
 
 
 def normalise_header(name: object) -> str:
@@ -158,7 +160,7 @@ def parse_row(line: int, cells: dict[str, str]) -> BatchRow:
         request = None
     row = BatchRow(line=line, prompt=values["prompt"], values=values, request=request, errors=errors)
     if "prompt" not in errors and values["model"] in catalog.MODELS:
-        row.hints = prompt_lint.lint(values["prompt"], model=values["model"], web_search=bool(values.get("web_search")))
+        row.hints = lint(values["prompt"], model=values["model"], web_search=bool(values.get("web_search")))
     if request is not None:
         row.estimate = pricing.estimate(request)
     return row

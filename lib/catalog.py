@@ -4,13 +4,16 @@ Source: the provider's API reference for all models
 (``video-generations-api-reference-all-models``). Where the older text-to-video guide
 disagrees (it says 1080p is unsupported), the newer reference wins: 1080p is offered
 on the three standard models only. Changing what a model accepts is a data change in
-the tables below, nothing else.
+the tables below, nothing else. ``MEDIA`` names each kind of media input once: its
+request field, its limit on a model and its words on screen.
 
 Example:
     >>> MODELS["seedance-2.0-fast-text-to-video"].qualities
     ('480p', '720p')
     >>> resolution("9:16", "720p")
     (720, 1280)
+    >>> MODELS["seedance-2.0-reference-to-video"].limits("audio").max, MEDIA["audio"].many
+    (3, 'audio clips')
 """
 
 from __future__ import annotations
@@ -95,6 +98,47 @@ class ModelSpec:
     @property
     def takes_media(self) -> bool:
         return self.images.accepted or self.videos.accepted or self.audios.accepted
+
+    def limits(self, kind: str) -> MediaLimits:
+        """How many media of ``kind`` (``"image"``, ``"video"``, ``"audio"``) this model takes."""
+        return getattr(self, MEDIA[kind].limits)
+
+
+@dataclass(frozen=True)
+class MediaKind:
+    """One kind of media input: the request field that carries it, the model limit, and its words on screen."""
+
+    kind: str  # as in a prompt reference: @image1, @video1, @audio1
+    field: str  # the request field with its links
+    limits: str  # the ModelSpec attribute with its MediaLimits
+    one: str  # "image"
+    many: str  # "images"
+    links_label: str  # the parameter panel's field
+    example: str  # a placeholder link
+
+
+# Every kind of media a request can carry, in the order the panel and messages list them.
+MEDIA: dict[str, MediaKind] = {
+    m.kind: m
+    for m in (
+        MediaKind(
+            "image", "image_urls", "images", "image", "images", "Image links", "https://example.com/reference.jpg"
+        ),
+        MediaKind(
+            "video", "video_urls", "videos", "video", "videos", "Video links", "https://example.com/reference.mp4"
+        ),
+        MediaKind(
+            "audio",
+            "audio_urls",
+            "audios",
+            "audio clip",
+            "audio clips",
+            "Audio links",
+            "https://example.com/reference.mp3",
+        ),
+    )
+}
+MEDIA_BY_FIELD: dict[str, MediaKind] = {m.field: m for m in MEDIA.values()}
 
 
 _TIER_SUMMARY = {

@@ -10,8 +10,9 @@ Example:
     >>> cells = expand(base, Axis("quality", ("480p", "1080p")), Axis("generate_audio", (True, False)))
     >>> [(c.label, c.valid) for c in cells]
     [('480p · audio on', True), ('480p · audio off', True), ('1080p · audio on', False), ('1080p · audio off', False)]
-    >>> format(grid_total(cells).credits, ".2f")
-    '40.50'
+    >>> total = grid_total(cells)   # the valid cells only, a line each
+    >>> [line.label for line in total.lines], total.credits == sum(c.estimate.credits for c in cells[:2])
+    (['480p · audio on', '480p · audio off'], True)
 """
 
 from __future__ import annotations
@@ -174,8 +175,8 @@ def _cell(base: dict, row: int, col: int, label: str, changes: dict) -> Cell:
 
 def grid_total(cells: list[Cell]) -> pricing.Estimate:
     """The total of the cells that will be sent, a line per cell (invalid cells are not sent)."""
-    valid = [c for c in cells if c.valid]
-    return pricing.batch_total([c.estimate for c in valid], [c.label for c in valid])
+    priced = [(c.label, c.estimate) for c in cells if c.valid and c.estimate is not None]
+    return pricing.batch_total([e for _, e in priced], [label for label, _ in priced])
 
 
 def title(rows: Axis, cols: Axis | None) -> str:

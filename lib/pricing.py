@@ -1,10 +1,17 @@
 """What a run will cost before it is paid for: the rate card (``rates.toml``) and itemised estimates.
 
+Every price on screen comes from the rate card: estimates, and the words for the
+extras (``price_words``: the content filter's multiplier, the price of a web search).
+Editing ``rates.toml`` changes every figure and sentence.
+
 Example:
     >>> from lib.schema import GenerationRequest
+    >>> card = load_rates()
     >>> est = estimate(GenerationRequest(model="seedance-2.0-text-to-video", prompt="A cat", duration=8))
-    >>> format_credits(est.credits), format_usd(est.usd), est.exact
-    ('108.00 credits', '$1.59', True)
+    >>> est.credits == 8 * card.rate("standard", "720p").without_video, est.exact
+    (True, True)
+    >>> format_credits(1234.5), format_usd(1.5876)
+    ('1,234.50 credits', '$1.59')
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ import datetime as dt
 import functools
 import math
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -102,9 +110,61 @@ def _load(path: Path) -> RateCard:
         return parse_rates(tomllib.load(f))
 
 
+_override: list[RateCard] = []  # innermost use_rates() last
+
+
 def load_rates(path: str | Path | None = None) -> RateCard:
-    """The rate card: the bundled one (read once per process) or the file at ``path`` (read every call)."""
-    return _default_rates() if path is None else _load(Path(path))
+    """The rate card: the file at ``path`` (read every call), else the one ``use_rates`` set, else the bundled one.
+
+    The bundled ``rates.toml`` is read once per process.
+    """
+    if path is not None:
+        return _load(Path(path))
+    return _override[-1] if _override else _default_rates()
+
+
+@contextmanager
+def use_rates(card: RateCard | str | Path) -> Iterator[RateCard]:
+    """Every estimate and price on screen uses ``card`` (a ``RateCard`` or a rates.toml path) while the block runs.
+
+    For tests and previews of an edited card; the bundled file is left as it is.
+    """
+    loaded = card if isinstance(card, RateCard) else load_rates(card)
+    _override.append(loaded)
+    try:
+        yield loaded
+    finally:
+        _override.pop()
+
+
+# --- prices in words ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceWords:
+    """The rate card's extras as the screen words them."""
+
+    filter_off: str  # the multiplier, e.g. "×1.1"
+    filter_off_change: str  # the same as a change, e.g. "10% more"
+    web_search: str  # e.g. "+0.04 credits per search"
+
+
+def price_words(card: RateCard | None = None) -> PriceWords:
+    """Words for the content filter's surcharge and the web search price, from ``card`` (default: the bundled one).
+
+    >>> import dataclasses
+    >>> words = price_words(dataclasses.replace(load_rates(), content_filter_off_multiplier=1.25))
+    >>> words.filter_off, words.filter_off_change
+    ('×1.25', '25% more')
+    """
+    card = card or load_rates()
+    m = card.content_filter_off_multiplier
+    change = round(abs(m - 1) * 100, 2)
+    return PriceWords(
+        filter_off=f"×{m:g}",
+        filter_off_change="no extra cost" if change == 0 else f"{change:g}% {'more' if m > 1 else 'less'}",
+        web_search=f"+{card.web_search_credits_per_search:g} credits per search",
+    )
 
 
 # --- estimates --------------------------------------------------------------------------
@@ -175,15 +235,12 @@ def estimate(
         lines = [Line(f"Output video: {_sec(output)} × {per_s:g} credits/s ({where})", output * per_s)]
         billable = output
 
+    words = price_words(card)
     if not request.effective("content_filter"):
-        m = card.content_filter_off_multiplier
-        subtotal = sum(line.credits for line in lines)
-        lines.append(Line(f"Content filter off: × {m:g}", subtotal * (m - 1)))
+        surcharge = sum(line.credits for line in lines) * (card.content_filter_off_multiplier - 1)
+        lines.append(Line(f"Content filter off: {words.filter_off}", surcharge))
     if request.effective("web_search"):
-        notes.append(
-            f"Web search: +{card.web_search_credits_per_search:g} credits per search, "
-            "only if triggered (not included above)."
-        )
+        notes.append(f"Web search: {words.web_search}, only if triggered (not included above).")
 
     # The total is the sum of the lines so the card always adds up on screen.
     credits = sum(line.credits for line in lines)

@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from components import compare, workspace
+from components import compare_builder, compare_view, workspace
 
 ws = workspace.current()
 st.title("Compare")
-comparison = compare.opened(ws)
+comparison = compare_view.opened(ws)
 if comparison is not None:
-    compare.view(comparison)
+    compare_view.view(comparison)
 else:
-    compare.builder(ws)
+    compare_builder.builder(ws)
     with st.expander("Earlier comparisons", expanded=True):
-        compare.history(ws, on_compare_page=True)
+        compare_view.history(ws, on_compare_page=True)
 st.subheader("Leaderboard")
-compare.leaderboard(ws)
+compare_view.leaderboard(ws)

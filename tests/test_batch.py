@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
 from lib import batch, catalog, pricing
@@ -24,7 +26,7 @@ def test_good_rows_become_requests_with_costs_and_a_total():
     first, second = b.rows
     assert first.request.duration == 8 and first.request.generate_audio is True and first.request.web_search is False
     assert second.request.generate_audio is False and second.request.content_filter is None
-    assert first.estimate.credits == pytest.approx(108.0)
+    assert first.estimate.credits == pytest.approx(8 * pricing.load_rates().rate("standard", "720p").without_video)
     assert b.total.credits == pytest.approx(first.estimate.credits + second.estimate.credits)
     assert [line.label for line in b.total.lines] == ["Row 2: A fox in snow", "Row 3: A boat"]
 
@@ -141,3 +143,8 @@ def test_template_parses_cleanly():
     b = parse_csv(batch.template_csv())
     assert not b.problems and len(b.rows) == 2 and all(r.valid for r in b.rows)
     assert batch.template_csv().decode().splitlines()[0] == ",".join(batch.COLUMNS)
+
+
+def test_doctests():
+    result = doctest.testmod(batch)
+    assert result.attempted > 0 and result.failed == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
 from components.compare_player import PlayerCell, player_html
@@ -32,8 +34,10 @@ def test_cost_total_is_the_sum_of_cells_with_a_line_each():
     each = [pricing.estimate(c.request).credits for c in cells]
     assert total.credits == pytest.approx(sum(each))
     assert [line.label for line in total.lines] == [c.label for c in cells]
-    # 720p standard is 13.50 credits/s; filter off costs x1.1.
-    assert cells[2].estimate.credits == pytest.approx(67.5) and cells[3].estimate.credits == pytest.approx(74.25)
+    # Filter off costs the card's multiplier on top of the same cell with the filter on.
+    card = pricing.load_rates()
+    assert cells[2].estimate.credits == pytest.approx(5 * card.rate("standard", "720p").without_video)
+    assert cells[3].estimate.credits == pytest.approx(cells[2].estimate.credits * card.content_filter_off_multiplier)
 
 
 def test_invalid_cells_carry_the_schema_message_and_are_not_priced():
@@ -189,3 +193,8 @@ def test_player_html_escapes_labels_and_places_cells():
 def test_player_html_one_axis_has_no_column_header():
     doc = player_html([PlayerCell(0, 0, "4 s", "/api/media/t")], ["4 s"], [""])
     assert "<th></th>" not in doc and doc.count("<video") == 1
+
+
+def test_doctests():
+    result = doctest.testmod(compare)
+    assert result.attempted > 0 and result.failed == 0

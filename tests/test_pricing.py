@@ -1,9 +1,17 @@
-"""Cost estimates: every model x quality x video input x content filter, checked against rates.toml by hand."""
+"""Cost estimates: every model x quality x video input x content filter, checked against rates.toml by hand.
+
+No rate is written here: every expected figure is computed from the rate card, so
+the tests assert the billing rules and still pass after rates.toml is edited.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import doctest
 import functools
 import http.server
+import re
 import socket
 import threading
 import time
@@ -15,7 +23,16 @@ import numpy as np
 import pytest
 
 from lib import catalog, pricing
-from lib.pricing import batch_total, estimate, format_credits, format_usd, load_rates, probe_video_seconds
+from lib.pricing import (
+    batch_total,
+    estimate,
+    format_credits,
+    format_usd,
+    load_rates,
+    price_words,
+    probe_video_seconds,
+    use_rates,
+)
 from lib.schema import GenerationRequest
 
 IMG = "https://example.com/a.png"
@@ -23,6 +40,14 @@ VID = "https://example.com/a.mp4"
 
 with open(pricing.DEFAULT_RATES_PATH, "rb") as f:
     TOML = tomllib.load(f)
+CARD = load_rates()
+MULTIPLIER = CARD.content_filter_off_multiplier
+
+
+def rate(tier: str, quality: str, *, video: bool = False) -> float:
+    """Credits per second from the bundled rate card."""
+    entry = CARD.rate(tier, quality)
+    return entry.with_video if video else entry.without_video
 
 
 def make(model: str, *, video: bool = False, **kw) -> GenerationRequest:
@@ -76,7 +101,7 @@ def test_every_combination_matches_the_rate_card(model, quality, video, content_
     assert len(est.lines) == 1 + video + (not content_filter)
     if not content_filter:
         label, extra = est.lines[-1]
-        assert "Content filter off" in label and extra == pytest.approx(expected / 11)
+        assert "Content filter off" in label and extra == pytest.approx(expected - expected / MULTIPLIER)
 
 
 def test_rate_card_covers_every_model_and_quality_and_nothing_it_cannot_sell():
@@ -86,45 +111,40 @@ def test_rate_card_covers_every_model_and_quality_and_nothing_it_cannot_sell():
     assert ("fast", "1080p") not in card.rates and ("mini", "1080p") not in card.rates
 
 
-# --- hand-written absolute numbers ------------------------------------------------------
+# --- the billing rules, one at a time -------------------------------------------------------
 
 
 def test_standard_text_720p_8s():
     req = make("seedance-2.0-text-to-video", duration=8, quality="720p")
     est = estimate(req)
-    assert est.credits == pytest.approx(108.0)
+    per_s = rate("standard", "720p")
+    assert est.credits == pytest.approx(8 * per_s)
+    assert est.usd == pytest.approx(8 * per_s * CARD.usd_per_credit)
     assert est.exact
-    assert est.lines == [("Output video: 8 s × 13.5 credits/s (standard 720p)", 108.0)]
-    assert format_credits(est.credits) == "108.00 credits"
-    assert format_usd(est.usd) == "$1.59"
+    assert est.lines == [(f"Output video: 8 s × {per_s:g} credits/s (standard 720p)", pytest.approx(8 * per_s))]
 
 
 def test_content_filter_off_is_its_own_line():
     est = estimate(make("seedance-2.0-text-to-video", duration=8, quality="720p", content_filter=False))
-    assert est.credits == pytest.approx(118.8)
-    assert [c for _, c in est.lines] == pytest.approx([108.0, 10.8])
-    assert est.lines[1].label == "Content filter off: × 1.1"
-    assert format_credits(est.credits) == "118.80 credits"
+    subtotal = 8 * rate("standard", "720p")
+    assert est.credits == pytest.approx(subtotal * MULTIPLIER)
+    assert [c for _, c in est.lines] == pytest.approx([subtotal, subtotal * (MULTIPLIER - 1)])
+    assert est.lines[1].label == f"Content filter off: ×{MULTIPLIER:g}"
 
 
-def test_fast_480p_5s():
-    est = estimate(make("seedance-2.0-fast-text-to-video", duration=5, quality="480p"))
-    assert est.credits == pytest.approx(25.315)
-    assert format_credits(est.credits) == "25.32 credits"  # half up, despite float 25.31499...
+def test_defaults_are_the_apis_duration_and_quality():
+    default = catalog.DEFAULTS["duration"] * rate("standard", catalog.DEFAULTS["quality"])
+    assert estimate(make("seedance-2.0-text-to-video")).credits == pytest.approx(default)
 
 
-def test_defaults_are_the_apis_5s_720p():
-    assert estimate(make("seedance-2.0-text-to-video")).credits == pytest.approx(5 * 13.5)
-
-
-def test_providers_worked_example_with_video_input():
-    # "(10 + 10) x $0.1209 = $2.42"
+def test_video_input_is_billed_as_long_as_the_output_at_the_with_video_rate():
     req = make("seedance-2.0-reference-to-video", video=True, duration=10, quality="720p")
     est = estimate(req, input_video_seconds=10)
-    assert est.credits == pytest.approx(20 * 8.222) == pytest.approx(164.44)
+    per_s = rate("standard", "720p", video=True)
     assert est.billable_seconds == 20
-    assert est.usd == pytest.approx(2.42, abs=0.005)
-    assert format_usd(est.usd) == "$2.42"
+    assert est.credits == pytest.approx(20 * per_s)
+    assert est.usd == pytest.approx(20 * per_s * CARD.usd_per_credit)
+    assert [label.split(":")[0] for label, _ in est.lines] == ["Output video", "Input video"]
     assert est.exact
 
 
@@ -132,7 +152,7 @@ def test_input_video_longer_than_output_is_billed_in_full():
     req = make("seedance-2.0-reference-to-video", video=True, duration=5, quality="480p")
     est = estimate(req, input_video_seconds=12)
     assert est.billable_seconds == 17
-    assert est.credits == pytest.approx(17 * 3.807)
+    assert est.credits == pytest.approx(17 * rate("standard", "480p", video=True))
 
 
 def test_short_input_video_is_billed_as_the_output_length():
@@ -144,7 +164,7 @@ def test_unknown_input_video_length_uses_the_minimum_and_is_not_exact():
     req = make("seedance-2.0-reference-to-video", video=True, duration=8, quality="720p")
     est = estimate(req)
     assert est.billable_seconds == 16
-    assert est.credits == pytest.approx(16 * 8.222)
+    assert est.credits == pytest.approx(16 * rate("standard", "720p", video=True))
     assert not est.exact
     assert any("unknown" in n for n in est.notes)
 
@@ -152,7 +172,7 @@ def test_unknown_input_video_length_uses_the_minimum_and_is_not_exact():
 def test_input_video_seconds_ignored_without_video_urls():
     req = make("seedance-2.0-reference-to-video", duration=8, quality="720p")  # images only
     est = estimate(req, input_video_seconds=10)
-    assert est.credits == pytest.approx(8 * 13.5) and est.exact
+    assert est.credits == pytest.approx(8 * rate("standard", "720p")) and est.exact
 
 
 def test_negative_input_length_is_refused():
@@ -161,37 +181,40 @@ def test_negative_input_length_is_refused():
 
 
 @pytest.mark.parametrize(
-    "model,quality,exact",
-    [
-        ("seedance-2.0-text-to-video", "1080p", False),
-        ("seedance-2.0-image-to-video", "1080p", False),
-        ("seedance-2.0-mini-text-to-video", "480p", False),
-        ("seedance-2.0-mini-reference-to-video", "720p", False),
-        ("seedance-2.0-text-to-video", "720p", True),
-        ("seedance-2.0-fast-image-to-video", "480p", True),
-    ],
+    "model,quality",
+    [(model, quality) for model, spec in catalog.MODELS.items() for quality in spec.qualities],
 )
-def test_estimated_rates_are_flagged_with_their_reason(model, quality, exact):
+def test_estimated_rates_are_flagged_with_their_reason(model, quality):
+    entry = CARD.rate(catalog.MODELS[model].tier, quality)
     est = estimate(make(model, quality=quality))
-    assert est.exact is exact
-    assert bool(est.notes) is (not exact)
-    if not exact:
-        assert "estimate" in est.notes[0] and "Volcengine" in est.notes[0]
+    assert est.exact is (not entry.estimate)
+    assert bool(est.notes) is entry.estimate
+    if entry.estimate:
+        assert "estimate" in est.notes[0] and entry.why in est.notes[0]
+
+
+def test_the_card_marks_unpublished_rates_as_estimates_with_a_reason():
+    assert all(entry.why for entry in CARD.rates.values() if entry.estimate)
+    assert not CARD.rate("standard", "720p").estimate  # the provider publishes this one
 
 
 def test_estimated_rates_follow_their_stated_formulas():
+    # The card's own notes: 1080p is 2.49 x the 720p rate, mini is 0.5 x standard (while unpublished).
     r = TOML["rates"]
     for case in ("without_video", "with_video"):
-        assert r["standard"]["1080p"][case] == pytest.approx(r["standard"]["720p"][case] * 2.49, abs=5e-4)
+        if r["standard"]["1080p"].get("estimate"):
+            assert r["standard"]["1080p"][case] == pytest.approx(r["standard"]["720p"][case] * 2.49, abs=5e-4)
         for q in ("480p", "720p"):
-            assert r["mini"][q][case] == pytest.approx(r["standard"][q][case] * 0.5)
+            if r["mini"][q].get("estimate"):
+                assert r["mini"][q][case] == pytest.approx(r["standard"][q][case] * 0.5)
 
 
 def test_web_search_is_a_note_not_a_cost():
     plain = estimate(make("seedance-2.0-text-to-video", duration=8))
     searching = estimate(make("seedance-2.0-text-to-video", duration=8, web_search=True))
     assert searching.credits == plain.credits
-    assert any(n.startswith("Web search: +0.04 credits per search, only if triggered") for n in searching.notes)
+    per_search = f"+{CARD.web_search_credits_per_search:g} credits per search"
+    assert any(n.startswith(f"Web search: {per_search}, only if triggered") for n in searching.notes)
     assert searching.exact
 
 
@@ -201,17 +224,33 @@ def test_audio_costs_nothing():
     assert on.credits == off.credits
 
 
+# The provider's published table of 2026-07-04: USD per second for each credit rate the
+# card cites, and its worked example "(10 + 10) x $0.1209 = $2.42". A card from a later
+# table is checked against that table's own figures when it is written.
+PROVIDER_TABLE_OF = dt.date(2026, 7, 4)
+PROVIDER_USD = {
+    ("standard", "480p", "without_video"): 0.0919,
+    ("standard", "720p", "without_video"): 0.1985,
+    ("standard", "480p", "with_video"): 0.0560,
+    ("standard", "720p", "with_video"): 0.1209,
+    ("fast", "480p", "without_video"): 0.0745,
+    ("fast", "720p", "without_video"): 0.1608,
+}
+from_the_cited_table = pytest.mark.skipif(CARD.as_of != PROVIDER_TABLE_OF, reason="the card cites a newer table")
+
+
+@from_the_cited_table
 def test_usd_per_credit_agrees_with_the_providers_usd_table():
-    card = load_rates()
-    for usd, credits in (
-        (0.0919, 6.251),
-        (0.1985, 13.50),
-        (0.0560, 3.807),
-        (0.1209, 8.222),
-        (0.0745, 5.063),
-        (0.1608, 10.935),
-    ):
-        assert usd / credits == pytest.approx(card.usd_per_credit, rel=0.01)
+    for (tier, quality, case), usd in PROVIDER_USD.items():
+        per_s = getattr(CARD.rate(tier, quality), case)
+        assert usd / per_s == pytest.approx(CARD.usd_per_credit, rel=0.01)
+
+
+@from_the_cited_table
+def test_providers_worked_example_with_video_input():
+    req = make("seedance-2.0-reference-to-video", video=True, duration=10, quality="720p")
+    est = estimate(req, input_video_seconds=10)
+    assert format_usd(est.usd) == "$2.42"
 
 
 # --- formatting and batches -----------------------------------------------------------------
@@ -238,7 +277,7 @@ def test_batch_total_sums_and_is_exact_only_if_all_are():
     b = estimate(make("seedance-2.0-fast-text-to-video", duration=5, quality="480p"))
     c = estimate(make("seedance-2.0-mini-text-to-video", duration=4, quality="480p"))
     ab = batch_total([a, b])
-    assert ab.credits == pytest.approx(108.0 + 25.315)
+    assert ab.credits == pytest.approx(8 * rate("standard", "720p") + 5 * rate("fast", "480p"))
     assert ab.usd == pytest.approx(a.usd + b.usd)
     assert ab.exact and ab.billable_seconds == 13
     assert ab.lines == [("Run 1", a.credits), ("Run 2", b.credits)]
@@ -266,22 +305,72 @@ def test_batch_total_wants_one_label_per_run():
 def test_default_rates_are_loaded_once():
     card = load_rates()
     assert card is load_rates()
-    assert str(card.as_of) == "2026-07-04"
-    assert any("Seedance-2.0-Gateway-Service" in s for s in card.sources)
-    assert card.content_filter_off_multiplier == 1.1
-    assert card.web_search_credits_per_search == 0.04
-    assert "no official" in card.usd_per_credit_note.lower()
+    assert card.as_of == TOML["as_of"]
+    assert card.sources == tuple(TOML["sources"])
+    assert card.content_filter_off_multiplier == TOML["content_filter_off_multiplier"]
+    assert card.web_search_credits_per_search == TOML["web_search_credits_per_search"]
+    assert card.usd_per_credit_note == TOML["usd_per_credit_note"]
+
+
+def _edited_card(tmp_path, **values) -> str:
+    """The bundled rates.toml with top-level numbers replaced, as a new file; returns its path."""
+    text = pricing.DEFAULT_RATES_PATH.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+        assert n == 1, key
+    path = tmp_path / "rates.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
 def test_an_edited_rate_card_changes_the_estimate(tmp_path):
-    edited = pricing.DEFAULT_RATES_PATH.read_text(encoding="utf-8").replace(
-        "without_video = 13.50", "without_video = 15.00"
-    )
     path = tmp_path / "rates.toml"
-    path.write_text(edited, encoding="utf-8")
+    per_s = rate("standard", "720p") + 1.5
+    path.write_text(
+        re.sub(
+            r'(\[rates\.standard\."720p"\]\s*\nwithout_video = )[\d.]+',
+            rf"\g<1>{per_s}",
+            pricing.DEFAULT_RATES_PATH.read_text(encoding="utf-8"),
+        ),
+        encoding="utf-8",
+    )
     card = load_rates(path)
-    assert estimate(make("seedance-2.0-text-to-video", duration=8), rates=card).credits == pytest.approx(120.0)
-    assert load_rates().rate("standard", "720p").without_video == 13.5  # the default is untouched
+    assert estimate(make("seedance-2.0-text-to-video", duration=8), rates=card).credits == pytest.approx(8 * per_s)
+    assert load_rates().rate("standard", "720p").without_video == rate("standard", "720p")  # default untouched
+
+
+def test_an_edited_rate_card_changes_every_price_sentence(tmp_path):
+    card = load_rates(_edited_card(tmp_path, content_filter_off_multiplier=1.25, web_search_credits_per_search=0.07))
+    words = price_words(card)
+    assert (words.filter_off, words.filter_off_change, words.web_search) == (
+        "×1.25",
+        "25% more",
+        "+0.07 credits per search",
+    )
+    est = estimate(make("seedance-2.0-text-to-video", content_filter=False, web_search=True), rates=card)
+    assert est.lines[-1].label == "Content filter off: ×1.25"
+    assert est.notes == ["Web search: +0.07 credits per search, only if triggered (not included above)."]
+    assert price_words() == price_words(CARD) != words  # the bundled card is untouched
+
+
+def test_price_words_follow_the_bundled_card():
+    words = price_words()
+    assert words.filter_off == f"×{MULTIPLIER:g}"
+    assert words.web_search == f"+{CARD.web_search_credits_per_search:g} credits per search"
+    cheaper = price_words(dataclasses.replace(CARD, content_filter_off_multiplier=0.9))
+    free = price_words(dataclasses.replace(CARD, content_filter_off_multiplier=1.0))
+    assert (cheaper.filter_off_change, free.filter_off_change) == ("10% less", "no extra cost")
+
+
+def test_use_rates_swaps_the_card_for_every_estimate_and_restores_it(tmp_path):
+    edited = load_rates(_edited_card(tmp_path, content_filter_off_multiplier=2))
+    req = make("seedance-2.0-text-to-video", duration=8, content_filter=False)
+    with use_rates(edited) as card:
+        assert load_rates() is card
+        assert estimate(req).credits == pytest.approx(8 * rate("standard", "720p") * 2)
+        assert price_words().filter_off == "×2"
+    assert load_rates() is CARD
+    assert estimate(req).credits == pytest.approx(8 * rate("standard", "720p") * MULTIPLIER)
 
 
 @pytest.mark.parametrize(
@@ -390,6 +479,26 @@ def test_probe_gives_up_on_a_server_that_never_answers():
 
 def test_every_screen_rounds_the_same_way():
     """Studio, gallery, grids and batches all show credits through format_amount / format_credits."""
-    assert pricing.format_amount(25.315) == "25.32"  # 5 s x 5.063: half up, not float-down to 25.31
-    assert pricing.format_credits(25.315) == "25.32 credits"
+    assert round(2.675, 2) == 2.67  # the float is 2.67499..., so Python rounds it down
+    assert pricing.format_amount(2.675) == "2.68"  # rounded half up as on paper
+    assert pricing.format_credits(2.675) == "2.68 credits"
     assert pricing.format_amount(1234.5) == "1,234.50"
+
+
+def test_doctests():
+    result = doctest.testmod(pricing)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_no_price_is_written_into_screen_code():
+    """Prices on screen come from the rate card: no multiplier or per-search price typed into a page or component."""
+    root = pricing.DEFAULT_RATES_PATH.parents[1]
+    literal = re.compile(r"×\s?\d|\+\s?\d+(?:\.\d+)?\s+credits|\d+(?:\.\d+)?\s+credits/s")
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("components", "pages")
+        for path in sorted((root / folder).glob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert found == []

@@ -973,6 +973,7 @@ def test_error_body_tolerates_odd_shapes(raw, code, message):
     assert (body.error.code, body.error.message) == (code, message)
 
 
-def test_doctests():
-    result = doctest.testmod(schema)
+@pytest.mark.parametrize("module", [schema.request, schema.task])
+def test_doctests(module):
+    result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from lib.settings import DEFAULT_DEMO_SPEED
 from lib.simulator.engine import DEFAULT_BALANCE, DEFAULT_LINK_TTL
 
 
@@ -14,7 +15,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument(
-        "--speed", type=float, default=None, help="N = N times faster than real (default STUDIO_DEMO_SPEED or 5)"
+        "--speed",
+        type=float,
+        default=None,
+        help=f"N = N times faster than real (default STUDIO_DEMO_SPEED or {DEFAULT_DEMO_SPEED:g})",
     )
     p.add_argument("--data-dir", default=None, help="where result videos are written (default: a temporary directory)")
     p.add_argument(

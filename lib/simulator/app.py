@@ -28,6 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from lib.schema import GenerationRequest, error_messages
+from lib.settings import load_settings
 from lib.simulator.engine import (
     DEFAULT_BALANCE,
     DEFAULT_LINK_TTL,
@@ -36,7 +37,6 @@ from lib.simulator.engine import (
     Engine,
     RequestRejected,
     SimTask,
-    default_speed,
 )
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # the provider's request body limit
@@ -231,11 +231,9 @@ async def create_task(request: Request) -> Response:
         return error(400, "invalid_request", "The request body must be valid JSON.", "invalid_request_error")
     try:
         gen = GenerationRequest.from_payload(body)
-    except ValidationError as exc:
+    except ValidationError as exc:  # also a body that is not an object, or unknown model_params
         field, message = next(iter(error_messages(exc).items()))
         return error(400, "invalid_request", message, "invalid_request_error", field)
-    except ValueError as exc:  # not an object, or unknown model_params
-        return error(400, "invalid_request", str(exc), "invalid_request_error")
     engine = _engine(request)
     try:
         task = engine.create(gen)
@@ -321,10 +319,10 @@ def create_app(
     render_workers: int = 1,
     clock=None,
 ) -> SimulatorApp:
-    """A fresh simulator (its own tasks, balance and files). ``speed`` None means ``STUDIO_DEMO_SPEED`` or 5."""
+    """A fresh simulator (its own tasks, balance and files). ``speed`` None: the settings' demo speed."""
     engine_args = {"clock": clock} if clock is not None else {}
     engine = Engine(
-        speed=default_speed() if speed is None else float(speed),
+        speed=load_settings().demo_speed if speed is None else float(speed),
         data_dir=Path(data_dir) if data_dir is not None else None,
         link_ttl=float(link_ttl),
         balance=float(balance),

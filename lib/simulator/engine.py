@@ -20,19 +20,18 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lib import catalog
+from lib import catalog, pricing
 from lib.schema import GenerationRequest
+from lib.settings import DEFAULT_DEMO_SPEED
 from lib.simulator.render import RenderJob, render
 
-DEFAULT_SPEED = 5.0  # a default 5 s 720p run takes ~10 s, an 8 s one ~16 s
 DEFAULT_LINK_TTL = 24 * 3600
 DEFAULT_BALANCE = 10_000.0
-PLACEHOLDER_CREDITS_PER_SECOND = 13.5  # standard 720p rate; used only if lib.pricing fails to import
 
 # Failed-task error codes the provider documents (facts file), each with the kind of
 # text a user sees.
@@ -99,13 +98,8 @@ def base_seconds(duration: int, quality: str) -> float:
 
 
 def reserved_credits(request: GenerationRequest) -> float:
-    """``lib.pricing``'s estimate; a documented placeholder (duration x 13.5) if pricing is unavailable."""
-    try:
-        from lib import pricing  # lazily: pricing is optional for the simulator to start
-
-        return round(float(pricing.estimate(request).credits), 4)
-    except Exception:
-        return round(request.effective("duration") * PLACEHOLDER_CREDITS_PER_SECOND, 4)
+    """What a task reserves: the app's own estimate (``lib.pricing``), so the demo bills as the cost card says."""
+    return round(pricing.estimate(request).credits, 4)
 
 
 def fail_code(prompt: str) -> str | None:
@@ -126,7 +120,7 @@ def fail_code(prompt: str) -> str | None:
 
 
 @contextmanager
-def _bare_main():
+def _bare_main() -> Iterator[None]:
     """Hide the host's ``__main__`` while render processes may be spawned.
 
     A spawned process re-imports its parent's ``__main__``. Under Streamlit that is
@@ -140,7 +134,10 @@ def _bare_main():
         yield
     finally:
         if sys.modules.get("__main__") is placeholder:  # a script run may have installed its own since
-            sys.modules["__main__"] = saved
+            if saved is None:
+                del sys.modules["__main__"]
+            else:
+                sys.modules["__main__"] = saved
 
 
 @dataclass
@@ -221,8 +218,8 @@ class Ledger:
 class Engine:
     """Tasks, the render pool and the ledger behind one simulator app."""
 
-    speed: float = DEFAULT_SPEED
-    data_dir: Path | None = None
+    speed: float = DEFAULT_DEMO_SPEED
+    data_dir: Path | None = None  # None: a temporary directory, removed by cleanup()
     link_ttl: float = DEFAULT_LINK_TTL
     balance: float = DEFAULT_BALANCE
     render_workers: int = 1
@@ -236,9 +233,11 @@ class Engine:
         self._tmp: tempfile.TemporaryDirectory | None = None
         if self.data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="seedance-sim-")
-            self.data_dir = Path(self._tmp.name)
-        self.data_dir = Path(self.data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.root = Path(self._tmp.name)
+        else:
+            self.root = Path(self.data_dir)
+        self.data_dir = self.root
+        self.root.mkdir(parents=True, exist_ok=True)
         self.ledger = Ledger(float(self.balance))
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -248,7 +247,7 @@ class Engine:
 
     @property
     def _records(self) -> Path:
-        return self.data_dir / "tasks"
+        return self.root / "tasks"
 
     def _save(self, task: SimTask) -> None:
         # Named by a hash of our own id, written whole then renamed: never half a record.
@@ -286,7 +285,7 @@ class Engine:
                     task.render = done
                     task.rendered_at = task.rendered_at or self.file_path(task.file_token).stat().st_mtime
                 elif task.payload is not None:
-                    self._render(task, GenerationRequest.from_payload(task.payload))
+                    self._render(task, GenerationRequest.from_payload(task.payload), task.file_token)
             count += 1
         return count
 
@@ -347,18 +346,18 @@ class Engine:
 
     def _start_render(self, task: SimTask, request: GenerationRequest) -> None:
         # A random token names the file: task ids never become file names.
-        task.file_token = secrets.token_hex(16)
-        self.files[task.file_token] = task
-        self._render(task, request)
+        token = task.file_token = secrets.token_hex(16)
+        self.files[token] = task
+        self._render(task, request, token)
 
-    def _render(self, task: SimTask, request: GenerationRequest) -> None:
+    def _render(self, task: SimTask, request: GenerationRequest, token: str) -> None:
         ratio = request.effective("aspect_ratio")
         if ratio == "adaptive":
             ratio = adaptive_ratio(request.prompt)
         quality = request.effective("quality")
         width, height = catalog.PIXELS[ratio][quality]
         job = RenderJob(
-            path=str(self.file_path(task.file_token)),
+            path=str(self.file_path(token)),
             width=width,
             height=height,
             duration=task.duration,
@@ -369,17 +368,23 @@ class Engine:
             aspect_ratio=ratio if request.effective("aspect_ratio") != "adaptive" else f"adaptive → {ratio}",
             label=task.id,
         )
+        future: cf.Future
         try:
             with _bare_main():
-                task.render = self._executor().submit(render, job)
-        except Exception as exc:
-            task.render = cf.Future()
-            task.render.set_exception(exc)
+                future = self._executor().submit(render, job)
+        except Exception as exc:  # a broken or shut-down pool: this task fails as service_error
+            future = cf.Future()
+            future.set_exception(exc)
             self.close()  # the next task gets a fresh pool
-        task.render.add_done_callback(lambda _f, t=task: setattr(t, "rendered_at", self.clock()))
+
+        def rendered(_: cf.Future) -> None:
+            task.rendered_at = self.clock()
+
+        task.render = future
+        future.add_done_callback(rendered)
 
     def file_path(self, token: str) -> Path:
-        return self.data_dir / f"{token}.mp4"
+        return self.root / f"{token}.mp4"
 
     def status(self, task: SimTask) -> tuple[str, int]:
         """The task's (status, progress) now; a completion is billed the first time it is seen."""
@@ -405,12 +410,3 @@ class Engine:
 
     def link_expired(self, task: SimTask) -> bool:
         return self.clock() > task.completed_at() + self.link_ttl
-
-
-def default_speed() -> float:
-    """``STUDIO_DEMO_SPEED`` if set to a positive number, else ``DEFAULT_SPEED``."""
-    try:
-        value = float(os.environ.get("STUDIO_DEMO_SPEED", ""))
-    except ValueError:
-        return DEFAULT_SPEED
-    return value if value > 0 else DEFAULT_SPEED

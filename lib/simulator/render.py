@@ -70,8 +70,12 @@ def _rgb_to_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return round(y), round(u), round(v)
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=max(8, size))
+def _px(size: int) -> int:
+    return max(8, size)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=_px(size))
 
 
 # --- the static slate ----------------------------------------------------------------------
@@ -119,21 +123,21 @@ def _draw_text(img: Image.Image, job: RenderJob, accent) -> None:
     unit = min(w, h)
     margin = max(12, unit // 18)
     draw = ImageDraw.Draw(img)
-    small = _font(unit // 28)
-    body = _font(unit // 20)
+    small_px, body_px = _px(unit // 28), _px(unit // 20)
+    small, body = _font(small_px), _font(body_px)
     draw.text((margin, margin), "SIMULATED · Seedance Prompt Studio demo", font=small, fill=accent)
     info = f"{job.model} · {job.quality} · {job.aspect_ratio} · {job.duration} s · audio {'on' if job.audio else 'off'}"
     info_lines = _wrap(info, small, w - 2 * margin)
-    line_h = int(body.size * 1.25)
-    top = margin + int(small.size * 2.2)
-    bottom_reserved = margin + int(small.size * 1.3) * (len(info_lines) + (2 if job.label else 1)) + unit // 10
+    line_h = int(body_px * 1.25)
+    top = margin + int(small_px * 2.2)
+    bottom_reserved = margin + int(small_px * 1.3) * (len(info_lines) + (2 if job.label else 1)) + unit // 10
     max_lines = max(1, (h - top - bottom_reserved) // line_h)
     for i, line in enumerate(_fit_lines(_wrap(job.prompt.strip(), body, w - 2 * margin), max_lines)):
         draw.text((margin, top + i * line_h), line, font=body, fill=(245, 245, 245))
-    y = h - margin - unit // 12 - int(small.size * 1.3) * (len(info_lines) + (1 if job.label else 0))
+    y = h - margin - unit // 12 - int(small_px * 1.3) * (len(info_lines) + (1 if job.label else 0))
     for line in info_lines + ([job.label] if job.label else []):
         draw.text((margin, y), line, font=small, fill=(230, 230, 230))
-        y += int(small.size * 1.3)
+        y += int(small_px * 1.3)
 
 
 def _to_yuv420(img: Image.Image) -> np.ndarray:

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.pricing import format_amount, format_credits, format_usd, load_rates
 from lib.store import Store
+
+CARD = load_rates()
+# The two valid rows: 4 s fast 480p and 8 s standard 720p (the default quality).
+VALID_ROWS = 4 * CARD.rate("fast", "480p").without_video + 8 * CARD.rate("standard", "720p").without_video
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -37,15 +42,15 @@ def test_preview_flags_the_bad_row_and_prices_the_good_ones(at, posts):
     text = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.warning, *at.error])
     table = at.dataframe[0].value.to_string()
     assert "Duration: a whole number of seconds from 4 to 15" in table + text
-    # 4 s x 5.063 (fast 480p) + 8 s x 13.50 (standard 720p) = 128.25 credits for the two valid rows.
-    assert "128.25 credits" in " ".join(m.value for m in at.metric) + text
+    assert format_credits(VALID_ROWS) in " ".join(m.value for m in at.metric) + text
     assert posts == []
 
 
 def test_confirm_sends_the_valid_rows_as_one_group(at, posts, tmp_path):
     at.button(key="batch_run").click().run()
+    usd = format_usd(VALID_ROWS * CARD.usd_per_credit)
     assert [m.value for m in at.markdown if "for a total of" in m.value] == [
-        "Send **2 runs** for a total of **128.25 credits** (≈ $1.89)?"
+        f"Send **2 runs** for a total of **{format_credits(VALID_ROWS)}** (≈ {usd})?"
     ]
     assert posts == []
     at.button(key="batch_go").click().run()
@@ -59,10 +64,12 @@ def test_confirm_sends_the_valid_rows_as_one_group(at, posts, tmp_path):
 
 
 def test_budget_refuses_the_whole_batch_with_the_numbers(at, posts, tmp_path):
-    Store(tmp_path).set_budget(at.session_state["ws"], 50)
+    budget = round(VALID_ROWS / 2)
+    Store(tmp_path).set_budget(at.session_state["ws"], budget)
     at.button(key="batch_run").click().run()
     at.button(key="batch_go").click().run()
+    left = format_amount(budget)
     assert [e.value for e in at.error if "credits" in e.value] == [
-        "This batch costs 128.25 credits; the workspace has 50.00 of 50.00 left."
+        f"This batch costs {format_credits(VALID_ROWS)}; the workspace has {left} of {left} left."
     ]
     assert posts == [] and Store(tmp_path).list_runs(at.session_state["ws"]) == []

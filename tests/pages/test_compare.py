@@ -7,9 +7,20 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.pricing import format_amount, format_credits, format_usd, load_rates
 from lib.store import Store
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
+CARD = load_rates()
+
+
+def per_s(tier: str, quality: str) -> float:
+    return CARD.rate(tier, quality).without_video
+
+
+# The default grid: the Studio's defaults (5 s, standard text-to-video), rows 480p and 720p.
+DEFAULT_GRID = 5 * per_s("standard", "480p") + 5 * per_s("standard", "720p")
+TWO_BY_TWO = 2 * DEFAULT_GRID  # audio on and off cost the same
 
 
 @pytest.fixture
@@ -42,14 +53,13 @@ def test_default_grid_is_priced_before_anything_is_sent(at, posts):
     assert at.text_area(key="cmp_prompt").value == "A red fox runs through snow, wide shot"
     assert at.selectbox(key="cmp_rows").value == "quality"
     assert at.multiselect(key="cmp_rows_quality").value == ["480p", "720p"]
-    # 5 s standard: 480p 6.1 + 720p 13.50 credits/s.
-    assert _total(at) == "98.76 credits"
+    assert _total(at) == format_credits(DEFAULT_GRID)
     assert posts == []
 
 
 def test_two_by_two_grid_has_a_line_per_cell(at):
     _two_by_two(at)
-    assert _total(at) == "197.51 credits"
+    assert _total(at) == format_credits(TWO_BY_TWO)
     lines = at.dataframe[0].value
     assert list(lines["Cell"]) == ["480p · audio on", "480p · audio off", "720p · audio on", "720p · audio off"]
 
@@ -65,14 +75,19 @@ def test_invalid_cells_show_the_schema_message(tmp_path, monkeypatch, posts):
     assert "Not sent: Quality: Text to video · fast offers 480p or 720p; 1080p needs a standard model." in captions
     at.button(key="cmp_run").click().run()
     confirm = [m.value for m in at.markdown if "for a total of" in m.value]
-    assert confirm == ["Run **1 video** for a total of **25.32 credits** (≈ $0.37)? 1 invalid cell will not be sent."]
+    one = 5 * per_s("fast", "480p")
+    assert confirm == [
+        f"Run **1 video** for a total of **{format_credits(one)}** (≈ {format_usd(one * CARD.usd_per_credit)})? "
+        "1 invalid cell will not be sent."
+    ]
 
 
 def test_confirm_states_the_total_then_sends_one_post_per_cell(at, posts, db):
     _two_by_two(at)
     at.button(key="cmp_run").click().run()
     confirm = [m.value for m in at.markdown if "for a total of" in m.value]
-    assert confirm == ["Run **4 videos** for a total of **197.51 credits** (≈ $2.90)?"]
+    usd = format_usd(TWO_BY_TWO * CARD.usd_per_credit)
+    assert confirm == [f"Run **4 videos** for a total of **{format_credits(TWO_BY_TWO)}** (≈ {usd})?"]
     assert posts == []  # nothing before the confirmation
     at.button(key="cmp_go").click().run()
     assert not at.exception, at.exception
@@ -88,11 +103,15 @@ def test_confirm_states_the_total_then_sends_one_post_per_cell(at, posts, db):
 
 
 def test_budget_refuses_the_whole_grid_with_the_numbers(at, posts, db):
-    db.set_budget(at.session_state["ws"], 100)
+    budget = round(TWO_BY_TWO / 2)
+    db.set_budget(at.session_state["ws"], budget)
     _two_by_two(at)
     at.button(key="cmp_run").click().run()
     at.button(key="cmp_go").click().run()
-    assert [e.value for e in at.error] == ["This grid costs 197.51 credits; the workspace has 100.00 of 100.00 left."]
+    left = format_amount(budget)
+    assert [e.value for e in at.error] == [
+        f"This grid costs {format_credits(TWO_BY_TWO)}; the workspace has {left} of {left} left."
+    ]
     assert posts == [] and db.list_runs(at.session_state["ws"]) == []
 
 
@@ -106,7 +125,7 @@ def test_prompt_variants_axis_and_word_diff(at, posts, db):
     at.selectbox(key="cmp_rows").set_value("prompt").run()
     assert at.text_area(key="cmp_var_A").value == "A red fox runs through snow, wide shot"
     at.text_area(key="cmp_var_B").input("A grey fox runs through <deep> snow, wide shot").run()
-    assert _total(at) == "135.00 credits"
+    assert _total(at) == format_credits(2 * 5 * per_s("standard", "720p"))  # two prompts, the Studio's defaults
     at.button(key="cmp_run").click().run()
     at.button(key="cmp_go").click().run()
     assert [p.prompt for p in posts] == [

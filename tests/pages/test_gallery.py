@@ -183,7 +183,7 @@ def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(tmp
 
         from components import run_card, workspace
 
-        run_card._remix(workspace.store().get_run(st.session_state["run_id"]))
+        run_card.remix(workspace.store().get_run(st.session_state["run_id"]))
 
     at = AppTest.from_function(script, default_timeout=30)
     at.session_state["run_id"] = run.id

@@ -1,11 +1,15 @@
 """The Studio page, driven through Streamlit's AppTest (no browser)."""
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from lib import pricing
+from lib.pricing import format_credits, load_rates
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "studio.py")
 
@@ -40,12 +44,46 @@ def test_defaults_render_with_an_estimate(at):
 
 
 def test_estimate_updates_with_duration(at):
+    card = load_rates()
+    per_s = card.rate("standard", "720p").without_video  # the Studio's default model and quality
     at.text_area(key="prompt").input("A lighthouse at dusk, slow pan, warm light").run()
-    assert "67.50 credits" in _cost_text(at)  # 5 s x 13.50 at 720p standard
+    assert format_credits(5 * per_s) in _cost_text(at)
     at.slider(key="duration").set_value(8).run()
-    assert "108.00 credits" in _cost_text(at)
+    assert format_credits(8 * per_s) in _cost_text(at)
     at.toggle(key="content_filter").set_value(False).run()
-    assert "118.80 credits" in _cost_text(at)
+    assert format_credits(8 * per_s * card.content_filter_off_multiplier) in _cost_text(at)
+
+
+def _price_sentences(at) -> list[str]:
+    at.text_area(key="prompt").input("A lighthouse at dusk, slow pan, warm light").run()
+    at.toggle(key="content_filter").set_value(False).run()
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption if "×" in c.value]
+    helps = [at.toggle(key="content_filter").help, at.toggle(key="web_search").help]
+    return captions + helps
+
+
+def test_prices_in_sentences_come_from_the_rate_card(at):
+    words = pricing.price_words()
+    sentences = _price_sentences(at)
+    assert f"Content filter off: this run costs {words.filter_off}." in sentences
+    assert f"Content filter off: {words.filter_off}: " in " ".join(sentences)  # the cost card's line
+    assert f"costs {words.filter_off} ({words.filter_off_change})" in sentences[-2]
+    assert words.web_search in sentences[-1]
+
+
+def test_an_edited_rate_card_changes_every_price_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    edited = dataclasses.replace(load_rates(), content_filter_off_multiplier=1.5, web_search_credits_per_search=0.25)
+    with pricing.use_rates(edited):
+        app = AppTest.from_file(PAGE, default_timeout=30)
+        app.run()
+        sentences = _price_sentences(app)
+        cost = _cost_text(app)
+    assert "Content filter off: this run costs ×1.5." in sentences
+    assert "costs ×1.5 (50% more)" in sentences[-2] and "+0.25 credits per search" in sentences[-1]
+    per_s = edited.rate("standard", "720p").without_video
+    assert format_credits(5 * per_s * 1.5) in cost
 
 
 def test_curly_quotes_hint_and_fix_all(at):

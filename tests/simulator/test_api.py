@@ -11,8 +11,9 @@ from starlette.routing import Mount
 
 from lib import pricing
 from lib.schema import GenerationRequest, error_messages
+from lib.settings import DEFAULT_DEMO_SPEED, override
 from lib.simulator import create_app
-from lib.simulator.engine import TASK_ERRORS, adaptive_ratio, base_seconds, default_speed
+from lib.simulator.engine import TASK_ERRORS, adaptive_ratio, base_seconds
 
 from .conftest import AUTH, MODEL, TestClient, create, probe, wait_done
 
@@ -212,7 +213,6 @@ def test_a_late_render_keeps_the_task_processing(clocked):
 
 
 def test_estimated_time_is_the_scaled_time():
-    assert default_speed() > 0
     for duration, quality, lo, hi in (
         (4, "480p", 20, 45),
         (5, "480p", 20, 45),
@@ -223,24 +223,34 @@ def test_estimated_time_is_the_scaled_time():
     ):
         assert lo <= base_seconds(duration, quality) <= hi
     assert base_seconds(8, "1080p") > base_seconds(8, "720p")
-    app = create_app(speed=5)
+    app = create_app(speed=DEFAULT_DEMO_SPEED)
     try:
         with TestClient(app, headers=AUTH) as client:
             body = client.post(
                 "/v1/videos/generations",
                 json={"model": MODEL, "prompt": "x", "duration": 8, "quality": "720p", "content_filter": True},
             ).json()
-        assert body["task_info"]["estimated_time"] == round(base_seconds(8, "720p") / 5)
+        assert body["task_info"]["estimated_time"] == round(base_seconds(8, "720p") / DEFAULT_DEMO_SPEED)
         assert 10 <= body["task_info"]["estimated_time"] <= 20  # the default demo pace
     finally:
         app.engine.cleanup()
 
 
-def test_demo_speed_comes_from_the_environment(monkeypatch):
+def _default_speed() -> float:
+    app = create_app()
+    try:
+        return app.engine.speed
+    finally:
+        app.engine.cleanup()
+
+
+def test_demo_speed_comes_from_the_settings(monkeypatch):
     monkeypatch.setenv("STUDIO_DEMO_SPEED", "12.5")
-    assert default_speed() == 12.5
+    assert _default_speed() == 12.5
     monkeypatch.setenv("STUDIO_DEMO_SPEED", "fast")
-    assert default_speed() == 5.0
+    assert _default_speed() == DEFAULT_DEMO_SPEED
+    with override(demo_speed=3.0):
+        assert _default_speed() == 3.0
 
 
 # --- results, expiry, billing --------------------------------------------------------------

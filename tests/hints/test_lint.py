@@ -1,30 +1,19 @@
-"""Prompt hints: what fires, where, with which fix, and what must stay quiet."""
+"""lint() end to end: what fires, where, with which fix, what must stay quiet; and the contract itself."""
 
 from __future__ import annotations
 
 import dataclasses
+import doctest
+import importlib
+import pkgutil
 
 import pytest
 
+import lib.hints
 from lib import catalog
-from lib.prompt_lint import Hint, PromptStats, apply_fixes, lint, stats
+from lib.hints import apply_fixes, lint
 
-TEXT = "seedance-2.0-text-to-video"
-FAST_TEXT = "seedance-2.0-fast-text-to-video"
-MINI_TEXT = "seedance-2.0-mini-text-to-video"
-IMAGE = "seedance-2.0-image-to-video"
-REFERENCE = "seedance-2.0-reference-to-video"
-
-
-def codes(prompt: str, **kw) -> list[str]:
-    kw.setdefault("model", TEXT)
-    return [h.code for h in lint(prompt, **kw)]
-
-
-def hints_of(prompt: str, code: str, **kw) -> list[Hint]:
-    kw.setdefault("model", TEXT)
-    return [h for h in lint(prompt, **kw) if h.code == code]
-
+from . import TEXT, codes, hints_of
 
 # --------------------------------------------------------------------------------------
 # One offending piece of text per prompt: code, exact span, exact fix.
@@ -139,21 +128,6 @@ def test_fixed_prompt_lints_clean_of_fixed_codes():
     assert not {"curly-quotes", "resolution-in-prompt", "aspect-ratio-in-prompt"} & set(codes(fixed))
 
 
-def test_apply_fixes_skips_overlapping_and_keeps_first():
-    prompt = "abcdef"
-    hints = [
-        Hint("x", "info", "", 1, 3, "X"),
-        Hint("y", "info", "", 2, 4, "Y"),  # overlaps x: skipped
-        Hint("z", "info", "", 4, 6, ""),
-        Hint("n", "info", "", 0, 1, None),  # no fix: ignored
-    ]
-    assert apply_fixes(prompt, hints) == "aXd"
-
-
-def test_apply_fixes_with_no_hints_returns_prompt():
-    assert apply_fixes("A cat", []) == "A cat"
-
-
 # --------------------------------------------------------------------------------------
 # Non-cases: text that looks close but must not be flagged
 # --------------------------------------------------------------------------------------
@@ -204,198 +178,6 @@ def test_does_not_fire(prompt, code):
 
 
 # --------------------------------------------------------------------------------------
-# Messages name the value to choose
-# --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("prompt", "advice"),
-    [
-        ("A dancer spins, 9:16 vertical", "Set Aspect ratio to 9:16 instead"),
-        ("A cat, 1:1 square", "Set Aspect ratio to 1:1 instead"),
-        ("A desert road in 2.35:1.", "21:9 is the closest"),
-        ("A desert road, 2.39:1", "21:9 is the closest"),
-        ("A desert road, 1.85:1", "16:9 is the closest"),
-    ],
-)
-def test_aspect_ratio_message_names_field_value(prompt, advice):
-    (h,) = hints_of(prompt, "aspect-ratio-in-prompt")
-    assert advice in h.message
-    assert h.severity == "warning"
-
-
-@pytest.mark.parametrize(
-    ("model", "prompt", "advice"),
-    [
-        (TEXT, "A forest, 1080p", "Set Quality to 1080p instead"),
-        (TEXT, "A forest, 720p", "Set Quality to 720p instead"),
-        (FAST_TEXT, "A forest, 1080p", "up to 720p"),
-        (TEXT, "A forest, 4K", "set Quality to 1080p"),
-        (FAST_TEXT, "A forest, 8K", "set Quality to 720p"),
-    ],
-)
-def test_resolution_message_names_quality(model, prompt, advice):
-    (h,) = hints_of(prompt, "resolution-in-prompt", model=model)
-    assert advice in h.message
-
-
-def test_one_curly_hint_per_quoted_segment():
-    prompt = "他说：“走”。她说：“不”。"
-    found = hints_of(prompt, "curly-quotes")
-    assert [prompt[h.start : h.end] for h in found] == ["“走”", "“不”"]
-
-
-def test_timestamps_are_info_one_per_stamp():
-    prompt = "0-3s: a man walks. 3-6s: he turns. [00:07] he sits."
-    found = hints_of(prompt, "timestamps")
-    assert [prompt[h.start : h.end] for h in found] == ["0-3s", "3-6s", "[00:07]"]
-    assert {h.severity for h in found} == {"info"}
-    assert "Shot 1" in found[0].message
-
-
-# --------------------------------------------------------------------------------------
-# Web search: only on models that have it, only while it is off
-# --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("model_id", list(catalog.MODELS))
-def test_web_search_suggested_only_where_available(model_id):
-    prompt = "The latest phone on a table today, close-up, neon light"
-    fired = "web-search-suggested" in codes(prompt, model=model_id, images=1)
-    assert fired == catalog.MODELS[model_id].web_search
-    assert fired == (model_id in (TEXT, FAST_TEXT))
-
-
-@pytest.mark.parametrize(
-    ("prompt", "word"),
-    [
-        ("The latest phone spins on a table", "latest"),
-        ("Fireworks over the river tonight", "tonight"),
-        ("A parade this week in Paris", "this week"),
-        ("Breaking news on a giant screen", "Breaking"),
-        ("今年最受欢迎的球鞋在旋转", "今年"),
-        ("目前最热门的手机", "目前"),
-    ],
-)
-def test_web_search_span_is_the_time_word(prompt, word):
-    (h,) = hints_of(prompt, "web-search-suggested")
-    assert prompt[h.start : h.end] == word
-    assert h.severity == "info" and h.fix is None
-
-
-def test_web_search_quiet_when_already_on_or_timeless():
-    assert "web-search-suggested" not in codes("The latest phone on a table", web_search=True)
-    assert "web-search-suggested" not in codes("A phone spins on a marble table")
-
-
-# --------------------------------------------------------------------------------------
-# Media references
-# --------------------------------------------------------------------------------------
-
-MEDIA_CASES = [
-    # (model, prompt, images, videos, audios, flagged references)
-    (TEXT, "@image1 walks toward @video1 to @audio1", 0, 0, 0, ["@image1", "@video1", "@audio1"]),
-    (IMAGE, "@image1 turns into @image2", 2, 0, 0, []),
-    (IMAGE, "@image1 turns into @image2", 1, 0, 0, ["@image2"]),
-    (IMAGE, "@image1 dances to @audio1 like @video1", 1, 0, 0, ["@audio1", "@video1"]),
-    (REFERENCE, "@image1 dances like @video1 to @audio1", 1, 1, 1, []),
-    (REFERENCE, "@image1 and @image3 dance", 2, 1, 0, ["@image3"]),
-    (REFERENCE, "@image0 dances like @video2", 1, 1, 0, ["@image0", "@video2"]),
-    (REFERENCE, "@Image1 dances to @audio1", 1, 0, 0, ["@audio1"]),
-    (REFERENCE, "@image dances", 1, 0, 0, ["@image"]),
-    (REFERENCE, "mail me at me@image1.com, @image1 waves", 1, 0, 0, []),
-]
-
-
-@pytest.mark.parametrize(("model", "prompt", "images", "videos", "audios", "flagged"), MEDIA_CASES)
-def test_media_references(model, prompt, images, videos, audios, flagged):
-    found = hints_of(prompt, "media-reference", model=model, images=images, videos=videos, audios=audios)
-    assert [prompt[h.start : h.end] for h in found] == flagged
-    assert all(h.severity == "error" and h.fix is None for h in found)
-
-
-def test_media_reference_messages_are_specific():
-    (h,) = hints_of("@image3 waves", "media-reference", model=REFERENCE, images=2)
-    assert "3rd image" in h.message and "only 2 images" in h.message
-    (h,) = hints_of("@image1 waves", "media-reference", model=TEXT)
-    assert "Text-to-video takes no images" in h.message
-
-
-# --------------------------------------------------------------------------------------
-# Length, emptiness, counter
-# --------------------------------------------------------------------------------------
-
-
-def test_empty_prompt_is_one_error():
-    for blank in ("", "   ", "\n\t"):
-        (h,) = lint(blank, model=TEXT)
-        assert (h.code, h.severity, h.start, h.end) == ("empty-prompt", "error", 0, len(blank))
-
-
-@pytest.mark.parametrize(
-    ("prompt", "too_long"),
-    [
-        ("word " * 1000, False),
-        ("word " * 1001, True),
-        ("猫" * 500, False),
-        ("猫" * 501, True),
-        # mixed: each language uses its own share of the budget
-        ("word " * 600 + "猫" * 250, True),
-        ("word " * 400 + "猫" * 250, False),
-    ],
-)
-def test_too_long(prompt, too_long):
-    found = hints_of(prompt, "too-long")
-    assert bool(found) == too_long
-    if found:
-        assert (found[0].severity, found[0].start, found[0].end) == ("warning", 0, len(prompt))
-
-
-def test_stats_counts_and_limit():
-    s = stats("A cat naps")
-    assert (s.characters, s.words, s.cjk, s.limit, s.unit, s.used, s.over) == (10, 3, 0, 1000, "words", 3, False)
-    assert s.text == "3 / 1000 words"
-    z = stats("一只猫在睡觉")
-    assert (z.words, z.cjk, z.limit, z.unit, z.used) == (0, 6, 500, "Chinese characters", 6)
-    m = stats("word " * 600 + "猫" * 250)
-    assert (m.words, m.cjk, m.used, m.over) == (600, 250, 1100, True)
-    assert isinstance(stats(""), PromptStats) and stats("").used == 0
-    assert stats("你好").tokens == 2
-
-
-# --------------------------------------------------------------------------------------
-# Structure coaching
-# --------------------------------------------------------------------------------------
-
-# How each part appears in the "Consider adding …" half of the message.
-PART = {"subject": "who or what", "action": "what happens", "camera": "camera language", "lighting": "lighting ("}
-
-STRUCTURE_CASES = [
-    # (prompt, parts reported missing; None = no structure hint at all)
-    ("A cat", None),  # still being typed
-    ("A girl walks along the beach, close-up, golden hour light", None),
-    ("一个女孩在海边奔跑，特写镜头，夕阳光线", None),
-    ("A red car on a road", {"action", "camera", "lighting"}),
-    ("A luxury watch rotating slowly on marble, soft studio lighting", {"camera"}),
-    ("slow dolly in, golden hour lighting, cinematic", {"subject", "action"}),
-    ("一只橘猫在窗台上睡觉，阳光洒进来", {"camera"}),
-    ("A man walks, aerial tracking shot", {"lighting"}),
-]
-
-
-@pytest.mark.parametrize(("prompt", "missing"), STRUCTURE_CASES)
-def test_structure(prompt, missing):
-    found = hints_of(prompt, "structure")
-    if missing is None:
-        assert found == []
-        return
-    (h,) = found
-    assert (h.severity, h.start, h.end, h.fix) == ("info", 0, 0, None)
-    advice = h.message.split("Consider adding", 1)[1]
-    assert {part for part, words in PART.items() if words in advice} == missing
-
-
-# --------------------------------------------------------------------------------------
 # The contract itself
 # --------------------------------------------------------------------------------------
 
@@ -424,8 +206,18 @@ def test_model_may_be_spec_and_unknown_model_is_refused():
         lint("A cat", model="no-such-model")
 
 
-def test_lib_does_not_import_streamlit():
-    import lib.prompt_lint as module
+MODULES = [importlib.import_module(f"lib.hints.{m.name}") for m in pkgutil.iter_modules(lib.hints.__path__)]
 
-    source = open(module.__file__, encoding="utf-8").read()
-    assert "import streamlit" not in source and "from streamlit" not in source
+
+def test_every_module_is_small_and_does_not_import_streamlit():
+    assert {m.__name__.rsplit(".", 1)[1] for m in MODULES} >= {"dialogue", "fields", "structure", "fixes"}
+    for module in [lib.hints, *MODULES]:
+        source = open(module.__file__, encoding="utf-8").read()
+        assert "import streamlit" not in source and "from streamlit" not in source
+        assert len(source.splitlines()) < 400, module.__name__
+
+
+@pytest.mark.parametrize("module", [lib.hints, *MODULES], ids=lambda m: m.__name__)
+def test_doctests(module):
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -1,4 +1,4 @@
-"""The API contract as pydantic models: what we send, what comes back, what fails.
+"""The request we send: ``GenerationRequest`` with every documented rule, and its messages for people.
 
 ``GenerationRequest`` enforces every documented rule before a credit is spent, and
 its messages are written for the person at the keyboard, not for a developer: each
@@ -16,14 +16,14 @@ import ipaddress
 import math
 import re
 import socket
-from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from lib import catalog
+from lib.text import count_cjk, shorten
 
 CALLBACK_URL_MAX = 2048
 
@@ -44,10 +44,6 @@ _BLOCKED_NETWORKS = [
     )
 ]
 
-_CJK = re.compile(
-    r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]"
-)
-
 
 def approx_tokens(text: str) -> int:
     """A deliberately generous estimate of the prompt's token count.
@@ -62,15 +58,14 @@ def approx_tokens(text: str) -> int:
     >>> approx_tokens("你好")
     2
     """
-    cjk = len(_CJK.findall(text))
+    cjk = count_cjk(text, letters_only=False)
     other = len(text) - cjk
     return cjk + math.ceil(other / 4)
 
 
 def _shown(value: Any, limit: int = 60) -> str:
     """The user's value as quoted in a message, cut short: a 4 KB paste must not become a 4 KB message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(repr(value), limit)
 
 
 def _err(code: str, message: str) -> PydanticCustomError:
@@ -101,13 +96,6 @@ def is_private_host(host: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version)
-
-
-_MEDIA_WORDS = {
-    "image_urls": ("image", "images"),
-    "video_urls": ("video", "videos"),
-    "audio_urls": ("audio clip", "audio clips"),
-}
 
 
 class GenerationRequest(BaseModel):
@@ -191,18 +179,19 @@ class GenerationRequest(BaseModel):
 
     @field_validator("generate_audio", "content_filter", "web_search", mode="before")
     @classmethod
-    def _switch(cls, v: Any, info) -> bool | None:
+    def _switch(cls, v: Any, info: ValidationInfo) -> bool | None:
         if v is not None and type(v) is not bool:
-            name = info.field_name.replace("_", " ").capitalize()
+            name = str(info.field_name).replace("_", " ").capitalize()
             raise _err("switch", f"{name}: must be on or off (true or false), not {_shown(v)}.")
         return v
 
     @field_validator("image_urls", "video_urls", "audio_urls", mode="before")
     @classmethod
-    def _media(cls, v: Any, info) -> tuple[str, ...] | None:
+    def _media(cls, v: Any, info: ValidationInfo) -> tuple[str, ...] | None:
         if v is None:
             return None
-        one, many = _MEDIA_WORDS[info.field_name]
+        media = catalog.MEDIA_BY_FIELD[str(info.field_name)]
+        one, many = media.one, media.many
         if isinstance(v, str) or not isinstance(v, (list, tuple)):
             raise _err("media", f"{many.capitalize()}: give a list of web links (URLs).")
         for i, url in enumerate(v, 1):
@@ -247,7 +236,8 @@ class GenerationRequest(BaseModel):
         # "Web search off" on a model without web search is a no-op: model_params is
         # documented for the standard and fast text-to-video models only, so never send it.
         if isinstance(data, dict) and data.get("web_search") is False:
-            spec = catalog.MODELS.get(data.get("model")) if isinstance(data.get("model"), str) else None
+            model = data.get("model")
+            spec = catalog.MODELS.get(model) if isinstance(model, str) else None
             if spec is not None and not spec.web_search:
                 data = {k: v for k, v in data.items() if k != "web_search"}
         return data
@@ -265,14 +255,14 @@ class GenerationRequest(BaseModel):
                 "web_search_model",
                 f"Web search: only the standard and fast text-to-video models offer it, not {spec.label}.",
             )
-        counts = {}
-        for field, limits in (("image_urls", spec.images), ("video_urls", spec.videos), ("audio_urls", spec.audios)):
-            urls = getattr(self, field)
+        counts: dict[str, int] = {}
+        for kind, media in catalog.MEDIA.items():
+            urls = getattr(self, media.field)
             n = len(urls) if urls is not None else 0
-            counts[field] = n
-            _one, many = _MEDIA_WORDS[field]
+            counts[kind] = n
+            limits, many = spec.limits(kind), media.many
             if n and not limits.accepted:
-                where = "an image-to-video or reference-to-video" if field == "image_urls" else "a reference-to-video"
+                where = "an image-to-video or reference-to-video" if kind == "image" else "a reference-to-video"
                 raise _err(
                     "media_model",
                     f"{many.capitalize()}: {spec.label} does not take {many}; choose {where} model for them.",
@@ -283,11 +273,11 @@ class GenerationRequest(BaseModel):
                     "media_count",
                     f"{many.capitalize()}: {spec.label} takes {rng} {many} (you gave {n}).",
                 )
-        if spec.needs_image_or_video and counts["image_urls"] + counts["video_urls"] == 0:
+        if spec.needs_image_or_video and counts["image"] + counts["video"] == 0:
             raise _err(
                 "media_visual",
                 f"Media: {spec.label} needs at least one image or video"
-                + (" (audio cannot be used alone)." if counts["audio_urls"] else "."),
+                + (" (audio cannot be used alone)." if counts["audio"] else "."),
             )
         return self
 
@@ -309,7 +299,7 @@ class GenerationRequest(BaseModel):
             value = getattr(self, field)
             if value is not None:
                 body[field] = value
-        for field in ("image_urls", "video_urls", "audio_urls"):
+        for field in catalog.MEDIA_BY_FIELD:
             value = getattr(self, field)
             if value is not None:
                 body[field] = list(value)
@@ -373,7 +363,7 @@ def error_messages(exc: ValidationError) -> dict[str, str]:
     return out
 
 
-def _field_of(err: dict) -> str:
+def _field_of(err: ErrorDetails) -> str:
     # Cross-field rules carry no location; map their codes to the field a user fixes.
     return {
         "quality_model": "quality",
@@ -382,164 +372,3 @@ def _field_of(err: dict) -> str:
         "media_count": "media",
         "media_visual": "media",
     }.get(err["type"], "request")
-
-
-# --- responses ---------------------------------------------------------------------------
-
-
-class TaskState(StrEnum):
-    """Where a task is. ``OTHER`` is any status this app does not know (e.g. ``cancelled``):
-    treated as finished, neither success nor failure."""
-
-    PENDING = "pending"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    OTHER = "other"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (TaskState.COMPLETED, TaskState.FAILED, TaskState.OTHER)
-
-
-class _Open(BaseModel):
-    # Unknown fields are kept; a number where a string is documented (an error code) is
-    # taken as text rather than failing the whole response.
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
-
-
-class TaskInfo(_Open):
-    can_cancel: bool | None = None
-    estimated_time: float | None = None
-    video_duration: int | None = None
-
-
-class Usage(_Open):
-    billing_rule: str | None = None
-    credits_reserved: float | None = None
-    user_group: str | None = None
-
-
-class TaskError(_Open):
-    code: str = "unknown_error"
-    message: str = ""
-    type: str | None = None
-
-    @field_validator("code", "message", mode="before")
-    @classmethod
-    def _null(cls, v: Any, info) -> Any:
-        # "code": null / "message": null mean "not given", not a broken response.
-        if v is None:
-            return "unknown_error" if info.field_name == "code" else ""
-        return v
-
-
-class Task(_Open):
-    """A task as ``POST /v1/videos/generations`` and ``GET /v1/tasks/{id}`` return it."""
-
-    id: str
-    status: str = "pending"
-    progress: int = 0
-    created: int | None = None
-    model: str | None = None
-    object: str | None = None
-    type: str | None = None
-    task_info: TaskInfo | None = None
-    usage: Usage | None = None
-    results: list[str] | None = None
-    error: TaskError | None = None
-
-    @field_validator("progress", mode="before")
-    @classmethod
-    def _progress(cls, v: Any) -> int:
-        try:
-            value = float(v)
-        except (TypeError, ValueError):
-            return 0
-        if math.isnan(value):
-            return 0
-        return int(max(0.0, min(100.0, value)))
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, v: Any) -> str:
-        return str(v).strip().lower() if v is not None else "pending"
-
-    @property
-    def state(self) -> TaskState:
-        try:
-            return TaskState(self.status)
-        except ValueError:
-            return TaskState.OTHER
-
-    @property
-    def estimated_time(self) -> float | None:
-        return self.task_info.estimated_time if self.task_info else None
-
-    @property
-    def credits_reserved(self) -> float | None:
-        return self.usage.credits_reserved if self.usage else None
-
-    @property
-    def video_url(self) -> str | None:
-        return self.results[0] if self.results else None
-
-
-class CreditAmounts(_Open):
-    remaining_credits: float | None = None
-    used_credits: float | None = None
-    unlimited_credits: bool | None = None
-
-
-class _BalanceData(_Open):
-    token: CreditAmounts | None = None
-    user: CreditAmounts | None = None
-
-
-class Balance(_Open):
-    """``GET /v1/credits``: the key's own allowance (``token``) and the account's (``user``)."""
-
-    data: _BalanceData = Field(default_factory=_BalanceData)
-    success: bool | None = None
-    message: str | None = None
-
-    @property
-    def _amounts(self) -> CreditAmounts:
-        return self.data.token or self.data.user or CreditAmounts()
-
-    @property
-    def remaining(self) -> float | None:
-        """What this key can still spend: its own allowance, capped by the account's
-        balance (the provider's own example has a key allowance of 99416 on an account
-        holding 1095). None when neither is known or the key is unlimited with no
-        account figure."""
-        token, user = self.data.token, self.data.user
-        limits = [
-            a.remaining_credits
-            for a in (token, user)
-            if a is not None and a.remaining_credits is not None and not a.unlimited_credits
-        ]
-        return min(limits) if limits else None
-
-    @property
-    def used(self) -> float | None:
-        return self._amounts.used_credits
-
-    @property
-    def unlimited(self) -> bool:
-        """True only when nothing limits spending: an unlimited key on an account whose
-        balance is not reported."""
-        return bool(self._amounts.unlimited_credits) and self.remaining is None
-
-
-class ErrorDetail(_Open):
-    code: str | None = None
-    message: str | None = None
-    type: str | None = None
-    param: str | None = None
-
-
-class ErrorBody(_Open):
-    """``{"error": {"code", "message", "type"[, "param"]}}``"""
-
-    error: ErrorDetail = Field(default_factory=ErrorDetail)
