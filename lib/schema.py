@@ -12,10 +12,8 @@ Example:
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
-import socket
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,25 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from lib import catalog
+from lib.net import is_public_host
 
 CALLBACK_URL_MAX = 2048
-
-# Callback targets the provider refuses (the seeds): loopback, private, link-local.
-_BLOCKED_NETWORKS = [
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "127.0.0.0/8",
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "169.254.0.0/16",
-        "::/96",  # the unspecified address, ::1 and the deprecated IPv4-compatible ::a.b.c.d
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-    )
-]
 
 _CJK = re.compile(
     r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]"
@@ -81,26 +63,6 @@ def _err(code: str, message: str) -> PydanticCustomError:
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def is_private_host(host: str) -> bool:
-    """localhost, or a loopback / private / link-local IP literal: addresses a public service must not be sent to."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        # Shorthand IPv4 literals that resolvers still accept: 127.1, 2130706433, 0x7f.0.0.1.
-        if not re.fullmatch(r"[0-9a-fx.]+", host):
-            return False
-        try:
-            ip = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version)
 
 
 _MEDIA_WORDS = {
@@ -231,7 +193,7 @@ class GenerationRequest(BaseModel):
         parts = urlsplit(v)
         if parts.scheme != "https" or not parts.hostname:
             raise _err("callback_url_https", "Callback URL: must start with https:// (plain http is refused).")
-        if is_private_host(parts.hostname):
+        if not is_public_host(parts.hostname):
             raise _err(
                 "callback_url_private",
                 "Callback URL: must be a public address the provider can reach, not "
