@@ -24,8 +24,8 @@ import shlex
 from typing import Any
 
 from lib.schema import GenerationRequest
+from lib.settings import DEFAULT_BASE_URL
 
-DEFAULT_BASE_URL = "https://api.evolink.ai"
 API_KEY_PLACEHOLDER = "YOUR_API_KEY"
 
 
