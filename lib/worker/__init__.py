@@ -9,12 +9,11 @@ read the store. Parts:
 - this module: the process's one worker, for ``server.py`` and the pages:
   ``start(settings)``, ``current()``, ``stop()``.
 
-Example:
-    >>> from lib.settings import load_settings  # doctest: +SKIP
-    >>> w = start(load_settings(), base_url="http://127.0.0.1:8501/sim")  # doctest: +SKIP
-    >>> current() is w, w.running  # doctest: +SKIP
-    (True, True)
-    >>> stop()  # doctest: +SKIP
+Example (what server.py's lifespan does)::
+
+    w = start(load_settings(), base_url="http://127.0.0.1:8501/sim")
+    assert current() is w and w.running
+    stop()  # the worker's thread ends and its keys leave memory
 """
 
 from __future__ import annotations
@@ -26,15 +25,13 @@ from urllib.parse import urlsplit
 from lib.settings import DEMO_API_KEY, Settings
 from lib.store import Store
 from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, Schedule, TokenBucket
-from lib.worker.worker import ARCHIVE_ATTEMPTS, GIVE_UP_AFTER, NOT_FOUND_LIMIT, RECOVER_EVERY, Worker
+from lib.worker.worker import ARCHIVE_ATTEMPTS, NOT_FOUND_LIMIT, Worker
 
 __all__ = [
     "ARCHIVE_ATTEMPTS",
     "DEFAULT_MAX_RPS",
-    "GIVE_UP_AFTER",
     "IDLE_WAIT",
     "NOT_FOUND_LIMIT",
-    "RECOVER_EVERY",
     "Schedule",
     "TokenBucket",
     "Worker",
@@ -59,9 +56,8 @@ def start(settings: Settings, base_url: str | None = None, **config: Any) -> Wor
     url = base_url or settings.base_url
     with _lock:
         if _worker is None or not _worker.running:
-            allowed = settings.allowed_fetch_hosts
-            if settings.demo and url and urlsplit(url).hostname:
-                allowed = (*allowed, str(urlsplit(url).hostname))
+            demo_host = urlsplit(url).hostname if settings.demo and url else None
+            allowed = (*settings.allowed_fetch_hosts, demo_host) if demo_host else settings.allowed_fetch_hosts
             config.setdefault("allowed_hosts", allowed)
             config.setdefault("transport", settings.transport)
             store = Store(settings.database_url or settings.data_dir, data_dir=settings.data_dir)
