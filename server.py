@@ -10,17 +10,20 @@ when nobody has a browser open.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
 from lib import archive, hooks, worker
-from lib.settings import DEMO_MOUNT, load_settings
+from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, demo_base_url, load_settings
 
 log = logging.getLogger("studio.server")
 
@@ -28,7 +31,6 @@ log = logging.getLogger("studio.server")
 # pages/ folder for the old multipage layout, so a server's very first request for
 # /gallery would run that page bare: no sidebar, no demo notice, no navigation.
 PagesManager.uses_pages_directory = False
-MEDIA_PREFIX = "/api/media/"
 SETTINGS = load_settings()
 SIMULATOR = None
 if SETTINGS.demo:
@@ -71,10 +73,10 @@ class MediaTokenGuard:
     encoded slashes) and 404 to others: one answer tells a prober nothing.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path.startswith(MEDIA_PREFIX) and not archive.valid_token(path[len(MEDIA_PREFIX) :]):
             await Response("Not found", status_code=404, media_type="text/plain")(scope, receive, send)
@@ -100,15 +102,11 @@ async def callback(request: Request) -> Response:
 def _worker_base_url() -> str | None:
     if not SETTINGS.demo:
         return SETTINGS.base_url
-    from streamlit import config
-
-    from lib.settings import demo_base_url
-
-    return demo_base_url(int(config.get_option("server.port")))
+    return demo_base_url(int(st.get_option("server.port")))
 
 
 @asynccontextmanager
-async def lifespan(app):
+async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     SETTINGS.data_dir.mkdir(parents=True, exist_ok=True)
     worker.start(SETTINGS, base_url=_worker_base_url())
     log.info("worker started (%s mode)", "demo" if SETTINGS.demo else "live")
@@ -120,10 +118,10 @@ async def lifespan(app):
             SIMULATOR.state.close()
 
 
-routes = [
-    Route("/api/health", health),
-    Route("/api/media/{token}", media, methods=["GET", "HEAD"]),
-    Route("/api/hooks/evolink/{secret}", callback, methods=["POST"]),
+routes: list[BaseRoute] = [
+    Route(HEALTH_PATH, health),
+    Route(MEDIA_PREFIX + "{token}", media, methods=["GET", "HEAD"]),
+    Route(HOOK_PREFIX + "{secret}", callback, methods=["POST"]),
 ]
 if SIMULATOR is not None:
     routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))

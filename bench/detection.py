@@ -92,25 +92,23 @@ def main(argv: list[str] | None = None) -> list[Row]:
     if args.quick:
         args.runs, args.speed, args.interval = 15, 20.0, 0.8
 
-    from lib import worker as worker_mod
     from lib.client import EvolinkClient, key_fingerprint
     from lib.simulator import serve_in_thread
     from lib.store import ARCHIVED, Store
-    from lib.worker import DEFAULT_MAX_RPS, Worker
+    from lib.worker import DEFAULT_MAX_RPS, IDLE_WAIT, Worker
 
     speed = args.speed
     fp = key_fingerprint(KEY)
     # The loop's idle tick is a time constant like the schedule's floor: compress it too,
-    # or a 1 s real tick would stand for `speed` provider seconds.
-    worker_mod.IDLE_WAIT = worker_mod.IDLE_WAIT / speed
+    # or a 1 s real tick would stand for `speed` provider seconds. The simulator serves
+    # the videos from 127.0.0.1, which downloads may only reach when allowed.
+    common = {"max_rps": DEFAULT_MAX_RPS * speed, "idle_wait": IDLE_WAIT / speed, "allowed_hosts": ["127.0.0.1"]}
     with tempfile.TemporaryDirectory(prefix="bench-detect-") as tmp:
         sim = serve_in_thread(port=0, speed=speed, balance=1e9, render_workers=2, data_dir=f"{tmp}/sim")
         stores = {"adaptive": Store(f"{tmp}/adaptive"), "fixed 5 s": Store(f"{tmp}/fixed")}
         workers = {
-            "adaptive": Worker(stores["adaptive"], schedule=scaled_schedule(speed), max_rps=DEFAULT_MAX_RPS * speed),
-            "fixed 5 s": Worker(
-                stores["fixed 5 s"], schedule=fixed_schedule(FIXED_PERIOD_S / speed), max_rps=DEFAULT_MAX_RPS * speed
-            ),
+            "adaptive": Worker(stores["adaptive"], schedule=scaled_schedule(speed), **common),
+            "fixed 5 s": Worker(stores["fixed 5 s"], schedule=fixed_schedule(FIXED_PERIOD_S / speed), **common),
         }
         ws = {name: s.create_workspace("bench") for name, s in stores.items()}
         for w in workers.values():

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import streamlit as st
 
-from lib import pricing
-from lib.schema import GenerationRequest, is_private_host
+from lib import net, pricing
+from lib.schema import GenerationRequest
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
@@ -15,7 +13,9 @@ def _probe(urls: tuple[str, ...]) -> float | None:
     """Total length of the reference videos, or None if any cannot be measured in time."""
     total = 0.0
     for url in urls:
-        if is_private_host(urlsplit(url).hostname or ""):
+        try:
+            net.check_url(url)
+        except net.BlockedAddress:
             return None  # the server does not open addresses on its own network for a participant
         seconds = pricing.probe_video_seconds(url, timeout=4.0)
         if seconds is None:

@@ -2,7 +2,8 @@
 
 The file name is always ``secrets.token_urlsafe`` output, never anything from the
 server, and ``media_path`` accepts only that exact shape, so ``/api/media/<token>``
-cannot be steered to another file.
+cannot be steered to another file. The link and every redirect hop pass ``lib.net``'s
+guard before they are opened: a server's link cannot make us fetch from our own network.
 
 Example:
     >>> media_path("/data", "../../etc/passwd") is None
@@ -16,19 +17,21 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import IO, Any
 
 import av
 import httpx
 
-from lib import catalog
+from lib import catalog, net
 from lib.schema import GenerationRequest
 
 MAX_BYTES = 500 * 1024 * 1024  # far above a 15 s 1080p clip; stops a runaway download
 DURATION_TOLERANCE = 1.0  # seconds either way
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+MAX_REDIRECTS = 5
 CHUNK = 256 * 1024
 MEDIA_DIR = "media"
 TMP_DIR = "tmp"
@@ -47,6 +50,12 @@ class ArchiveError(Exception):
 
 class LinkExpired(ArchiveError):
     """The link answered 403, 404 or 410: the video is gone for good."""
+
+    retry = False
+
+
+class Refused(ArchiveError):
+    """The link (or a redirect) is not http(s) or leads to a non-public host: it was not opened."""
 
     retry = False
 
@@ -107,6 +116,11 @@ def media_path(data_dir: str | os.PathLike, token: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def download_client(timeout: httpx.Timeout | float = DOWNLOAD_TIMEOUT) -> httpx.Client:
+    """An HTTP client for result downloads (``archive_video`` follows redirects itself, hop by hop)."""
+    return httpx.Client(timeout=timeout, follow_redirects=False)
+
+
 def archive_video(
     url: str,
     data_dir: str | os.PathLike,
@@ -116,15 +130,18 @@ def archive_video(
     client: httpx.Client | None = None,
     timeout: httpx.Timeout | float = DOWNLOAD_TIMEOUT,
     metadata: dict[str, str] | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> Archived:
     """Download ``url``, check it is the video asked for, and store it under a new token.
 
     ``metadata`` (e.g. ``metadata_for(request)``) is written into the MP4's tags, so a
-    downloaded file still says which prompt and settings made it.
+    downloaded file still says which prompt and settings made it. ``allowed_hosts``
+    may be reached although they are not public (e.g. a simulator on 127.0.0.1).
 
     Raises an ``ArchiveError`` subclass; nothing is left behind on failure.
     """
-    _check_scheme(url)
+    allowed = tuple(allowed_hosts)
+    _check(url, allowed)
     expect = expect or Expectation()
     tmp_dir = Path(data_dir) / TMP_DIR
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -132,7 +149,7 @@ def archive_video(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            size = _download(url, out, max_bytes=max_bytes, client=client, timeout=timeout)
+            size = _download(url, out, max_bytes=max_bytes, client=client, timeout=timeout, allowed=allowed)
         duration, width, height = verify_video(tmp, expect)
         if metadata:
             size = _tag(tmp, metadata) or size
@@ -180,39 +197,62 @@ def _tag(path: Path, metadata: dict[str, str]) -> int | None:
         return None
 
 
-def _check_scheme(url: str) -> None:
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ArchiveError("The video link is not an http(s) address; it was not opened.")
-
-
-def _download(url: str, out, *, max_bytes: int, client: httpx.Client | None, timeout) -> int:
-    owned = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5)
+def _check(url: str, allowed: tuple[str, ...]) -> None:
     try:
-        with http.stream("GET", url) as resp:
-            if resp.status_code in _EXPIRED_STATUSES:
-                raise LinkExpired(f"The video link answered HTTP {resp.status_code}: it has expired or was removed.")
-            if not resp.is_success:
-                raise ArchiveError(f"The video download answered HTTP {resp.status_code}.")
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise TooLarge(_too_large(max_bytes))
-            size = 0
-            for chunk in resp.iter_bytes(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLarge(_too_large(max_bytes))
-                out.write(chunk)
-        if size == 0:
-            raise NotAVideo("The video download was empty.")
-        return size
+        net.check_url(url, allow=allowed)
+    except net.BlockedAddress as exc:
+        raise Refused(f"The video link was not opened: {exc}") from None
+
+
+def _download(
+    url: str,
+    out: IO[bytes],
+    *,
+    max_bytes: int,
+    client: httpx.Client | None,
+    timeout: httpx.Timeout | float,
+    allowed: tuple[str, ...],
+) -> int:
+    owned = client is None
+    http = client or download_client(timeout)
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            with http.stream("GET", url, follow_redirects=False) as resp:
+                if resp.is_redirect:
+                    # Each hop is checked before it is opened, like the link itself.
+                    try:
+                        url = str(resp.url.join(resp.headers["location"]))
+                    except httpx.InvalidURL:
+                        raise Refused("The video link redirected to an address that is not a URL.") from None
+                    _check(url, allowed)
+                    continue
+                return _save(resp, out, max_bytes)
+        raise ArchiveError(f"The video link redirected more than {MAX_REDIRECTS} times; download stopped.")
     except httpx.HTTPError as exc:
-        # Covers timeouts, dropped connections, bad redirects (e.g. to a file:// URL).
+        # Covers timeouts, dropped connections, malformed redirects.
         raise ArchiveError(f"The video download failed ({type(exc).__name__}).") from exc
     finally:
         if owned:
             http.close()
+
+
+def _save(resp: httpx.Response, out: IO[bytes], max_bytes: int) -> int:
+    if resp.status_code in _EXPIRED_STATUSES:
+        raise LinkExpired(f"The video link answered HTTP {resp.status_code}: it has expired or was removed.")
+    if not resp.is_success:
+        raise ArchiveError(f"The video download answered HTTP {resp.status_code}.")
+    declared = resp.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(_too_large(max_bytes))
+    size = 0
+    for chunk in resp.iter_bytes(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(_too_large(max_bytes))
+        out.write(chunk)
+    if size == 0:
+        raise NotAVideo("The video download was empty.")
+    return size
 
 
 def _too_large(max_bytes: int) -> str:
@@ -243,7 +283,7 @@ def verify_video(path: str | os.PathLike, expect: Expectation | None = None) -> 
     return duration, width, height
 
 
-def _duration(container, stream) -> float | None:
+def _duration(container: Any, stream: Any) -> float | None:
     if container.duration:
         return container.duration / av.time_base
     if stream.duration and stream.time_base:

@@ -1,9 +1,9 @@
 """The Evolink API over HTTP: create a run, read a task, check credits, with typed errors and safe retries.
 
 Every failure is an ``ApiError`` subclass carrying a ``hint`` a non-developer can act
-on. Retries live here and nowhere else: GETs are retried on 429, 5xx, timeouts and
-dropped connections; the paid POST only when the server provably did not take it
-(429, or a connection that was never established).
+on. A call retries by ``lib.retries`` (the policy the worker's backoff shares): GETs on
+429, 5xx, timeouts and dropped connections; the paid POST only when the server provably
+did not take it (429, or a connection that was never established). Callers never loop.
 
 Example:
     >>> with EvolinkClient("sk-...", base_url="http://127.0.0.1:8765") as client:  # doctest: +SKIP
@@ -14,36 +14,30 @@ Example:
 
 from __future__ import annotations
 
-import email.utils
+import dataclasses
 import hashlib
 import html
 import json as _json
 import logging
 import math
-import random
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
+from lib import retries
+from lib.retries import RetryPolicy
 from lib.schema import Balance, ErrorBody, GenerationRequest, Task
+from lib.settings import DEFAULT_BASE_URL, TASK_ID_MAX
+from lib.text import one_line
 
-DEFAULT_BASE_URL = "https://api.evolink.ai"
 # Create and query answer within seconds; a long silence is trouble, not work in progress.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-MAX_RETRIES = 2
-INITIAL_RETRY_DELAY = 0.5  # seconds; doubles on each retry
-MAX_RETRY_DELAY = 8.0
-# The provider has asked for 30 s on 503. Longer waits are left to the caller, who
-# gets the full figure in ``error.retry_after`` instead of a frozen page.
-RETRY_AFTER_CAP = 30.0
 SERVER_TEXT_MAX = 200  # characters of server-provided text kept in a message
-TASK_ID_MAX = 256
 
 log = logging.getLogger("studio.client")
 
@@ -155,30 +149,9 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     429: RateLimitError,
 }
 
-# The request never left this machine, so even a paid POST may be repeated.
-_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]*>")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or HTTP date)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - time.time()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _is_html(resp: httpx.Response) -> bool:
@@ -197,17 +170,21 @@ class EvolinkClient:
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = MAX_RETRIES,
+        max_retries: int | None = None,
+        retry: RetryPolicy = retries.IN_CALL,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``max_retries`` overrides ``retry.max_retries`` (0: one try, e.g. for a quick balance check)."""
         # Pasted keys often carry a trailing newline; an empty key is a setup mistake.
         key = api_key.strip() if isinstance(api_key, str) else ""
         if not key:
             raise ValueError("API key is empty: set EVOLINK_API_KEY or paste a key in the sidebar.")
         self._key = key
         self.fingerprint = key_fingerprint(key)
-        self.max_retries = max(0, max_retries)
+        if max_retries is not None:
+            retry = dataclasses.replace(retry, max_retries=max(0, max_retries))
+        self.retry = retry
         self._sleep = sleep
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -219,6 +196,11 @@ class EvolinkClient:
                 "User-Agent": "seedance-prompt-studio",
             },
         )
+
+    @property
+    def max_retries(self) -> int:
+        """Tries after the first within one call (``self.retry.max_retries``)."""
+        return self.retry.max_retries
 
     @property
     def base_url(self) -> str:
@@ -268,35 +250,32 @@ class EvolinkClient:
 
     def _request(self, method: str, path: str, model: type[_M], *, json: Any = None) -> _M:
         post = method == "POST"
-        for attempt in range(self.max_retries + 1):
-            last = attempt == self.max_retries
+        attempt = 0
+        while True:
+            more = attempt < self.retry.max_retries
             try:
                 resp = self._http.request(method, path, json=json)
             except httpx.TransportError as exc:
-                unsent = isinstance(exc, _UNSENT)
                 log.warning("%s %s -> %s", method, path, type(exc).__name__)
-                if not last and isinstance(exc, _TRANSIENT) and (unsent or not post):
+                if more and self.retry.retry_error(method, exc):
                     self._wait(attempt, None)
+                    attempt += 1
                     continue
-                raise self._transport_error(exc, maybe_created=post and not unsent) from exc
+                raise self._transport_error(exc, maybe_created=post and not retries.never_sent(exc)) from exc
             log.info("%s %s -> %s", method, path, resp.status_code)
             if resp.is_success:
                 return self._parse(resp, model, maybe_created=post)
             status = resp.status_code
-            retry_after = _retry_after(resp.headers.get("retry-after"))
-            # A 5xx after a POST may hide a created task; only 429 proves it was not taken.
-            if not last and (status == 429 or (status >= 500 and not post)):
+            retry_after = retries.parse_retry_after(resp.headers.get("retry-after"))
+            if more and self.retry.retry_status(method, status):
                 self._wait(attempt, retry_after)
+                attempt += 1
                 continue
+            # A 5xx after a POST may hide a created task; only 429 proves it was not taken.
             raise self._status_error(resp, retry_after, maybe_created=post and status >= 500)
-        raise AssertionError("unreachable")  # the loop always returns or raises
 
     def _wait(self, attempt: int, retry_after: float | None) -> None:
-        if retry_after is not None:
-            delay = min(retry_after, RETRY_AFTER_CAP)
-        else:
-            # Jitter spreads a workshop's dozen browsers so they do not retry in step.
-            delay = min(INITIAL_RETRY_DELAY * 2**attempt, MAX_RETRY_DELAY) * (1 - 0.25 * random.random())
+        delay = self.retry.delay(attempt, retry_after)
         log.debug("retrying in %.2f s", delay)
         self._sleep(delay)
 
@@ -350,11 +329,11 @@ class EvolinkClient:
         """Server text made safe to show and log: no markup, no key, one short line."""
         text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))
         text = text.replace(self._key, "***").replace("<", "").replace(">", "")
-        text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-        return text if len(text) <= limit else text[: limit - 1] + "…"
+        return one_line("".join(c if c.isprintable() else " " for c in text), limit)
 
     def _transport_error(self, exc: httpx.TransportError, *, maybe_created: bool) -> ApiError:
         host = self._http.base_url.host
+        cls: type[ApiConnectionError]
         if isinstance(exc, httpx.TimeoutException):
             cls, what = ApiTimeoutError, f"No answer from {host} in time"
         else:

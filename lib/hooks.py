@@ -16,8 +16,9 @@ import os
 import secrets
 from pathlib import Path
 
+from lib.settings import HOOK_PREFIX
+
 SECRET_FILE = "hook_secret"
-HOOK_PATH = "/api/hooks/evolink/"
 
 
 def hook_secret(data_dir: str | os.PathLike) -> str:
@@ -39,6 +40,7 @@ def hook_secret(data_dir: str | os.PathLike) -> str:
 
 
 def secret_matches(data_dir: str | os.PathLike, candidate: str) -> bool:
+    """Is ``candidate`` (the last part of a callback's path) this data directory's secret? Constant time."""
     path = Path(data_dir) / SECRET_FILE
     if not path.is_file() or not isinstance(candidate, str):
         return False
@@ -49,4 +51,4 @@ def callback_url(public_url: str | None, data_dir: str | os.PathLike) -> str | N
     """The https callback URL for new runs, or None when there is no public https address."""
     if not public_url or not public_url.lower().startswith("https://"):
         return None
-    return f"{public_url.rstrip('/')}{HOOK_PATH}{hook_secret(data_dir)}"
+    return f"{public_url.rstrip('/')}{HOOK_PREFIX}{hook_secret(data_dir)}"

@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from lib.net import normal_host
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
 
@@ -57,6 +59,9 @@ class Settings:
     database_url: str | None
     public_url: str | None
     demo_speed: float
+    # Hosts result downloads may reach although they are not public (lib.net), e.g. a
+    # simulator on 127.0.0.1. The demo's own simulator is added by whoever starts the worker.
+    allowed_fetch_hosts: tuple[str, ...] = ()
     # Not from the environment: a transport for every API client the app makes (tests).
     transport: httpx.BaseTransport | None = field(default=None, compare=False)
 
@@ -113,6 +118,12 @@ def _positive(value: str | None, default: float) -> float:
     return number if number > 0 else default
 
 
+def _hosts(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list of host names, as ``lib.net`` compares them."""
+    hosts = (normal_host(h) for h in (value or "").split(","))
+    return tuple(h for h in hosts if h)
+
+
 def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = SECRETS_PATH) -> Settings:
     """Read settings; blank values count as unset."""
     source: Mapping[str, str] = os.environ if env is None else env
@@ -133,6 +144,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         database_url=get("DATABASE_URL"),
         public_url=(get("STUDIO_PUBLIC_URL") or "").rstrip("/") or None,
         demo_speed=_positive(get("STUDIO_DEMO_SPEED"), DEFAULT_DEMO_SPEED),
+        allowed_fetch_hosts=_hosts(get("STUDIO_ALLOW_FETCH_HOSTS")),
     )
     return dataclasses.replace(settings, **_overrides) if _overrides else settings
 

@@ -46,8 +46,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from lib.hooks import HOOK_PATH
 from lib.schema import GenerationRequest, Task, TaskState
+from lib.settings import HOOK_PREFIX
 
 # --- statuses ----------------------------------------------------------------------------
 
@@ -993,7 +993,7 @@ def _request_json(request: GenerationRequest) -> str:
     payload = request.to_payload()
     # This server's own callback URL carries its hook secret, and runs get exported and
     # shown: it is added again at submit time. A user's own callback URL is kept.
-    if HOOK_PATH in payload.get("callback_url", ""):
+    if HOOK_PREFIX in payload.get("callback_url", ""):
         payload.pop("callback_url")
     return json.dumps(payload, sort_keys=True)
 

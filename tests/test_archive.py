@@ -146,10 +146,69 @@ def test_non_http_schemes_are_refused_without_a_request(tmp_path, url):
     assert seen == []
 
 
-def test_plain_http_on_loopback_is_allowed(tmp_path):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/files/a.mp4",
+        "http://localhost/a.mp4",
+        "http://[::1]/a.mp4",
+        "http://169.254.169.254/latest/meta-data",
+        "https://10.0.0.8/a.mp4",
+        "http://100.64.0.1/a.mp4",
+    ],
+)
+def test_links_to_our_own_network_are_refused_without_a_request(tmp_path, url):
     seen: list = []
-    archive_video("http://127.0.0.1:9/files/a.mp4", tmp_path, EXPECT, client=serve(make_mp4(), seen=seen))
-    assert seen == ["http://127.0.0.1:9/files/a.mp4"]
+    with pytest.raises(archive.Refused, match="not a public address") as err:
+        archive_video(url, tmp_path, EXPECT, client=serve(make_mp4(), seen=seen))
+    assert not err.value.retry and seen == [] and files(tmp_path) == []
+
+
+def test_allowed_hosts_may_be_local(tmp_path):
+    seen: list = []
+    url = "http://127.0.0.1:9/files/a.mp4"
+    archive_video(url, tmp_path, EXPECT, client=serve(make_mp4(), seen=seen), allowed_hosts=["127.0.0.1"])
+    assert seen == [url]
+
+
+def redirects(*hops: str, final: bytes = b"") -> tuple[httpx.Client, list[str]]:
+    """A server that redirects along ``hops`` (one per request), then serves ``final``."""
+    seen: list[str] = []
+    queue = list(hops)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if queue:
+            return httpx.Response(302, headers={"location": queue.pop(0)})
+        return httpx.Response(200, content=final)
+
+    return httpx.Client(transport=httpx.MockTransport(handler)), seen
+
+
+def test_redirects_are_followed_hop_by_hop(tmp_path):
+    client, seen = redirects("/v2/video.mp4", "https://cdn2.example.com/v.mp4", final=make_mp4())
+    saved = archive_video(URL, tmp_path, EXPECT, client=client)
+    assert media_path(tmp_path, saved.token) is not None
+    assert seen[1:] == ["https://cdn.example.com/v2/video.mp4", "https://cdn2.example.com/v.mp4"]
+
+
+@pytest.mark.parametrize(
+    "hop", ["http://127.0.0.1:8501/api/media/x", "http://169.254.169.254/latest/meta-data", "file:///etc/passwd"]
+)
+def test_a_redirect_to_our_own_network_or_a_file_is_not_followed(tmp_path, hop):
+    client, seen = redirects(hop, final=make_mp4())
+    with pytest.raises(archive.Refused) as err:
+        archive_video(URL, tmp_path, EXPECT, client=client)
+    assert not err.value.retry
+    assert len(seen) == 1  # the link itself only: the hop was never opened
+    assert files(tmp_path) == []
+
+
+def test_an_endless_redirect_chain_stops(tmp_path):
+    client, seen = redirects(*[f"/hop/{i}" for i in range(50)], final=make_mp4())
+    with pytest.raises(archive.ArchiveError, match="redirected more than"):
+        archive_video(URL, tmp_path, EXPECT, client=client)
+    assert len(seen) == archive.MAX_REDIRECTS + 1 and files(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -193,7 +252,13 @@ def test_archived_file_carries_prompt_and_settings_in_its_tags(tmp_path):
         deadline = time.monotonic() + 30
         while not (task := c.get_task(task.id)).state.terminal and time.monotonic() < deadline:
             time.sleep(0.1)
-        saved = archive_video(task.video_url, tmp_path, archive.expectation(req), metadata=archive.metadata_for(req))
+        saved = archive_video(
+            task.video_url,
+            tmp_path,
+            archive.expectation(req),
+            metadata=archive.metadata_for(req),
+            allowed_hosts=["127.0.0.1"],
+        )
     path = media_path(tmp_path, saved.token)
     with av.open(str(path)) as container:
         assert container.metadata["title"] == 'A fox says "hello"'

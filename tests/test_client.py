@@ -12,7 +12,6 @@ import pytest
 
 from lib import client as client_mod
 from lib.client import (
-    RETRY_AFTER_CAP,
     ApiConnectionError,
     ApiError,
     ApiTimeoutError,
@@ -26,6 +25,7 @@ from lib.client import (
     ServerError,
     key_fingerprint,
 )
+from lib.retries import IN_CALL, RetryPolicy
 from lib.schema import GenerationRequest, TaskState
 
 KEY = "sk-secret-0123456789abcdef"
@@ -231,7 +231,7 @@ def test_retry_after_capped_and_reported_uncapped():
     client, slept = make(server, max_retries=2)
     with pytest.raises(RateLimitError) as info:
         client.credits()
-    assert slept == [RETRY_AFTER_CAP, RETRY_AFTER_CAP] and len(server.requests) == 3
+    assert slept == [IN_CALL.retry_after_cap, IN_CALL.retry_after_cap] and len(server.requests) == 3
     assert info.value.retry_after == 3600.0
     assert "3600 seconds" in info.value.hint
 
@@ -240,7 +240,7 @@ def test_garbage_retry_after_falls_back_to_backoff():
     server = Server(err(429, "rate_limit_exceeded", "x", **{"Retry-After": "soon"}), httpx.Response(200, json=CREDITS))
     client, slept = make(server)
     client.credits()
-    assert len(slept) == 1 and 0.75 * client_mod.INITIAL_RETRY_DELAY <= slept[0] <= client_mod.INITIAL_RETRY_DELAY
+    assert len(slept) == 1 and 0.75 * IN_CALL.initial_delay <= slept[0] <= IN_CALL.initial_delay
 
 
 # --- GET retries ----------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def test_get_retried_on_5xx_with_backoff_then_succeeds():
     assert client.get_task(TASK["id"]).id == TASK["id"]
     assert len(server.requests) == 3
     first, second = slept
-    d = client_mod.INITIAL_RETRY_DELAY
+    d = IN_CALL.initial_delay
     assert 0.75 * d <= first <= d and 1.5 * d <= second <= 2 * d
 
 
@@ -288,7 +288,7 @@ def test_get_gives_up_on_persistent_5xx():
     client, _ = make(server)
     with pytest.raises(ServerError):
         client.credits()
-    assert len(server.requests) == client_mod.MAX_RETRIES + 1
+    assert len(server.requests) == IN_CALL.max_retries + 1
 
 
 def test_max_retries_zero_sends_once():
@@ -297,6 +297,19 @@ def test_max_retries_zero_sends_once():
     with pytest.raises(ServerError):
         client.credits()
     assert len(server.requests) == 1 and slept == []
+
+
+def test_the_client_waits_by_the_policy_it_is_given():
+    policy = RetryPolicy(max_retries=3, initial_delay=0.1, max_delay=0.3, rand=lambda: 0.0)
+    server = Server(err(503, "service_unavailable", "down"))
+    client, slept = make(server, retry=policy)
+    with pytest.raises(ServerError):
+        client.credits()
+    assert slept == [0.1, 0.2, 0.3] and len(server.requests) == 4
+    client, slept = make(Server(err(503, "service_unavailable", "down")), retry=policy, max_retries=1)
+    with pytest.raises(ServerError):
+        client.credits()
+    assert slept == [0.1]
 
 
 # --- POST retries: never risk a second paid task ---------------------------------------------
@@ -346,7 +359,7 @@ def test_post_connect_error_exhausted_is_not_maybe_created():
     with pytest.raises(ApiConnectionError) as info:
         client.create(req())
     assert type(info.value) is ApiConnectionError and info.value.maybe_created is False
-    assert len(server.requests) == client_mod.MAX_RETRIES + 1
+    assert len(server.requests) == IN_CALL.max_retries + 1
     assert "api.test" in info.value.message
 
 

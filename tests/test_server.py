@@ -45,7 +45,9 @@ def archived(server):
         assert time.monotonic() < deadline and task.status in ("pending", "processing"), task
         time.sleep(0.2)
         task = Task.model_validate(httpx.get(f"{server.url}/sim/v1/tasks/{task.id}", headers=AUTH).json())
-    saved = archive.archive_video(task.video_url, server.data_dir, archive.expectation(REQ))
+    saved = archive.archive_video(
+        task.video_url, server.data_dir, archive.expectation(REQ), allowed_hosts=["127.0.0.1"]
+    )
     data = (server.data_dir / "media" / f"{saved.token}.mp4").read_bytes()
     assert len(data) == saved.size > 1000
     return saved.token, data

@@ -12,11 +12,13 @@ from collections import deque
 import httpx
 import pytest
 
-from lib import store as st
 from lib import worker as wk
 from lib.client import EvolinkClient, key_fingerprint
+from lib.retries import RetryPolicy
 from lib.schema import GenerationRequest, Task
-from lib.store import Store
+from lib.settings import DEMO_API_KEY, load_settings, override
+from lib.status import RunStatus
+from lib.store import Store, new_id, valid_id
 from lib.worker import Schedule, TokenBucket, Worker
 from tests.test_archive import make_mp4
 
@@ -90,6 +92,7 @@ class FakeProvider:
         self.log: list[tuple[float, str, str]] = []
         self.script: deque = deque()  # responses served first, whatever was asked
         self.file_status = 200
+        self.result_base = BASE  # where the result links point
         self.transport = httpx.MockTransport(self.handle)
 
     def add(self, task_id: str, takes: float, estimate: float, fail: bool = False) -> Task:
@@ -114,7 +117,7 @@ class FakeProvider:
             if spec["fail"]:
                 body.update(status="failed", error={"code": "content_policy_violation", "message": "<b>blocked</b>"})
             else:
-                body.update(status="completed", progress=100, results=[f"{BASE}/files/{task_id}.mp4"])
+                body.update(status="completed", progress=100, results=[f"{self.result_base}/files/{task_id}.mp4"])
         return httpx.Response(200, json=body)
 
     def gets(self, path_part: str = "/v1/tasks/") -> list[float]:
@@ -155,8 +158,8 @@ def test_a_run_is_polled_adaptively_and_archived(rig):
     run = submitted(store, ws, provider, "task-unified-a", takes=60, estimate=60)
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.ARCHIVED and run.archived
-    assert st.valid_id(run.id) and run.media_token and run.media_width == 864
+    assert run.status == RunStatus.ARCHIVED and run.archived
+    assert valid_id(run.id) and run.media_token and run.media_width == 864
     polls = [t - t0 for t in provider.gets()]
     assert polls[0] == pytest.approx(30, abs=0.3)  # first poll at half the estimate
     assert len(polls) < math.ceil(60 / 5)  # fewer GETs than a fixed 5 s poller
@@ -180,7 +183,7 @@ def test_global_rate_limit_holds_with_many_due_runs(rig):
     gets = provider.gets()
     for t in gets:  # any one-second window: at most rate + burst
         assert sum(1 for u in gets if t <= u < t + 1.0) <= 4
-    assert all(store.get_run(i).status == st.ARCHIVED for i in ids)
+    assert all(store.get_run(i).status == RunStatus.ARCHIVED for i in ids)
 
 
 def test_429_pauses_all_polling_for_retry_after(rig):
@@ -207,7 +210,7 @@ def test_5xx_and_dropped_connections_back_off_and_recover(rig):
         provider.script.append(httpx.Response(502, text="<html>Bad gateway</html>"))
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.ARCHIVED and run.poll_error is None
+    assert run.status == RunStatus.ARCHIVED and run.poll_error is None
     assert worker.stats()["poll_errors"] == 3
 
 
@@ -218,10 +221,10 @@ def test_unregistered_key_waits_without_failing(rig):
     for _ in range(40):
         clock.t += 0.5
         worker.run_once(clock.t)
-    assert store.get_run(run.id).status == st.PENDING and provider.gets() == []
+    assert store.get_run(run.id).status == RunStatus.PENDING and provider.gets() == []
     worker.register_key(other_key, BASE, transport=provider.transport)
     step_until(clock, worker, store, [run.id])
-    assert store.get_run(run.id).status == st.ARCHIVED
+    assert store.get_run(run.id).status == RunStatus.ARCHIVED
 
 
 def test_task_not_found_fails_clearly_instead_of_looping(rig):
@@ -230,7 +233,7 @@ def test_task_not_found_fails_clearly_instead_of_looping(rig):
     del provider.tasks["task-unified-gone"]  # e.g. the API address changed after submission
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.FAILED and run.error_code == "task_not_found"
+    assert run.status == RunStatus.FAILED and run.error_code == "task_not_found"
     assert "no longer knows this task" in run.error_message
     assert len(provider.gets()) == wk.NOT_FOUND_LIMIT
 
@@ -241,7 +244,7 @@ def test_expired_link_marks_the_run_expired(rig):
     run = submitted(store, ws, provider, "task-unified-x", takes=2, estimate=2)
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.EXPIRED and "403" in run.error_message and run.billed
+    assert run.status == RunStatus.EXPIRED and "403" in run.error_message and run.billed
 
 
 def test_archive_retries_then_fails_with_a_clear_message(rig):
@@ -250,7 +253,7 @@ def test_archive_retries_then_fails_with_a_clear_message(rig):
     run = submitted(store, ws, provider, "task-unified-d", takes=2, estimate=2)
     step_until(clock, worker, store, [run.id], limit=2000, dt=1.0)
     run = store.get_run(run.id)
-    assert run.status == st.FAILED and run.error_code == "archive_failed"
+    assert run.status == RunStatus.FAILED and run.error_code == "archive_failed"
     assert f"after {wk.ARCHIVE_ATTEMPTS} attempts" in run.error_message and "billed" in run.error_message
     assert len(provider.gets("/files/")) == wk.ARCHIVE_ATTEMPTS
     assert run.billed  # the provider charged for it, so the budget still counts it
@@ -271,8 +274,8 @@ def test_an_exception_on_one_run_never_stops_the_others(rig, monkeypatch):
     for _ in range(80):
         clock.t += 0.25
         worker.run_once(clock.t)
-    assert store.get_run(good.id).status == st.ARCHIVED
-    assert store.get_run(bad.id).status == st.PENDING and worker.stats()["errors"] >= 1
+    assert store.get_run(good.id).status == RunStatus.ARCHIVED
+    assert store.get_run(bad.id).status == RunStatus.PENDING and worker.stats()["errors"] >= 1
 
 
 def test_poke_polls_at_once(rig):
@@ -283,18 +286,92 @@ def test_poke_polls_at_once(rig):
     assert provider.gets() == []  # first poll is not due for a long while
     worker.poke(run.id)
     worker.run_once(clock.t)
-    assert store.get_run(run.id).status == st.ARCHIVED
+    assert store.get_run(run.id).status == RunStatus.ARCHIVED
 
 
-def test_singleton_start_get_stop(tmp_path):
-    store = Store(tmp_path)
+def test_a_poll_error_backs_off_by_the_retry_policy(rig):
+    clock, provider, store, _, ws = rig
+    policy = RetryPolicy(initial_delay=3.0, max_delay=10.0, rand=lambda: 0.0)
+    worker = Worker(store, clock=clock, retry=policy, transport=provider.transport)
+    worker.register_key(KEY, BASE)  # the worker's transport: no per-key transport needed
+    run = submitted(store, ws, provider, "task-unified-b", takes=60, estimate=2)
+    provider.script.extend(httpx.Response(503, text="busy") for _ in range(4))
+    waits = []
+    for _ in range(4):
+        clock.t = store.get_run(run.id).next_poll_at or clock.t + 1.0
+        worker.run_once(clock.t)
+        waits.append(store.get_run(run.id).next_poll_at - clock.t)
+    assert waits == [policy.delay(n) for n in range(4)] == [3.0, 6.0, 10.0, 10.0]
+    worker.close()
+
+
+def test_a_429_waits_its_retry_after_up_to_the_policy_cap(rig):
+    clock, provider, store, worker, ws = rig
+    submitted(store, ws, provider, "task-unified-c", takes=60, estimate=2)
+    err = {"error": {"code": "rate_limit_exceeded", "message": "slow down", "type": "evo_api_error"}}
+    provider.script.append(httpx.Response(429, json=err, headers={"Retry-After": "86400"}))
+    clock.t += 1.0
+    worker.run_once(clock.t)
+    assert worker.stats()["paused_until"] == clock.t + worker.retry.retry_after_cap == clock.t + 120.0
+
+
+def test_a_result_link_to_a_private_address_is_never_opened(rig):
+    clock, provider, store, worker, ws = rig
+    provider.result_base = "http://169.254.169.254/latest"
+    run = submitted(store, ws, provider, "task-unified-l", takes=2, estimate=2)
+    step_until(clock, worker, store, [run.id])
+    run = store.get_run(run.id)
+    assert run.status == RunStatus.FAILED and run.error_code == "archive_failed"
+    assert "169.254.169.254 is not a public address" in run.error_message
+    assert provider.gets("/files/") == []  # refused before anything was sent
+    assert worker.stats()["downloads"] == 1  # and not tried again: another try cannot help
+
+
+def test_one_worker_per_process_start_current_stop(tmp_path):
+    settings = load_settings(env={"STUDIO_DATA_DIR": str(tmp_path)}, secrets_path=None)
+    assert wk.current() is None
     try:
-        w = wk.start_worker(store, max_rps=1)
-        assert wk.get_worker() is w and w.running
-        assert wk.start_worker(store) is w
+        w = wk.start(settings, base_url="http://127.0.0.1:9/sim", max_rps=1)
+        assert wk.current() is w and w.running and w.bucket.rate == 1
+        assert wk.start(settings) is w  # a second start returns the running one
     finally:
-        wk.stop_worker()
-    assert wk.get_worker() is None and not w.running
+        wk.stop()
+    assert wk.current() is None and not w.running
+    assert not w.has_key(key_fingerprint(DEMO_API_KEY))  # the keys left memory
+
+
+def test_start_allows_the_demo_simulator_host_and_the_configured_ones_only(tmp_path):
+    demo = load_settings(
+        env={"STUDIO_DATA_DIR": str(tmp_path), "STUDIO_ALLOW_FETCH_HOSTS": "media.lan"}, secrets_path=None
+    )
+    try:
+        assert wk.start(demo, base_url="http://127.0.0.1:8501/sim").allowed_hosts == ("media.lan", "127.0.0.1")
+    finally:
+        wk.stop()
+    live = load_settings(
+        env={"STUDIO_DATA_DIR": str(tmp_path), "EVOLINK_API_KEY": KEY, "EVOLINK_BASE_URL": "http://127.0.0.1:8765"},
+        secrets_path=None,
+    )
+    try:
+        assert wk.start(live).allowed_hosts == ()  # a live API's host is not trusted for downloads
+    finally:
+        wk.stop()
+
+
+def test_start_hands_the_settings_transport_to_every_client(tmp_path):
+    clock = Clock()
+    provider = FakeProvider(clock)
+    provider.add("task-unified-t", takes=1, estimate=1)
+    env = {"STUDIO_DATA_DIR": str(tmp_path), "EVOLINK_API_KEY": KEY, "EVOLINK_BASE_URL": BASE}
+    with override(transport=provider.transport):
+        settings = load_settings(env=env, secrets_path=None)
+    try:
+        w = wk.start(settings)
+        assert w.transport is provider.transport
+        w._clients[FP].get_task("task-unified-t")
+        assert provider.gets() == [clock.t]  # answered by the test transport, not the network
+    finally:
+        wk.stop()
 
 
 # --- against the live simulator --------------------------------------------------------------
@@ -318,7 +395,7 @@ class Recording(httpx.HTTPTransport):
 
 def submit(store, ws, client, req=REQ):
     """The UI's flow: persist, claim, one POST, record."""
-    run = store.create_run(ws.id, req, 10.0, True, client.fingerprint, submit_key=st.new_id())
+    run = store.create_run(ws.id, req, 10.0, True, client.fingerprint, submit_key=new_id())
     assert store.claim_submit(run.id)
     return store.mark_submitted(run.id, client.create(req))
 
@@ -332,7 +409,7 @@ def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_pat
     store = Store(tmp_path / "studio")
     ws = store.create_workspace()
     rec = Recording()
-    worker = Worker(store, schedule=FAST, max_rps=5, burst=2)
+    worker = Worker(store, schedule=FAST, max_rps=5, burst=2, allowed_hosts=["127.0.0.1"])
     try:
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             runs = [submit(store, ws, client, REQ.model_copy(update={"prompt": f"boat {i}"})) for i in range(6)]
@@ -343,7 +420,7 @@ def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_pat
         assert worker.wait_idle(timeout=40)
         for run in runs:
             got = store.get_run(run.id)
-            assert got.status == st.ARCHIVED, (got.status, got.error_message)
+            assert got.status == RunStatus.ARCHIVED, (got.status, got.error_message)
             assert (got.media_width, got.media_height) == (864, 496)
         stats = sim.app.state.stats
         assert stats["POST /v1/videos/generations"] == posts_before == 6  # the worker sent none
@@ -372,7 +449,7 @@ def test_live_simulator_restart_midway_fails_runs_clearly(tmp_path):
         assert worker.wait_idle(timeout=20)
         for run in runs:
             got = store.get_run(run.id)
-            assert got.status == st.FAILED and got.error_code == "task_not_found"
+            assert got.status == RunStatus.FAILED and got.error_code == "task_not_found"
             assert "no longer knows this task" in got.error_message
         assert second.app.state.stats["GET /v1/tasks/{task_id}"] == 2 * wk.NOT_FOUND_LIMIT  # no endless loop
         assert second.app.state.stats["POST /v1/videos/generations"] == 0
@@ -386,7 +463,7 @@ def test_live_simulator_expired_link(tmp_path):
     sim = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim", link_ttl=0.01)
     store = Store(tmp_path / "studio")
     ws = store.create_workspace()
-    worker = Worker(store, schedule=FAST, max_rps=10)
+    worker = Worker(store, schedule=FAST, max_rps=10, allowed_hosts=["127.0.0.1"])
     try:
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             run = submit(store, ws, client)
@@ -399,7 +476,7 @@ def test_live_simulator_expired_link(tmp_path):
         worker.start()
         assert worker.wait_idle(timeout=20)
         got = store.get_run(run.id)
-        assert got.status == st.EXPIRED and got.error_code == "link_expired"
+        assert got.status == RunStatus.EXPIRED and got.error_code == "link_expired"
         assert not list((tmp_path / "studio" / "media").glob("*")) if (tmp_path / "studio" / "media").exists() else True
     finally:
         worker.close()
@@ -411,7 +488,7 @@ def test_live_simulator_adaptive_beats_fixed_5s_on_the_same_task(tmp_path):
     sim = simulator.serve_in_thread(port=0, speed=1, data_dir=tmp_path / "sim", clock=clock)
     store = Store(tmp_path / "studio")
     ws = store.create_workspace()
-    worker = Worker(store, clock=clock, max_rps=10)
+    worker = Worker(store, clock=clock, max_rps=10, allowed_hosts=["127.0.0.1"])
     try:
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             run = submit(store, ws, client, REQ.model_copy(update={"duration": 8}))  # 56 s at speed 1
@@ -427,7 +504,7 @@ def test_live_simulator_adaptive_beats_fixed_5s_on_the_same_task(tmp_path):
                     fixed_next += 5
                 clock.t += 0.25
         adaptive_gets = worker.polls_for(run.id)
-        assert store.get_run(run.id).status == st.ARCHIVED
+        assert store.get_run(run.id).status == RunStatus.ARCHIVED
         assert adaptive_gets < fixed_gets, (adaptive_gets, fixed_gets)
     finally:
         worker.close()
@@ -439,10 +516,10 @@ def test_crash_recovery_runs_when_the_worker_starts(tmp_path, monkeypatch):
     ws = store.create_workspace()
     run = store.create_run(ws.id, REQ, 1, True, FP, now=time.time() - 60)
     store.claim_submit(run.id)
-    monkeypatch.setattr(st, "_PROCESS", "restarted")
+    monkeypatch.setattr("lib.store._PROCESS", "restarted")
     worker = Worker(store).start()
     try:
-        assert store.get_run(run.id).status == st.UNKNOWN
+        assert store.get_run(run.id).status == RunStatus.UNKNOWN
     finally:
         worker.close()
 
@@ -453,12 +530,13 @@ def test_wait_idle_when_nothing_to_do(tmp_path):
     worker.close()
 
 
-def test_lib_modules_never_import_streamlit():
+def test_lib_never_imports_streamlit():
     from pathlib import Path
 
-    for name in ("store.py", "archive.py", "worker.py"):
-        text = (Path(wk.__file__).parent / name).read_text()
-        assert "import streamlit" not in text and "from streamlit" not in text
+    lib = Path(wk.__file__).parents[1]
+    for path in lib.rglob("*.py"):
+        text = path.read_text()
+        assert "import streamlit" not in text and "from streamlit" not in text, path
 
 
 def test_server_entry_points_start_from_settings_and_poke_by_task(tmp_path):
@@ -494,6 +572,6 @@ def test_a_run_stuck_submitting_in_this_process_is_settled_never_resent(tmp_path
     try:
         worker.run_once(time.time())
         got = store.get_run(run.id)
-        assert (got.status, got.error_code) == (st.UNKNOWN, "submit_interrupted")
+        assert (got.status, got.error_code) == (RunStatus.UNKNOWN, "submit_interrupted")
     finally:
         worker.close()

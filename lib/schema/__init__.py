@@ -11,7 +11,6 @@ from lib.schema.request import (
     GenerationRequest,
     approx_tokens,
     error_messages,
-    is_private_host,
 )
 from lib.schema.task import (
     Balance,
@@ -39,5 +38,4 @@ __all__ = [
     "Usage",
     "approx_tokens",
     "error_messages",
-    "is_private_host",
 ]

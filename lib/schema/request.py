@@ -12,10 +12,7 @@ Example:
 
 from __future__ import annotations
 
-import ipaddress
 import math
-import re
-import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,26 +20,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from lib import catalog
+from lib.net import is_public_host
 from lib.text import count_cjk, shorten
 
 CALLBACK_URL_MAX = 2048
-
-# Callback targets the provider refuses (the seeds): loopback, private, link-local.
-_BLOCKED_NETWORKS = [
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "127.0.0.0/8",
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "169.254.0.0/16",
-        "::/96",  # the unspecified address, ::1 and the deprecated IPv4-compatible ::a.b.c.d
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-    )
-]
 
 
 def approx_tokens(text: str) -> int:
@@ -76,26 +57,6 @@ def _err(code: str, message: str) -> PydanticCustomError:
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def is_private_host(host: str) -> bool:
-    """localhost, or a loopback / private / link-local IP literal: addresses a public service must not be sent to."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        # Shorthand IPv4 literals that resolvers still accept: 127.1, 2130706433, 0x7f.0.0.1.
-        if not re.fullmatch(r"[0-9a-fx.]+", host):
-            return False
-        try:
-            ip = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version)
 
 
 class GenerationRequest(BaseModel):
@@ -220,7 +181,7 @@ class GenerationRequest(BaseModel):
         parts = urlsplit(v)
         if parts.scheme != "https" or not parts.hostname:
             raise _err("callback_url_https", "Callback URL: must start with https:// (plain http is refused).")
-        if is_private_host(parts.hostname):
+        if not is_public_host(parts.hostname):
             raise _err(
                 "callback_url_private",
                 "Callback URL: must be a public address the provider can reach, not "

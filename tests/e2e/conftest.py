@@ -41,6 +41,8 @@ class AppProcess:
         env.update(
             STUDIO_DATA_DIR=str(self.data_dir),
             STUDIO_DEMO_SPEED=env.get("STUDIO_DEMO_SPEED", "40"),
+            # Tests also point the app at simulators of their own on 127.0.0.1: let it save their videos.
+            STUDIO_ALLOW_FETCH_HOSTS="127.0.0.1",
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)

@@ -64,6 +64,7 @@ def scaled_worker(store: Store, base_url: str, speed: float, *, key: str = KEY, 
     schedule = replace(s, floor=s.floor / speed, ceiling=s.ceiling / speed, default_estimate=s.default_estimate / speed)
     kw.setdefault("max_rps", wk.DEFAULT_MAX_RPS * speed)
     kw.setdefault("archive_backoff", 2.0 / speed)
+    kw.setdefault("allowed_hosts", ["127.0.0.1"])  # the simulator serves its videos from here
     w = wk.Worker(store, schedule=schedule, **kw)
     w.register_key(key, base_url, transport=transport)
     return w
