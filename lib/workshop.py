@@ -180,13 +180,3 @@ def leaderboard(runs: Iterable[Run], *, limit: int | None = 10) -> list[Standing
         )
     table.sort(key=lambda s: (-s.average, -s.ratings, s.prompt))
     return table if limit is None else table[:limit]
-
-
-def sort_by_rating(runs: Iterable[Run]) -> list[Run]:
-    """Best rated first; unrated runs after every rated one; newest first within a rating."""
-    return sorted(runs, key=lambda r: (r.rating is None, -(r.rating or 0), -r.created_at))
-
-
-def participants(runs: Iterable[Run]) -> list[str]:
-    """The names on these runs, sorted, each once."""
-    return sorted({r.participant for r in runs if r.participant}, key=str.casefold)

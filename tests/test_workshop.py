@@ -131,14 +131,3 @@ def test_leaderboard_order_and_limit(db, ws):
         db.set_rating(db.create_run(ws.id, _req(prompt), 1, True, FP).id, rating)
     table = workshop.leaderboard(db.list_runs(ws.id), limit=2)
     assert [s.prompt for s in table] == ["b", "c"]
-
-
-def test_sort_by_rating_and_participants(db, ws):
-    ids = {}
-    for name, rating, who in (("x", None, "ben"), ("y", 2, "Ana"), ("z", 5, None)):
-        r = db.create_run(ws.id, _req(name), 1, True, FP, participant=who)
-        db.set_rating(r.id, rating)
-        ids[name] = r.id
-    runs = db.list_runs(ws.id)
-    assert [r.id for r in workshop.sort_by_rating(runs)] == [ids["z"], ids["y"], ids["x"]]
-    assert workshop.participants(runs) == ["Ana", "ben"]
