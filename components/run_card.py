@@ -10,7 +10,8 @@ import streamlit as st
 from components import workspace
 from components.plain import md
 from lib import catalog, pricing
-from lib.store import ARCHIVED, Run
+from lib.status import FAILURES, POLLED, TO_ARCHIVE, RunStatus
+from lib.store import Run
 
 LIVE_REFRESH = 2.0  # seconds between refreshes of an unfinished card (a store read, no API call)
 
@@ -25,7 +26,7 @@ WHAT_TO_DO = {
     "service_error": "A provider-side error; try again.",
     "quota_exceeded": "The account is out of credits: top up, then retry.",
     "insufficient_quota": "The account is out of credits: top up, then retry.",
-    "expired": "The 24-hour link ran out before the video was saved; run it again if you need it.",
+    RunStatus.EXPIRED: "The 24-hour link ran out before the video was saved; run it again if you need it.",
 }
 
 
@@ -58,15 +59,15 @@ def badges(run: Run) -> None:
 
 
 def _status(run: Run) -> None:
-    if run.status in ("pending", "processing", "submitting"):
+    if run.status in POLLED or run.status is RunStatus.SUBMITTING:
         eta = ""
         if run.estimated_time and run.submitted_at:
             left = max(0, run.submitted_at + run.estimated_time - time.time())
             eta = f" · about {left:.0f} s left" if left else " · any moment now"
         st.progress(run.progress / 100, text=f"{run.label.capitalize()} · {run.progress}%{eta}")
-    elif run.status == "completed":
+    elif run.status in TO_ARCHIVE:
         st.progress(1.0, text="Saving the video…")
-    elif run.status != ARCHIVED:
+    elif run.status in FAILURES:
         st.error(f"**{run.label.capitalize()}** · {md(run.error_code or run.status)}", icon=":material/error:")
         if run.error_message:
             st.text(run.error_message)  # server text: plain text, never HTML or Markdown

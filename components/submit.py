@@ -10,8 +10,10 @@ from components import connection, workspace
 from components.plain import md
 from lib import client as api
 from lib import hooks, pricing, submit, worker, workshop
+from lib.budget import BudgetExceeded
 from lib.schema import GenerationRequest
-from lib.store import BudgetExceeded, Run, new_id
+from lib.status import RunStatus
+from lib.store import Run, new_id
 
 _LAST = "_last_submit"  # this session's last submission (``lib.submit.form_key``)
 
@@ -81,9 +83,9 @@ def confirm_group(
     Confirm reuses it and cannot save (or pay for) the group twice.
     """
     ws = workspace.current()
-    room = workspace.store().budget_room(ws.id, workspace.participant())
-    if room is not None:
-        st.caption(f"{budget_label}: {pricing.format_amount(max(room, 0))} credits.")
+    left = workspace.store().budget_room(ws.id, workspace.participant()).left
+    if left is not None:
+        st.caption(f"{budget_label}: {pricing.format_amount(max(left, 0))} credits.")
     pending = f"{prefix}_pending"
     if st.button(ask, key=f"{prefix}_run", type="primary", disabled=not count, icon=icon):
         st.session_state[pending] = new_id()
@@ -214,7 +216,7 @@ def outcome() -> None:
     run = workspace.store().get_run(value)
     if run is None:
         return
-    if run.task_id and run.status not in ("submit_failed", "unknown"):
+    if run.task_id and run.status not in (RunStatus.SUBMIT_FAILED, RunStatus.UNKNOWN):
         reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
         with st.container(key="submit-ok"):
             st.success(f"Submitted. Task {md(run.task_id)}", icon=":material/check_circle:")
@@ -233,5 +235,5 @@ def outcome() -> None:
                 f"{run.label.capitalize()}: {md(run.error_message or 'no answer from the provider')}",
                 icon=":material/error:",
             )
-            if run.status == "submit_failed":
+            if run.status is RunStatus.SUBMIT_FAILED:
                 st.button("Retry", key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")

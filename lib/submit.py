@@ -33,7 +33,8 @@ from typing import Any
 from lib import pricing
 from lib.client import ApiError, EvolinkClient
 from lib.schema import GenerationRequest
-from lib.store import SUBMITTING, Run, Store
+from lib.status import RunStatus
+from lib.store import Run, Store
 
 DOUBLE_CLICK_WINDOW = 5.0  # seconds: the same request again this soon after its answer is the same submission
 
@@ -95,9 +96,8 @@ def prepare(
     estimate: pricing.Estimate | None = None,
     participant: str | None = None,
     parent_id: str | None = None,
-    group_id: str | None = None,
 ) -> Run:
-    """Persist the run as ``submitting`` (raises ``store.BudgetExceeded`` with the numbers)."""
+    """Persist the run as ``submitting`` (raises ``lib.budget.BudgetExceeded`` with the numbers)."""
     est = estimate or pricing.estimate(request)
     return db.create_run(
         workspace_id,
@@ -107,7 +107,6 @@ def prepare(
         fingerprint,
         participant=participant,
         parent_id=parent_id,
-        group_id=group_id,
         submit_key=submit_key,
         enforce_budget=True,
     )
@@ -115,7 +114,7 @@ def prepare(
 
 def send(db: Store, client: EvolinkClient, run: Run, *, callback_url: str | None = None) -> Run:
     """Send the one POST for ``run`` unless someone already did; return the run as stored now."""
-    if run.status != SUBMITTING or not db.claim_submit(run.id):
+    if run.status is not RunStatus.SUBMITTING or not db.claim_submit(run.id):
         return db.get_run(run.id) or run
     request = run.request
     if callback_url and request.callback_url is None:

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 import httpx
 
 from lib import archive
-from lib import store as st
 from lib.client import (
     DEFAULT_BASE_URL,
     ApiError,
@@ -51,7 +50,9 @@ from lib.client import (
     RateLimitError,
     key_fingerprint,
 )
+from lib.status import POLLED, TO_ARCHIVE, RunStatus
 from lib.store import Run, Store
+from lib.text import clean_text
 
 log = logging.getLogger("studio.worker")
 
@@ -215,7 +216,7 @@ class Worker:
     def poke_task(self, task_id: str) -> bool:
         """``poke`` by provider task id (a callback's only claim); False if no unfinished run has it."""
         run = self.store.run_for_task(task_id)
-        if run is None or run.status not in st.POLLED | st.TO_ARCHIVE:
+        if run is None or run.status not in POLLED | TO_ARCHIVE:
             return False
         self.poke(run.id)
         return True
@@ -282,7 +283,7 @@ class Worker:
             log.exception("worker: recovering stuck runs failed")
 
     def _due_at(self, run: Run, poked: set[str]) -> float:
-        if run.status in st.TO_ARCHIVE:
+        if run.status in TO_ARCHIVE:
             return run.next_poll_at or 0.0
         if run.id in poked:
             return 0.0
@@ -290,7 +291,7 @@ class Worker:
 
     def _handle(self, run: Run, now: float, *, background: bool) -> bool:
         """Poll or archive one due run; False when it had to wait (no key, rate limit)."""
-        if run.status in st.TO_ARCHIVE:
+        if run.status in TO_ARCHIVE:
             return self._archive(run, now, background=background)
         started = run.submitted_at or run.created_at
         if now - started > self.give_up_after:
@@ -349,7 +350,7 @@ class Worker:
         updated = self.store.update_from_task(run.id, task, self.schedule.next_poll_at(run, now), now=now)
         if updated is not None:
             self._count_outcome(run.status, updated.status)
-            if updated.status in st.TO_ARCHIVE:
+            if updated.status in TO_ARCHIVE:
                 self._archive(updated, now, background=background)
 
     def _not_found(self, run: Run, now: float) -> None:
@@ -372,7 +373,7 @@ class Worker:
         )
 
     def _count_outcome(self, before: str, after: str) -> None:
-        if after != before and after in (st.FAILED, st.UNKNOWN, st.COMPLETED):
+        if after != before and after in (RunStatus.FAILED, RunStatus.UNKNOWN, RunStatus.COMPLETED):
             self._count(after)
 
     # --- archiving ---------------------------------------------------------------------------
@@ -521,7 +522,7 @@ class Worker:
             with self._lock:
                 busy = bool(self._archiving)
             pending = [
-                r for r in self.store.unfinished_runs() if r.status in st.TO_ARCHIVE or self.has_key(r.key_fingerprint)
+                r for r in self.store.unfinished_runs() if r.status in TO_ARCHIVE or self.has_key(r.key_fingerprint)
             ]
             if not busy and not pending:
                 return True
@@ -538,7 +539,7 @@ def _metadata(run: Run) -> dict[str, str] | None:
 
 
 def _plain(exc: Exception) -> str:
-    return st.clean_text(getattr(exc, "message", None) or str(exc))
+    return clean_text(getattr(exc, "message", None) or str(exc))
 
 
 # --- the process-wide singleton --------------------------------------------------------------
@@ -581,7 +582,7 @@ def start(settings, base_url: str | None = None, **config) -> Worker:
     """
     from lib.settings import DEMO_API_KEY
 
-    store = Store(settings.database_url or settings.data_dir, data_dir=settings.data_dir)
+    store = Store.from_settings(settings)
     w = start_worker(store, **config)
     key = settings.api_key or (DEMO_API_KEY if settings.demo else None)
     url = base_url or settings.base_url

@@ -12,11 +12,11 @@ from collections import deque
 import httpx
 import pytest
 
-from lib import store as st
 from lib import worker as wk
 from lib.client import EvolinkClient, key_fingerprint
 from lib.schema import GenerationRequest, Task
-from lib.store import Store
+from lib.status import RunStatus
+from lib.store import Store, new_id, submission, valid_id
 from lib.worker import Schedule, TokenBucket, Worker
 from tests.test_archive import make_mp4
 
@@ -155,8 +155,8 @@ def test_a_run_is_polled_adaptively_and_archived(rig):
     run = submitted(store, ws, provider, "task-unified-a", takes=60, estimate=60)
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.ARCHIVED and run.archived
-    assert st.valid_id(run.id) and run.media_token and run.media_width == 864
+    assert run.status == RunStatus.ARCHIVED and run.archived
+    assert valid_id(run.id) and run.media_token and run.media_width == 864
     polls = [t - t0 for t in provider.gets()]
     assert polls[0] == pytest.approx(30, abs=0.3)  # first poll at half the estimate
     assert len(polls) < math.ceil(60 / 5)  # fewer GETs than a fixed 5 s poller
@@ -180,7 +180,7 @@ def test_global_rate_limit_holds_with_many_due_runs(rig):
     gets = provider.gets()
     for t in gets:  # any one-second window: at most rate + burst
         assert sum(1 for u in gets if t <= u < t + 1.0) <= 4
-    assert all(store.get_run(i).status == st.ARCHIVED for i in ids)
+    assert all(store.get_run(i).status == RunStatus.ARCHIVED for i in ids)
 
 
 def test_429_pauses_all_polling_for_retry_after(rig):
@@ -207,7 +207,7 @@ def test_5xx_and_dropped_connections_back_off_and_recover(rig):
         provider.script.append(httpx.Response(502, text="<html>Bad gateway</html>"))
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.ARCHIVED and run.poll_error is None
+    assert run.status == RunStatus.ARCHIVED and run.poll_error is None
     assert worker.stats()["poll_errors"] == 3
 
 
@@ -218,10 +218,10 @@ def test_unregistered_key_waits_without_failing(rig):
     for _ in range(40):
         clock.t += 0.5
         worker.run_once(clock.t)
-    assert store.get_run(run.id).status == st.PENDING and provider.gets() == []
+    assert store.get_run(run.id).status == RunStatus.PENDING and provider.gets() == []
     worker.register_key(other_key, BASE, transport=provider.transport)
     step_until(clock, worker, store, [run.id])
-    assert store.get_run(run.id).status == st.ARCHIVED
+    assert store.get_run(run.id).status == RunStatus.ARCHIVED
 
 
 def test_task_not_found_fails_clearly_instead_of_looping(rig):
@@ -230,7 +230,7 @@ def test_task_not_found_fails_clearly_instead_of_looping(rig):
     del provider.tasks["task-unified-gone"]  # e.g. the API address changed after submission
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.FAILED and run.error_code == "task_not_found"
+    assert run.status == RunStatus.FAILED and run.error_code == "task_not_found"
     assert "no longer knows this task" in run.error_message
     assert len(provider.gets()) == wk.NOT_FOUND_LIMIT
 
@@ -241,7 +241,7 @@ def test_expired_link_marks_the_run_expired(rig):
     run = submitted(store, ws, provider, "task-unified-x", takes=2, estimate=2)
     step_until(clock, worker, store, [run.id])
     run = store.get_run(run.id)
-    assert run.status == st.EXPIRED and "403" in run.error_message and run.billed
+    assert run.status == RunStatus.EXPIRED and "403" in run.error_message and run.billed
 
 
 def test_archive_retries_then_fails_with_a_clear_message(rig):
@@ -250,7 +250,7 @@ def test_archive_retries_then_fails_with_a_clear_message(rig):
     run = submitted(store, ws, provider, "task-unified-d", takes=2, estimate=2)
     step_until(clock, worker, store, [run.id], limit=2000, dt=1.0)
     run = store.get_run(run.id)
-    assert run.status == st.FAILED and run.error_code == "archive_failed"
+    assert run.status == RunStatus.FAILED and run.error_code == "archive_failed"
     assert f"after {wk.ARCHIVE_ATTEMPTS} attempts" in run.error_message and "billed" in run.error_message
     assert len(provider.gets("/files/")) == wk.ARCHIVE_ATTEMPTS
     assert run.billed  # the provider charged for it, so the budget still counts it
@@ -271,8 +271,8 @@ def test_an_exception_on_one_run_never_stops_the_others(rig, monkeypatch):
     for _ in range(80):
         clock.t += 0.25
         worker.run_once(clock.t)
-    assert store.get_run(good.id).status == st.ARCHIVED
-    assert store.get_run(bad.id).status == st.PENDING and worker.stats()["errors"] >= 1
+    assert store.get_run(good.id).status == RunStatus.ARCHIVED
+    assert store.get_run(bad.id).status == RunStatus.PENDING and worker.stats()["errors"] >= 1
 
 
 def test_poke_polls_at_once(rig):
@@ -283,7 +283,7 @@ def test_poke_polls_at_once(rig):
     assert provider.gets() == []  # first poll is not due for a long while
     worker.poke(run.id)
     worker.run_once(clock.t)
-    assert store.get_run(run.id).status == st.ARCHIVED
+    assert store.get_run(run.id).status == RunStatus.ARCHIVED
 
 
 def test_singleton_start_get_stop(tmp_path):
@@ -318,7 +318,7 @@ class Recording(httpx.HTTPTransport):
 
 def submit(store, ws, client, req=REQ):
     """The UI's flow: persist, claim, one POST, record."""
-    run = store.create_run(ws.id, req, 10.0, True, client.fingerprint, submit_key=st.new_id())
+    run = store.create_run(ws.id, req, 10.0, True, client.fingerprint, submit_key=new_id())
     assert store.claim_submit(run.id)
     return store.mark_submitted(run.id, client.create(req))
 
@@ -343,7 +343,7 @@ def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_pat
         assert worker.wait_idle(timeout=40)
         for run in runs:
             got = store.get_run(run.id)
-            assert got.status == st.ARCHIVED, (got.status, got.error_message)
+            assert got.status == RunStatus.ARCHIVED, (got.status, got.error_message)
             assert (got.media_width, got.media_height) == (864, 496)
         stats = sim.app.state.stats
         assert stats["POST /v1/videos/generations"] == posts_before == 6  # the worker sent none
@@ -372,7 +372,7 @@ def test_live_simulator_restart_midway_fails_runs_clearly(tmp_path):
         assert worker.wait_idle(timeout=20)
         for run in runs:
             got = store.get_run(run.id)
-            assert got.status == st.FAILED and got.error_code == "task_not_found"
+            assert got.status == RunStatus.FAILED and got.error_code == "task_not_found"
             assert "no longer knows this task" in got.error_message
         assert second.app.state.stats["GET /v1/tasks/{task_id}"] == 2 * wk.NOT_FOUND_LIMIT  # no endless loop
         assert second.app.state.stats["POST /v1/videos/generations"] == 0
@@ -399,7 +399,7 @@ def test_live_simulator_expired_link(tmp_path):
         worker.start()
         assert worker.wait_idle(timeout=20)
         got = store.get_run(run.id)
-        assert got.status == st.EXPIRED and got.error_code == "link_expired"
+        assert got.status == RunStatus.EXPIRED and got.error_code == "link_expired"
         assert not list((tmp_path / "studio" / "media").glob("*")) if (tmp_path / "studio" / "media").exists() else True
     finally:
         worker.close()
@@ -427,7 +427,7 @@ def test_live_simulator_adaptive_beats_fixed_5s_on_the_same_task(tmp_path):
                     fixed_next += 5
                 clock.t += 0.25
         adaptive_gets = worker.polls_for(run.id)
-        assert store.get_run(run.id).status == st.ARCHIVED
+        assert store.get_run(run.id).status == RunStatus.ARCHIVED
         assert adaptive_gets < fixed_gets, (adaptive_gets, fixed_gets)
     finally:
         worker.close()
@@ -439,10 +439,10 @@ def test_crash_recovery_runs_when_the_worker_starts(tmp_path, monkeypatch):
     ws = store.create_workspace()
     run = store.create_run(ws.id, REQ, 1, True, FP, now=time.time() - 60)
     store.claim_submit(run.id)
-    monkeypatch.setattr(st, "_PROCESS", "restarted")
+    monkeypatch.setattr(submission, "PROCESS", "restarted")
     worker = Worker(store).start()
     try:
-        assert store.get_run(run.id).status == st.UNKNOWN
+        assert store.get_run(run.id).status == RunStatus.UNKNOWN
     finally:
         worker.close()
 
@@ -456,8 +456,9 @@ def test_wait_idle_when_nothing_to_do(tmp_path):
 def test_lib_modules_never_import_streamlit():
     from pathlib import Path
 
-    for name in ("store.py", "archive.py", "worker.py"):
-        text = (Path(wk.__file__).parent / name).read_text()
+    lib = Path(wk.__file__).parent
+    for path in [*(lib / "store").glob("*.py"), lib / "archive.py", lib / "worker.py"]:
+        text = path.read_text()
         assert "import streamlit" not in text and "from streamlit" not in text
 
 
@@ -494,6 +495,6 @@ def test_a_run_stuck_submitting_in_this_process_is_settled_never_resent(tmp_path
     try:
         worker.run_once(time.time())
         got = store.get_run(run.id)
-        assert (got.status, got.error_code) == (st.UNKNOWN, "submit_interrupted")
+        assert (got.status, got.error_code) == (RunStatus.UNKNOWN, "submit_interrupted")
     finally:
         worker.close()

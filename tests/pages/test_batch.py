@@ -63,6 +63,6 @@ def test_budget_refuses_the_whole_batch_with_the_numbers(at, posts, tmp_path):
     at.button(key="batch_run").click().run()
     at.button(key="batch_go").click().run()
     assert [e.value for e in at.error if "credits" in e.value] == [
-        "This batch costs 128.25 credits; the workspace has 50.00 of 50.00 left."
+        "This batch needs 128.25 credits; the workshop budget has 50.00 of 50.00 left (over by 78.25)."
     ]
     assert posts == [] and Store(tmp_path).list_runs(at.session_state["ws"]) == []

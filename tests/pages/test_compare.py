@@ -92,7 +92,9 @@ def test_budget_refuses_the_whole_grid_with_the_numbers(at, posts, db):
     _two_by_two(at)
     at.button(key="cmp_run").click().run()
     at.button(key="cmp_go").click().run()
-    assert [e.value for e in at.error] == ["This grid costs 197.51 credits; the workspace has 100.00 of 100.00 left."]
+    assert [e.value for e in at.error] == [
+        "This grid needs 197.51 credits; the workshop budget has 100.00 of 100.00 left (over by 97.51)."
+    ]
     assert posts == [] and db.list_runs(at.session_state["ws"]) == []
 
 
