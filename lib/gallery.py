@@ -4,9 +4,8 @@ The gallery reads every run of the workspace once per rerun (``Store.list_runs``
 the filter then narrows them without another query, so changing a filter is instant.
 
 Example:
-    >>> GalleryFilter().active, GalleryFilter(text="fox").active
-    (False, True)
-    >>> GalleryFilter(statuses=frozenset({RunStatus.FAILED})).apply([])
+    >>> only_failed = GalleryFilter(statuses=frozenset({RunStatus.FAILED}), sort=Sort.RATING)
+    >>> only_failed.apply([])
     []
 """
 
@@ -40,11 +39,6 @@ class GalleryFilter:
     text: str = ""  # words in the prompt, case-insensitive
     participant: str | None = None
     sort: Sort = Sort.NEWEST
-
-    @property
-    def active(self) -> bool:
-        """Does this filter leave any run out?"""
-        return bool(self.statuses or self.model or self.quality or self.min_rating or self.needle or self.participant)
 
     @property
     def needle(self) -> str:
