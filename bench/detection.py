@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
 
     from lib.client import EvolinkClient, key_fingerprint
     from lib.simulator import serve_in_thread
-    from lib.store import ARCHIVED, Store
+    from lib.status import RunStatus
+    from lib.store import Store
     from lib.worker import DEFAULT_MAX_RPS, IDLE_WAIT, Worker
 
     speed = args.speed
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         for name, s in stores.items():
             lat, lag, arch, polls = [], [], [], []
             for run in s.list_runs(ws[name].id, limit=None):
-                if run.status != ARCHIVED:
+                if run.status is not RunStatus.ARCHIVED:
                     print(f"warning: {name} run {run.id} ended {run.status}: {run.error_message}")
                     continue
                 done = engine.tasks[run.task_id].completed_at()

@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
 
     from lib.client import EvolinkClient, key_fingerprint
     from lib.schema import GenerationRequest
-    from lib.store import POLLED, Store
+    from lib.status import POLLED
+    from lib.store import Store
     from lib.worker import DEFAULT_MAX_RPS, Worker
 
     max_rps = args.max_rps or DEFAULT_MAX_RPS
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
             time.sleep(args.window)
             cpu1, t1 = cpu_seconds(), time.monotonic()
             thread_cpu = cpu_seconds(tid=tid)
-            unfinished = store.count_runs(ws.id, status=POLLED)
+            unfinished = sum(r.status in POLLED for r in store.list_runs(ws.id, limit=None))
             w.close()
     finally:
         sim.terminate()

@@ -6,9 +6,11 @@ import streamlit as st
 
 from components import compare_view, run_card, workspace
 from components.plain import md
-from lib import catalog, export, workshop
+from lib import catalog, export
+from lib.gallery import SORT_LABELS, GalleryFilter, Sort, participants
 from lib.settings import LIVE_REFRESH
-from lib.store import STATUS_LABELS, Run, Workspace
+from lib.status import LABELS, RunStatus
+from lib.store import Run, Workspace
 
 PAGE = 24  # cards per "page": a browser lays out 24 video cards at once in well under a second
 _SHOWN = "_gallery_shown"  # how many cards this session asked to see
@@ -19,11 +21,10 @@ def workspace_runs(ws: Workspace) -> list[Run]:
     return workspace.store().list_runs(ws.id, limit=None)
 
 
-def filter_bar(runs: list[Run]) -> dict:
+def filter_bar(runs: list[Run]) -> GalleryFilter:
+    """The filter widgets; what they ask for, as a ``GalleryFilter`` (``.apply(runs)`` narrows the runs)."""
     with st.container(horizontal=True, vertical_alignment="bottom", key="filters"):
-        status = st.multiselect(
-            "Status", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="f_status", placeholder="any"
-        )
+        statuses = st.multiselect("Status", list(RunStatus), format_func=LABELS.get, key="f_status", placeholder="any")
         model = st.selectbox(
             "Model",
             [None, *catalog.MODELS],
@@ -38,45 +39,22 @@ def filter_bar(runs: list[Run]) -> dict:
             format_func=lambda r: "any" if r is None else f"{'★' * r} or more",
         )
         text = st.text_input("Search prompts", key="f_text", placeholder="words in the prompt")
-        names = workshop.participants(runs)
         who = st.selectbox(
-            "Participant", [None, *names], format_func=lambda p: "anyone" if p is None else p, key="f_participant"
+            "Participant",
+            [None, *participants(runs)],
+            format_func=lambda p: "anyone" if p is None else p,
+            key="f_participant",
         )
-        sort = st.selectbox(
-            "Sort",
-            ["newest", "rating"],
-            key="f_sort",
-            width=170,
-            format_func={"newest": "newest first", "rating": "best rated first"}.get,
-        )
-    return {
-        "status": status or None,
-        "model": model,
-        "quality": quality,
-        "min_rating": rating,
-        "text": text.strip(),
-        "participant": who,
-        "sort": sort,
-    }
-
-
-def filtered_runs(runs: list[Run], f: dict) -> list[Run]:
-    if f["status"]:
-        runs = [r for r in runs if r.status in f["status"]]
-    if f["model"]:
-        runs = [r for r in runs if r.model == f["model"]]
-    if f["min_rating"]:
-        runs = [r for r in runs if (r.rating or 0) >= f["min_rating"]]
-    if f.get("participant"):
-        runs = [r for r in runs if r.participant == f["participant"]]
-    if f["quality"]:
-        runs = [r for r in runs if r.request.effective("quality") == f["quality"]]
-    if f["text"]:
-        needle = f["text"].casefold()
-        runs = [r for r in runs if needle in r.request.prompt.casefold()]
-    if f.get("sort") == "rating":
-        runs = workshop.sort_by_rating(runs)
-    return runs
+        sort = st.selectbox("Sort", list(Sort), key="f_sort", width=170, format_func=SORT_LABELS.get)
+    return GalleryFilter(
+        statuses=frozenset(RunStatus(s) for s in statuses),
+        model=model,
+        quality=quality,
+        min_rating=rating,
+        text=text,
+        participant=who,
+        sort=Sort(sort),
+    )
 
 
 def comparisons(ws: Workspace) -> None:

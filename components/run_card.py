@@ -11,7 +11,8 @@ from components import workspace
 from components.plain import md
 from lib import advice, catalog, pricing
 from lib.settings import MEDIA_PREFIX
-from lib.store import ARCHIVED, Run
+from lib.status import FAILURES, POLLED, TO_ARCHIVE, RunStatus
+from lib.store import Run
 from lib.text import shorten
 
 PROMPT_SHOWN = 600  # characters of a prompt a card shows
@@ -46,15 +47,15 @@ def badges(run: Run) -> None:
 
 
 def _status(run: Run) -> None:
-    if run.status in ("pending", "processing", "submitting"):
+    if run.status in POLLED or run.status is RunStatus.SUBMITTING:
         eta = ""
         if run.estimated_time and run.submitted_at:
             left = max(0, run.submitted_at + run.estimated_time - time.time())
             eta = f" · about {left:.0f} s left" if left else " · any moment now"
         st.progress(run.progress / 100, text=f"{run.label.capitalize()} · {run.progress}%{eta}")
-    elif run.status == "completed":
+    elif run.status in TO_ARCHIVE:
         st.progress(1.0, text="Saving the video…")
-    elif run.status != ARCHIVED:
+    elif run.status in FAILURES:
         st.error(f"**{run.label.capitalize()}** · {md(run.error_code or run.status)}", icon=":material/error:")
         if run.error_message:
             st.text(run.error_message)  # server text: plain text, never HTML or Markdown

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 import time
 
 import streamlit as st
@@ -13,34 +10,16 @@ from components import connection, workspace
 from components.plain import md
 from lib import client as api
 from lib import hooks, pricing, submit, worker, workshop
+from lib.budget import BudgetExceeded
 from lib.schema import GenerationRequest
-from lib.store import BudgetExceeded, Run, new_id
+from lib.status import RunStatus
+from lib.store import Run, new_id
 
-DOUBLE_CLICK_WINDOW = 5.0  # seconds: the same request again this soon is the same submission
-_LAST = "_last_submit"
-
-
-def _submit_key(request: GenerationRequest) -> str:
-    """One key per deliberate submission.
-
-    The same request again is the same submission while its POST is under way (a
-    click queued behind a slow POST) or within a few seconds of its answer.
-    """
-    digest = hashlib.sha256(json.dumps(request.to_payload(), sort_keys=True).encode()).hexdigest()[:16]
-    last = st.session_state.get(_LAST)
-    now = time.monotonic()
-    if last and last["digest"] == digest and (last["sending"] or now - last["at"] < DOUBLE_CLICK_WINDOW):
-        return last["key"]
-    key = f"{digest}-{secrets.token_hex(8)}"
-    st.session_state[_LAST] = {"digest": digest, "key": key, "at": now, "sending": True}
-    return key
+_LAST = "_last_submit"  # this session's last submission (``lib.submit.form_key``)
 
 
-def _sent(key: str) -> None:
-    """The POST for ``key`` has its answer: the double-click window starts now."""
-    last = st.session_state.get(_LAST)
-    if last and last["key"] == key:
-        last.update(at=time.monotonic(), sending=False)
+def _last() -> dict:
+    return st.session_state.setdefault(_LAST, {})
 
 
 def client_for_submit() -> api.EvolinkClient:
@@ -104,9 +83,9 @@ def confirm_group(
     Confirm reuses it and cannot save (or pay for) the group twice.
     """
     ws = workspace.current()
-    room = workspace.store().budget_room(ws.id, workspace.participant())
-    if room is not None:
-        st.caption(f"{budget_label}: {pricing.format_amount(max(room, 0))} credits.")
+    left = workspace.store().budget_room(ws.id, workspace.participant()).left
+    if left is not None:
+        st.caption(f"{budget_label}: {pricing.format_amount(max(left, 0))} credits.")
     pending = f"{prefix}_pending"
     if st.button(ask, key=f"{prefix}_run", type="primary", disabled=not count, icon=icon):
         st.session_state[pending] = new_id()
@@ -140,7 +119,7 @@ def submit_request(
     """Persist and send one run; errors are shown in place and nothing is lost."""
     ws = workspace.current()
     db = workspace.store()
-    submit_key = key or _submit_key(request)
+    submit_key = key or submit.form_key(request, _last(), now=time.monotonic())
     try:
         run = submit.prepare(
             db,
@@ -153,14 +132,14 @@ def submit_request(
             parent_id=parent_id,
         )
     except BudgetExceeded as exc:
-        _sent(submit_key)
+        submit.answered(_last(), submit_key, now=time.monotonic())
         st.session_state["_submit_outcome"] = ("budget", str(exc))
         return None
     try:
         with client_for_submit() as c:
             run = submit.send(db, c, run, callback_url=callback_url())
     finally:
-        _sent(submit_key)
+        submit.answered(_last(), submit_key, now=time.monotonic())
     st.session_state["_submit_outcome"] = ("run", run.id)
     return run
 
@@ -223,7 +202,7 @@ def _retry(run_id: str) -> None:
             lines=[],
             usd=run.estimate_credits * pricing.load_rates().usd_per_credit,
         )
-        submit_request(run.request, estimate, parent_id=run.parent_id, key=f"retry-{run.id}")
+        submit_request(run.request, estimate, parent_id=run.parent_id, key=submit.retry_key(run.id))
 
 
 def outcome() -> None:
@@ -237,7 +216,7 @@ def outcome() -> None:
     run = workspace.store().get_run(value)
     if run is None:
         return
-    if run.task_id and run.status not in ("submit_failed", "unknown"):
+    if run.task_id and run.status not in (RunStatus.SUBMIT_FAILED, RunStatus.UNKNOWN):
         reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
         with st.container(key="submit-ok"):
             st.success(f"Submitted. Task {md(run.task_id)}", icon=":material/check_circle:")
@@ -256,5 +235,5 @@ def outcome() -> None:
                 f"{run.label.capitalize()}: {md(run.error_message or 'no answer from the provider')}",
                 icon=":material/error:",
             )
-            if run.status == "submit_failed":
+            if run.status is RunStatus.SUBMIT_FAILED:
                 st.button("Retry", key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")

@@ -11,8 +11,7 @@ from lib.store import Store, Workspace, valid_id
 
 @st.cache_resource(show_spinner=False)
 def store() -> Store:
-    s = settings()
-    return Store(s.database_url or s.data_dir, data_dir=s.data_dir)
+    return Store.from_settings(settings())
 
 
 def current() -> Workspace:

@@ -57,7 +57,7 @@ def rows(runs: list[Run]) -> list[dict]:
                 "run_id": r.id,
                 "created": _iso(r.created_at),
                 "participant": r.participant,
-                "status": r.status,
+                "status": r.status.value,
                 "model": r.model,
                 "prompt": req.prompt,
                 "duration": req.effective("duration"),

@@ -7,7 +7,7 @@ from components import gallery, workspace
 ws = workspace.current()
 st.title("Gallery")
 every_run = gallery.workspace_runs(ws)
-runs = gallery.filtered_runs(every_run, gallery.filter_bar(every_run))
+runs = gallery.filter_bar(every_run).apply(every_run)
 gallery.export_buttons(ws, every_run)
 gallery.comparisons(ws)
 gallery.announce_completions()

@@ -18,7 +18,7 @@ from lib.retries import RetryPolicy
 from lib.schema import GenerationRequest, Task
 from lib.settings import DEMO_API_KEY, load_settings, override
 from lib.status import RunStatus
-from lib.store import Store, new_id, valid_id
+from lib.store import Store, new_id, submission, valid_id
 from lib.worker import Schedule, TokenBucket, Worker
 from tests.test_archive import make_mp4
 
@@ -516,7 +516,7 @@ def test_crash_recovery_runs_when_the_worker_starts(tmp_path, monkeypatch):
     ws = store.create_workspace()
     run = store.create_run(ws.id, REQ, 1, True, FP, now=time.time() - 60)
     store.claim_submit(run.id)
-    monkeypatch.setattr("lib.store._PROCESS", "restarted")
+    monkeypatch.setattr(submission, "PROCESS", "restarted")
     worker = Worker(store).start()
     try:
         assert store.get_run(run.id).status == RunStatus.UNKNOWN

@@ -1,12 +1,16 @@
-"""Workshop rules: the total of a grid or batch against the budget and the cap, all or nothing; the leaderboard."""
+"""Workshop rules: a grid or batch saved and sent all or nothing against the budget and the cap; the leaderboard."""
 
 from __future__ import annotations
+
+import doctest
 
 import pytest
 
 from lib import pricing, workshop
+from lib.budget import BudgetExceeded, Limit
 from lib.schema import GenerationRequest, Task
-from lib.store import SUBMIT_FAILED, SUBMITTING, BudgetExceeded, Store
+from lib.status import RunStatus
+from lib.store import Store
 
 FP = "k_test"
 
@@ -34,8 +38,8 @@ class FakeClient:
 
 
 @pytest.fixture
-def db():
-    return Store("sqlite://")
+def db(tmp_path):
+    return Store(tmp_path)  # a database of its own: submit keys are unique across one database
 
 
 @pytest.fixture
@@ -43,48 +47,53 @@ def ws(db):
     return db.create_workspace("Workshop")
 
 
+def test_doctest():
+    result = doctest.testmod(workshop)
+    assert result.attempted and not result.failed
+
+
 def test_no_budget_means_no_limit(db, ws):
-    workshop.check_total(db, ws.id, 1e9)
+    runs = workshop.prepare_group(db, ws.id, [_item(1e9)], group_id="grp_123456", fingerprint=FP)
+    assert [r.status for r in runs] == [RunStatus.SUBMITTING]
 
 
-def test_total_over_the_workspace_budget_names_the_numbers(db, ws):
-    db.set_budget(ws.id, 1000)
-    db.create_run(ws.id, _req(), 800, True, FP)
+def test_prepare_group_is_all_or_nothing_and_names_the_numbers(db, ws):
+    db.set_budget(ws.id, 100)
+    items = [_item(40), _item(40), _item(40)]
     with pytest.raises(BudgetExceeded) as exc:
-        workshop.check_total(db, ws.id, 540, what="This grid")
-    assert str(exc.value) == "This grid costs 540.00 credits; the workspace has 200.00 of 1,000.00 left."
-    assert exc.value.room == pytest.approx(200)
-    workshop.check_total(db, ws.id, 200)  # an exact fit is allowed
+        workshop.prepare_group(db, ws.id, items, group_id="grp_123456", fingerprint=FP, what="This grid")
+    assert str(exc.value) == (
+        "This grid needs 120.00 credits; the workshop budget has 100.00 of 100.00 left (over by 20.00)."
+    )
+    assert db.list_runs(ws.id) == []
+    # An exact fit is allowed.
+    assert len(workshop.prepare_group(db, ws.id, [*items[:2], _item(20)], group_id="grp_7890ab", fingerprint=FP)) == 3
 
 
-def test_total_over_the_participant_cap_names_the_participant(db, ws):
+def test_a_group_over_the_participant_cap_is_refused_naming_the_cap(db, ws):
     db.set_budget(ws.id, 1000, 300)
     db.create_run(ws.id, _req(), 250, True, FP, participant="Ana")
-    with pytest.raises(BudgetExceeded, match=r"This batch costs 100.00 credits; Ana has 50.00 of a 300.00 cap left."):
-        workshop.check_total(db, ws.id, 100, participant="Ana")
-    workshop.check_total(db, ws.id, 100, participant="Ben")  # another participant still has room
-    workshop.check_total(db, ws.id, 100)  # the cap applies to named runs, as in Store.create_run
+    with pytest.raises(BudgetExceeded) as exc:
+        workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_ana001", fingerprint=FP, participant="Ana")
+    assert exc.value.limit is Limit.CAP
+    assert str(exc.value) == "This batch needs 100.00 credits; your cap has 50.00 of 300.00 left (over by 50.00)."
+    # Another participant still has room; the cap applies to named runs only.
+    workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_ben001", fingerprint=FP, participant="Ben")
+    workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_anon01", fingerprint=FP)
 
 
 def test_failed_submissions_do_not_count(db, ws):
     db.set_budget(ws.id, 100)
     run = db.create_run(ws.id, _req(), 90, True, FP)
     db.mark_submit_failed(run.id, "x", "refused")
-    workshop.check_total(db, ws.id, 100)
-
-
-def test_prepare_group_is_all_or_nothing(db, ws):
-    db.set_budget(ws.id, 100)
-    with pytest.raises(BudgetExceeded, match=r"costs 120\.00 credits; the workspace has 100\.00 of 100\.00 left"):
-        workshop.prepare_group(db, ws.id, [_item(40), _item(40), _item(40)], group_id="grp_123456", fingerprint=FP)
-    assert db.list_runs(ws.id) == []
+    workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_123456", fingerprint=FP)
 
 
 def test_prepare_and_send_group(db, ws):
     db.set_budget(ws.id, 100)
     items = [_item(30, "one"), _item(30, "two")]
     runs = workshop.prepare_group(db, ws.id, items, group_id="grp_123456", fingerprint=FP, participant="Ana")
-    assert [r.status for r in runs] == [SUBMITTING, SUBMITTING]
+    assert [r.status for r in runs] == [RunStatus.SUBMITTING, RunStatus.SUBMITTING]
     assert {r.group_id for r in runs} == {"grp_123456"} and {r.participant for r in runs} == {"Ana"}
     client = FakeClient()
     sent = workshop.send_group(db, client, runs)
@@ -96,17 +105,6 @@ def test_prepare_and_send_group(db, ws):
     workshop.send_group(db, client, again)
     assert len(client.posts) == 2
     assert db.committed_credits(ws.id) == pytest.approx(60)
-
-
-def test_group_cancelled_when_the_room_goes_during_saving(db, ws, monkeypatch):
-    db.set_budget(ws.id, 100)
-    monkeypatch.setattr(workshop, "check_total", lambda *a, **k: None)  # the up-front check raced and lost
-    db.create_run(ws.id, _req(), 50, True, FP)
-    with pytest.raises(BudgetExceeded):
-        workshop.prepare_group(db, ws.id, [_item(30), _item(30)], group_id="grp_race01", fingerprint=FP)
-    grp = db.list_runs(ws.id, group_id="grp_race01")
-    assert [r.status for r in grp] == [SUBMIT_FAILED]  # saved, never sent, nothing charged
-    assert db.committed_credits(ws.id) == pytest.approx(50)
 
 
 def test_leaderboard_ranks_prompts_by_average_rating(db, ws):
@@ -131,14 +129,3 @@ def test_leaderboard_order_and_limit(db, ws):
         db.set_rating(db.create_run(ws.id, _req(prompt), 1, True, FP).id, rating)
     table = workshop.leaderboard(db.list_runs(ws.id), limit=2)
     assert [s.prompt for s in table] == ["b", "c"]
-
-
-def test_sort_by_rating_and_participants(db, ws):
-    ids = {}
-    for name, rating, who in (("x", None, "ben"), ("y", 2, "Ana"), ("z", 5, None)):
-        r = db.create_run(ws.id, _req(name), 1, True, FP, participant=who)
-        db.set_rating(r.id, rating)
-        ids[name] = r.id
-    runs = db.list_runs(ws.id)
-    assert [r.id for r in workshop.sort_by_rating(runs)] == [ids["z"], ids["y"], ids["x"]]
-    assert workshop.participants(runs) == ["Ana", "ben"]

@@ -60,7 +60,7 @@ def start(settings: Settings, base_url: str | None = None, **config: Any) -> Wor
             allowed = (*settings.allowed_fetch_hosts, demo_host) if demo_host else settings.allowed_fetch_hosts
             config.setdefault("allowed_hosts", allowed)
             config.setdefault("transport", settings.transport)
-            store = Store(settings.database_url or settings.data_dir, data_dir=settings.data_dir)
+            store = Store.from_settings(settings)
             _worker = Worker(store, **config).start()
         worker = _worker
     key = settings.api_key or (DEMO_API_KEY if settings.demo else None)

@@ -70,6 +70,7 @@ def test_budget_refuses_the_whole_batch_with_the_numbers(at, posts, tmp_path):
     at.button(key="batch_go").click().run()
     left = format_amount(budget)
     assert [e.value for e in at.error if "credits" in e.value] == [
-        f"This batch costs {format_credits(VALID_ROWS)}; the workspace has {left} of {left} left."
+        f"This batch needs {format_amount(VALID_ROWS)} credits; the workshop budget has {left} of {left} left "
+        f"(over by {format_amount(VALID_ROWS - budget)})."
     ]
     assert posts == [] and Store(tmp_path).list_runs(at.session_state["ws"]) == []

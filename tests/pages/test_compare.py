@@ -110,7 +110,8 @@ def test_budget_refuses_the_whole_grid_with_the_numbers(at, posts, db):
     at.button(key="cmp_go").click().run()
     left = format_amount(budget)
     assert [e.value for e in at.error] == [
-        f"This grid costs {format_credits(TWO_BY_TWO)}; the workspace has {left} of {left} left."
+        f"This grid needs {format_amount(TWO_BY_TWO)} credits; the workshop budget has {left} of {left} left "
+        f"(over by {format_amount(TWO_BY_TWO - budget)})."
     ]
     assert posts == [] and db.list_runs(at.session_state["ws"]) == []
 

@@ -140,12 +140,12 @@ def slow_posts(monkeypatch):
     """A provider whose POST takes longer than the double-click window."""
     import time
 
-    from components import submit as submit_component
     from lib import client as api
+    from lib import submit
     from lib.schema import Task
 
     sent = []
-    monkeypatch.setattr(submit_component, "DOUBLE_CLICK_WINDOW", 0.2)
+    monkeypatch.setattr(submit, "DOUBLE_CLICK_WINDOW", 0.2)
 
     def create(self, request):
         sent.append(request)

@@ -15,16 +15,16 @@ from dataclasses import replace
 import httpx
 
 from lib import archive, submit
-from lib import store as st
 from lib import worker as wk
 from lib.client import EvolinkClient, key_fingerprint
 from lib.schema import GenerationRequest
-from lib.store import Store
+from lib.status import TERMINAL, RunStatus
+from lib.store import Run, Store
 
 KEY = "sk-reliability-test-key"
 FP = key_fingerprint(KEY)
 MODEL = "seedance-2.0-fast-text-to-video"
-CLEAR_ENDINGS = frozenset({st.ARCHIVED, st.FAILED, st.EXPIRED, st.UNKNOWN, st.SUBMIT_FAILED})
+CLEAR_ENDINGS = TERMINAL
 
 
 def request(i: int, prefix: str = "Run", duration: int = 4) -> GenerationRequest:
@@ -87,20 +87,20 @@ def submit_runs(store: Store, ws_id: str, client: EvolinkClient, n: int, prefix:
 def wait_terminal(store: Store, run_ids: list[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(store.get_run(i).status in st.TERMINAL for i in run_ids):
+        if all(store.get_run(i).status in TERMINAL for i in run_ids):
             return
         time.sleep(0.05)
-    left = {i: store.get_run(i).status for i in run_ids if store.get_run(i).status not in st.TERMINAL}
+    left = {i: store.get_run(i).status for i in run_ids if store.get_run(i).status not in TERMINAL}
     raise AssertionError(f"runs still unfinished after {timeout} s: {left}")
 
 
-def assert_clear_outcome(store: Store, engine, run_ids: list[str]) -> list[st.Run]:
+def assert_clear_outcome(store: Store, engine, run_ids: list[str]) -> list[Run]:
     """Zero lost runs, zero duplicate tasks, a clear final status with code and message for each."""
     runs = [store.get_run(i) for i in run_ids]
     assert all(r is not None for r in runs), "a run disappeared from the store"
     for r in runs:
         assert r.status in CLEAR_ENDINGS, (r.id, r.status)
-        if r.status == st.ARCHIVED:
+        if r.status == RunStatus.ARCHIVED:
             assert archive.media_path(store.data_dir, r.media_token) is not None, f"{r.id}: archived without a file"
         else:
             assert r.error_code and r.error_message, f"{r.id} ended {r.status} without code and message"
@@ -110,7 +110,7 @@ def assert_clear_outcome(store: Store, engine, run_ids: list[str]) -> list[st.Ru
     # A provider task no run holds can only come from a POST whose answer was lost on the
     # wire; that run must say `unknown` (check the dashboard) and must not have been resent.
     orphans = len(engine.tasks) - len(task_ids)
-    lost_answers = sum(1 for r in runs if r.status == st.UNKNOWN and r.task_id is None)
+    lost_answers = sum(1 for r in runs if r.status == RunStatus.UNKNOWN and r.task_id is None)
     assert 0 <= orphans <= lost_answers, f"{orphans} tasks no run holds, {lost_answers} runs with a lost answer"
     assert len(engine.tasks) <= len(runs), "more paid tasks than runs: a POST was repeated"
     leftovers = (

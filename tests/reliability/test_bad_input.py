@@ -19,13 +19,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from lib import archive, export, submit
-from lib import store as st
 from lib.client import EvolinkClient
 from lib.schema import GenerationRequest, error_messages
-from lib.store import Store
+from lib.status import TERMINAL, RunStatus
+from lib.store import Store, tables
+from lib.text import ERROR_TEXT_MAX
 from lib.worker import Worker
 from tests.reliability.conftest import FP, KEY, MODEL, walk
 from tests.test_archive import make_mp4
@@ -109,7 +111,10 @@ def test_hostile_prompts_are_stored_and_exported_verbatim(tmp_path, prompt):
     run = submit.prepare(db, ws.id, req, fingerprint=FP, submit_key="k1")
     again = db.get_run(run.id)
     assert again.request.prompt == prompt
-    assert db.count_runs() == 1 and len(db.list_workspaces()) == 1  # the SQL "injection" did nothing
+    with db.engine.connect() as conn:  # the SQL "injection" did nothing
+        count = [sa.select(sa.func.count()).select_from(t) for t in (tables.runs, tables.workspaces)]
+        counts = [conn.execute(q).scalar_one() for q in count]
+    assert counts == [1, 1]
     csv = export.to_csv([again]).decode()
     doc = json.loads(export.to_json(ws, [again]))
     assert doc["runs"][0]["prompt"] == prompt
@@ -168,16 +173,16 @@ def hostile_run(tmp_path, provider: Hostile, *, max_bytes=archive.MAX_BYTES, att
     )
     w.register_key(KEY, BASE, transport=httpx.MockTransport(provider.api))
     for _ in range(200):
-        if db.get_run(run.id).status in st.TERMINAL:
+        if db.get_run(run.id).status in TERMINAL:
             break
         now[0] += 5.0
         w.run_once(now[0])
     w.close()
     client.close()
     final = db.get_run(run.id)
-    if must_end or final.status in st.TERMINAL:
-        assert final.status in st.TERMINAL, final
-        assert final.status == st.ARCHIVED or (final.error_code and final.error_message)
+    if must_end or final.status in TERMINAL:
+        assert final.status in TERMINAL, final
+        assert final.status == RunStatus.ARCHIVED or (final.error_code and final.error_message)
     # Nothing but random-token files under the data dir's media; nothing half-written.
     media = list((tmp_path / "media").glob("*")) if (tmp_path / "media").exists() else []
     assert all(archive.valid_token(p.stem) and p.suffix == ".mp4" for p in media), media
@@ -203,7 +208,7 @@ def test_path_traversal_task_ids_never_reach_a_path(tmp_path, task_id):
         assert r.url.path.startswith("/v1/tasks/") and r.url.path.count("/") == 3, r.url
         assert "/v1/tasks/.." not in r.url.path and "/etc/" not in r.url.path
     if "/" in task_id or task_id == "..":
-        assert final.status == st.FAILED and final.error_code == "invalid_task_id" and not gets
+        assert final.status == RunStatus.FAILED and final.error_code == "invalid_task_id" and not gets
     assert final.task_id is None or len(final.task_id) <= 256
 
 
@@ -218,10 +223,10 @@ def test_html_in_a_failed_task_is_stored_as_bounded_plain_text(tmp_path):
         }
     )
     final = hostile_run(tmp_path, provider)
-    assert final.status == st.FAILED
+    assert final.status == RunStatus.FAILED
     assert final.error_message.startswith(HOSTILE_HTML)  # verbatim (never rendered as HTML) ...
     assert (
-        len(final.error_message) <= st.ERROR_TEXT_MAX and "\x1b" not in final.error_message
+        len(final.error_message) <= ERROR_TEXT_MAX and "\x1b" not in final.error_message
     )  # ... but bounded, printable
     assert len(final.error_code) <= 64
 
@@ -234,7 +239,7 @@ def test_a_declared_1_gb_result_is_refused_before_downloading(tmp_path):
 
     provider = Hostile(completed("https://cdn.hostile.test/huge.mp4"), huge)
     final = hostile_run(tmp_path, provider)
-    assert final.status == st.FAILED and final.error_code == "archive_failed"
+    assert final.status == RunStatus.FAILED and final.error_code == "archive_failed"
     assert "limit" in final.error_message
     assert provider.streamed <= 1024**2  # refused on the header: at most the first chunk was pulled
 
@@ -247,7 +252,7 @@ def test_an_endless_result_stops_at_the_cap(tmp_path):
 
     provider = Hostile(completed("https://cdn.hostile.test/endless.mp4"), endless)
     final = hostile_run(tmp_path, provider, max_bytes=cap)
-    assert final.status == st.FAILED and final.error_code == "archive_failed" and "limit" in final.error_message
+    assert final.status == RunStatus.FAILED and final.error_code == "archive_failed" and "limit" in final.error_message
     assert provider.streamed <= cap + 2 * archive.CHUNK
     assert final.archive_attempts == 0  # too large is final: not downloaded again
 
@@ -266,7 +271,7 @@ def test_a_result_that_is_not_a_video_is_refused(tmp_path, body, ctype):
         lambda req: httpx.Response(200, content=body, headers={"content-type": ctype}),
     )
     final = hostile_run(tmp_path, provider, attempts=2)
-    assert final.status == st.FAILED and final.error_code == "archive_failed"
+    assert final.status == RunStatus.FAILED and final.error_code == "archive_failed"
     assert "video" in final.error_message and "<" not in final.error_message
     assert final.media_token is None
 
@@ -275,7 +280,7 @@ def test_the_wrong_video_is_refused(tmp_path):
     clip = make_mp4(seconds=1, width=320, height=240)  # asked: 4 s at 480p
     provider = Hostile(completed("https://cdn.hostile.test/v.mp4"), lambda req: httpx.Response(200, content=clip))
     final = hostile_run(tmp_path / "data", provider, attempts=1)
-    assert final.status == st.FAILED and final.error_code == "archive_failed"
+    assert final.status == RunStatus.FAILED and final.error_code == "archive_failed"
 
 
 @pytest.mark.parametrize(
@@ -292,7 +297,7 @@ def test_the_wrong_video_is_refused(tmp_path):
 def test_result_links_that_are_not_http_are_never_opened(tmp_path, url):
     provider = Hostile(completed(url))
     final = hostile_run(tmp_path, provider)
-    assert final.status == st.FAILED
+    assert final.status == RunStatus.FAILED
     assert not [r for r in provider.requests if r.url.host == "cdn.hostile.test"]
 
 
@@ -302,7 +307,7 @@ def test_a_redirect_to_a_local_file_is_not_followed(tmp_path):
         lambda req: httpx.Response(302, headers={"location": "file:///etc/passwd"}),
     )
     final = hostile_run(tmp_path, provider)
-    assert final.status == st.FAILED and final.media_token is None
+    assert final.status == RunStatus.FAILED and final.media_token is None
 
 
 # --- the gallery shows hostile text as text ----------------------------------------------------------

@@ -15,9 +15,9 @@ import time
 import pytest
 import uvicorn
 
-from lib import store as st
 from lib.client import EvolinkClient
 from lib.simulator import Faults, runner, serve_in_thread
+from lib.status import POLLED, RunStatus
 from lib.store import Store
 from tests.reliability.conftest import (
     KEY,
@@ -69,7 +69,7 @@ def test_429_storm_is_waited_out_and_retry_after_honoured(world):
     ids, w = run_scenario(handle, store, ws, 6, "storm", worker_transport=rec)
     runs = assert_clear_outcome(store, handle.app.engine, ids)
     # A 429 is never a reason to give up on a run: everything the provider took is archived.
-    assert all(r.status == st.ARCHIVED for r in runs if r.task_id), [(r.status, r.error_message) for r in runs]
+    assert all(r.status == RunStatus.ARCHIVED for r in runs if r.task_id), [(r.status, r.error_message) for r in runs]
     assert handle.app.state.stats["fault 429"] > 0 and w.stats().get("http_429", 0) > 0
     # After each 429 the whole worker waits Retry-After (1 s) before its next task GET.
     gets = [(t, status) for t, method, url, status in rec.log if method == "GET" and "/v1/tasks/" in url]
@@ -83,11 +83,11 @@ def test_500s_never_resend_a_post_and_polls_recover(world):
     handle = sim(rate_500=0.3, seed=500)
     ids, _w = run_scenario(handle, store, ws, 8, "five-hundred")
     runs = assert_clear_outcome(store, handle.app.engine, ids)
-    assert all(r.status == st.ARCHIVED for r in runs if r.task_id)
+    assert all(r.status == RunStatus.ARCHIVED for r in runs if r.task_id)
     # A 500 answer to the POST leaves the outcome unknown: said so, and never sent again.
     for r in runs:
         if r.task_id is None:
-            assert r.status == st.UNKNOWN and "dashboard" in r.error_message
+            assert r.status == RunStatus.UNKNOWN and "dashboard" in r.error_message
     assert handle.app.state.stats["fault 500"] > 0
 
 
@@ -96,7 +96,7 @@ def test_dropped_connections(world):
     handle = sim(drop_rate=0.25, seed=3)
     ids, _w = run_scenario(handle, store, ws, 8, "drop")
     runs = assert_clear_outcome(store, handle.app.engine, ids)
-    assert all(r.status == st.ARCHIVED for r in runs if r.task_id)
+    assert all(r.status == RunStatus.ARCHIVED for r in runs if r.task_id)
     assert handle.app.state.stats["fault drop"] > 0
 
 
@@ -119,7 +119,7 @@ def test_faults_swapped_at_runtime_mixed_storm(world):
         w.close()
         client.close()
     runs = assert_clear_outcome(store, handle.app.engine, ids)
-    assert all(r.status == st.ARCHIVED for r in runs if r.task_id)
+    assert all(r.status == RunStatus.ARCHIVED for r in runs if r.task_id)
 
 
 def test_outage_of_60_provider_seconds_compressed_to_1_5_real_seconds(world):
@@ -142,7 +142,7 @@ def test_outage_of_60_provider_seconds_compressed_to_1_5_real_seconds(world):
         while not all(t.render is not None and t.render.done() for t in engine.tasks.values()):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert all(store.get_run(i).status in st.POLLED for i in ids), "runs finished before the outage"
+        assert all(store.get_run(i).status in POLLED for i in ids), "runs finished before the outage"
         # Down: stop serving, keep the provider's state (the engine) for its return.
         handle.server.should_exit = True
         handle.thread.join(10)
@@ -159,7 +159,7 @@ def test_outage_of_60_provider_seconds_compressed_to_1_5_real_seconds(world):
         w.close()
         client.close()
     runs = assert_clear_outcome(store, handle.app.engine, ids)
-    assert [r.status for r in runs] == [st.ARCHIVED] * len(runs)
+    assert [r.status for r in runs] == [RunStatus.ARCHIVED] * len(runs)
     refused = [e for e in rec.log if down_at <= e[0] < up_at]
     assert refused and all(e[3] == "ConnectError" for e in refused)
     assert w.stats().get("poll_errors", 0) >= 1
@@ -171,7 +171,7 @@ def test_links_that_expire_before_download(world):
     ids, _w = run_scenario(handle, store, ws, 4, "expire")
     runs = assert_clear_outcome(store, handle.app.engine, ids)
     for r in runs:
-        assert r.status == st.EXPIRED and r.error_code == "link_expired" and "expired" in r.error_message
+        assert r.status == RunStatus.EXPIRED and r.error_code == "link_expired" and "expired" in r.error_message
         assert r.media_token is None
     assert not list((store.data_dir / "media").glob("*")) if (store.data_dir / "media").exists() else True
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from lib import export, submit
-from lib import store as st
 from lib.client import ApiError, EvolinkClient, key_fingerprint
 from lib.simulator import Faults, serve_in_thread
+from lib.status import RunStatus
 from lib.store import Store
 from tests.e2e.conftest import AppProcess
 from tests.reliability.conftest import Recorder, request, scaled_worker, submit_runs, wait_terminal, walk
@@ -77,7 +77,7 @@ def test_key_absent_from_database_logs_exports_and_urls(tmp_path, sim, caplog):
         assert_no_key("the client's repr", repr(c))
 
     runs = store.list_runs(ws.id, limit=None)
-    assert sorted(r.status for r in runs) == [st.ARCHIVED] * 3 + [st.FAILED, st.UNKNOWN]
+    assert sorted(r.status for r in runs) == [RunStatus.ARCHIVED] * 3 + [RunStatus.FAILED, RunStatus.UNKNOWN]
     assert all(r.key_fingerprint == key_fingerprint(KEY) for r in runs)
     assert_no_key("the database", db_bytes(data))
     assert_no_key("the logs", caplog.text)
@@ -112,7 +112,7 @@ def test_a_provider_echoing_the_key_in_a_task_error_does_not_get_it_stored(tmp_p
     w.run_once(time.time() + 3600)
     w.close()
     final = store.get_run(run.id)
-    assert final.status == st.FAILED
+    assert final.status == RunStatus.FAILED
     assert_no_key("the stored error message", final.error_message)
     assert_no_key("the database", db_bytes(tmp_path))
 
@@ -157,7 +157,7 @@ def test_key_absent_from_served_html_and_the_server_log(tmp_path, sim):
             ids = submit_runs(store, ws.id, client, 1, "served")
         wait_terminal(store, ids, 60)  # the app's own worker polled and archived it with the key
         run = store.get_run(ids[0])
-        assert run.status == st.ARCHIVED
+        assert run.status == RunStatus.ARCHIVED
         with httpx.Client(base_url=app.url, timeout=10) as http:
             for path in (
                 "/",

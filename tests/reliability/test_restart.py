@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from lib import store as st
 from lib.client import EvolinkClient, key_fingerprint
 from lib.simulator import serve_in_thread
-from lib.store import Store
+from lib.status import POLLED, RunStatus
+from lib.store import SUBMIT_GRACE_SECONDS, Store
 from tests.e2e.conftest import AppProcess
 from tests.reliability.conftest import KEY, assert_clear_outcome, request, submit_runs, wait_terminal
 
@@ -47,9 +47,9 @@ def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_
         while not all(store.get_run(i).poll_count >= 1 for i in ids):
             assert time.monotonic() < deadline, "the app's worker never polled"
             time.sleep(0.1)
-        assert all(store.get_run(i).status in st.POLLED for i in ids)
+        assert all(store.get_run(i).status in POLLED for i in ids)
         # Past the grace period in which a `submitting` run may still have its POST in flight.
-        time.sleep(max(0.0, claimed.created_at + st.SUBMIT_GRACE_SECONDS + 0.5 - time.time()))
+        time.sleep(max(0.0, claimed.created_at + SUBMIT_GRACE_SECONDS + 0.5 - time.time()))
         app.kill()
         time.sleep(1.0)
         app.start()
@@ -57,8 +57,8 @@ def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_
     finally:
         app.stop()
     runs = assert_clear_outcome(store, sim.app.engine, [*ids, unsent.id, claimed.id])
-    assert [r.status for r in runs[:4]] == [st.ARCHIVED] * 4
+    assert [r.status for r in runs[:4]] == [RunStatus.ARCHIVED] * 4
     assert sim.app.state.stats["POST /v1/videos/generations"] == 4  # one per sent run, none after the restart
     assert len(sim.app.engine.tasks) == 4
-    assert store.get_run(unsent.id).status == st.SUBMIT_FAILED  # nothing charged: say so, let them resubmit
-    assert store.get_run(claimed.id).status == st.UNKNOWN  # maybe charged: check the dashboard, never resend
+    assert store.get_run(unsent.id).status == RunStatus.SUBMIT_FAILED  # nothing charged: say so, let them resubmit
+    assert store.get_run(claimed.id).status == RunStatus.UNKNOWN  # maybe charged: check the dashboard, never resend

@@ -1,0 +1,123 @@
+"""The one rule for "does this fit": a run, a batch or a grid against the workspace budget and the participant's cap.
+
+A run *commits* credits from the moment it may cost some (``lib.status.billed``):
+the provider's own figure (``credits_reserved``) once it answered, our estimate
+until then. A limit left empty means no limit; the cap counts only the runs that
+carry the participant's name. The store gathers the figures in the very transaction
+that inserts the runs (``Store.budget_room``), so two people cannot both take the
+last credits; this module decides, and says which limit refused and by how much.
+
+Example:
+    >>> room = Room(budget=400.0, budget_left=12.0)
+    >>> room.left
+    12.0
+    >>> check(room, 12.0)  # an exact fit
+    >>> try:
+    ...     check(room, 31.26)
+    ... except BudgetExceeded as exc:
+    ...     print(exc)
+    This run needs 31.26 credits; the workshop budget has 12.00 of 400.00 left (over by 19.26).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from lib.pricing import format_amount
+
+# Sums of per-run floats must not refuse an exact fit; far below the cent the screen shows.
+EPSILON = 1e-6
+
+
+class Limit(StrEnum):
+    """Which limit a figure belongs to."""
+
+    BUDGET = "budget"
+    CAP = "cap"
+
+
+# How a refusal names each limit to the person who clicked.
+LIMIT_NAMES: dict[Limit, str] = {
+    Limit.BUDGET: "the workshop budget",
+    Limit.CAP: "your cap",
+}
+
+
+def spend(credits_reserved: float | None, estimate_credits: float) -> float:
+    """What one billed run counts: the provider's figure once known, else our estimate."""
+    return estimate_credits if credits_reserved is None else credits_reserved
+
+
+def spend_clause(credits_reserved: Any, estimate_credits: Any) -> sa.ColumnElement[float]:
+    """``spend`` as a SQL expression over the two columns."""
+    return sa.func.coalesce(credits_reserved, estimate_credits)
+
+
+@dataclass(frozen=True)
+class Room:
+    """Each limit and what is left under it; ``None`` where that limit is not set."""
+
+    budget: float | None = None
+    budget_left: float | None = None
+    cap: float | None = None
+    cap_left: float | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        budget: float | None,
+        committed: float,
+        cap: float | None = None,
+        participant_committed: float | None = None,
+    ) -> Room:
+        """Room from the limits and the committed sums (``participant_committed`` None: no participant)."""
+        budget_left = None if budget is None else budget - committed
+        if cap is None or participant_committed is None:
+            return cls(budget=budget, budget_left=budget_left)
+        return cls(budget=budget, budget_left=budget_left, cap=cap, cap_left=cap - participant_committed)
+
+    def limits(self) -> Iterator[tuple[Limit, float, float]]:
+        """``(limit, total, left)`` for each limit that is set, the workshop budget first."""
+        if self.budget is not None and self.budget_left is not None:
+            yield Limit.BUDGET, self.budget, self.budget_left
+        if self.cap is not None and self.cap_left is not None:
+            yield Limit.CAP, self.cap, self.cap_left
+
+    @property
+    def left(self) -> float | None:
+        """Credits still allowed under every limit (``None``: no limit at all)."""
+        lefts = [left for _limit, _total, left in self.limits()]
+        return min(lefts) if lefts else None
+
+
+class BudgetExceeded(Exception):
+    """A run, a batch or a grid would go over the workshop budget or the participant's cap."""
+
+    def __init__(self, *, what: str, needed: float, limit: Limit, total: float, left: float) -> None:
+        self.what = what
+        self.needed = needed
+        self.limit = limit
+        self.total = total
+        self.left = max(left, 0.0)
+        self.over = needed - self.left
+        super().__init__(
+            f"{what} needs {format_amount(needed)} credits; {LIMIT_NAMES[limit]} has "
+            f"{format_amount(self.left)} of {format_amount(total)} left (over by {format_amount(self.over)})."
+        )
+
+
+def check(room: Room, credits: float, *, what: str = "This run") -> None:
+    """Refuse (``BudgetExceeded``) ``credits`` more when they do not fit under every limit.
+
+    When both limits refuse, the one with less left is named: it is the one to raise.
+    """
+    refusals = [(left, limit, total) for limit, total, left in room.limits() if credits > left + EPSILON]
+    if refusals:
+        left, limit, total = min(refusals, key=lambda r: r[0])
+        raise BudgetExceeded(what=what, needed=credits, limit=limit, total=total, left=left)

@@ -1,0 +1,59 @@
+"""Reading runs for pages and callbacks, and what people add to them: ratings and notes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lib.settings import TASK_ID_MAX
+from lib.store.base import StoreBase
+from lib.store.records import Run, run_of, valid_id
+from lib.store.tables import runs
+
+NOTES_MAX = 5000
+RATING_RANGE = (1, 5)
+
+
+class ReadingStore(StoreBase):
+    def get_run(self, run_id: str) -> Run | None:
+        if not valid_id(run_id):
+            return None
+        with self._read() as conn:
+            return self._fetch(conn, run_id)
+
+    def run_for_task(self, task_id: str) -> Run | None:
+        """The run holding a provider task id (callbacks name tasks, not runs)."""
+        if not isinstance(task_id, str) or not task_id or len(task_id) > TASK_ID_MAX:
+            return None
+        with self._read() as conn:
+            row = conn.execute(runs.select().where(runs.c.task_id == task_id)).first()
+        return run_of(row) if row else None
+
+    def list_runs(self, workspace_id: str, *, group_id: str | None = None, limit: int | None = 500) -> list[Run]:
+        """Runs of one workspace (or of one grid or batch in it), newest first.
+
+        The gallery filters them in memory (``lib.gallery``).
+        """
+        q = runs.select().where(runs.c.workspace_id == workspace_id)
+        if group_id is not None:
+            q = q.where(runs.c.group_id == group_id)
+        q = q.order_by(runs.c.created_at.desc(), runs.c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        with self._read() as conn:
+            return [run_of(r) for r in conn.execute(q).all()]
+
+    def set_rating(self, run_id: str, rating: int | None) -> Run | None:
+        lo, hi = RATING_RANGE
+        if rating is not None and (type(rating) is not int or not lo <= rating <= hi):
+            raise ValueError(f"Rating: a whole number from {lo} to {hi}, or empty.")
+        return self._set(run_id, rating=rating)
+
+    def set_notes(self, run_id: str, notes: str | None) -> Run | None:
+        text = (notes or "")[:NOTES_MAX]
+        return self._set(run_id, notes=text or None)
+
+    def _set(self, run_id: str, **values: Any) -> Run | None:
+        with self._write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(**values, updated_at=time.time()))
+            return self._fetch(conn, run_id)

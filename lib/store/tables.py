@@ -1,0 +1,82 @@
+"""The database schema (SQLAlchemy Core): workspaces, their runs and their comparison grids.
+
+Times are Unix seconds (floats); ``runs.status`` holds ``lib.status.RunStatus`` values.
+
+Example:
+    >>> sorted(metadata.tables)
+    ['comparisons', 'runs', 'workspaces']
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("budget_credits", sa.Float, nullable=True),
+    sa.Column("per_participant_cap", sa.Float, nullable=True),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id"), nullable=False, index=True),
+    # One form submission = one key: a double click inserts nothing new.
+    sa.Column("submit_key", sa.String(128), nullable=True, unique=True),
+    sa.Column("request_json", sa.Text, nullable=False),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("estimate_credits", sa.Float, nullable=False),
+    sa.Column("estimate_exact", sa.Boolean, nullable=False),
+    sa.Column("key_fingerprint", sa.String(64), nullable=False),
+    sa.Column("participant", sa.String(100), nullable=True),
+    sa.Column("parent_id", sa.String(32), nullable=True),
+    sa.Column("group_id", sa.String(64), nullable=True, index=True),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("progress", sa.Integer, nullable=False, default=0),
+    sa.Column("task_id", sa.String(256), nullable=True, index=True),
+    sa.Column("credits_reserved", sa.Float, nullable=True),
+    sa.Column("estimated_time", sa.Float, nullable=True),
+    sa.Column("video_url", sa.Text, nullable=True),
+    sa.Column("error_code", sa.String(64), nullable=True),
+    sa.Column("error_message", sa.Text, nullable=True),
+    sa.Column("poll_error", sa.Text, nullable=True),
+    sa.Column("media_token", sa.String(64), nullable=True),
+    sa.Column("media_bytes", sa.Integer, nullable=True),
+    sa.Column("media_duration", sa.Float, nullable=True),
+    sa.Column("media_width", sa.Integer, nullable=True),
+    sa.Column("media_height", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("claimed_at", sa.Float, nullable=True),
+    sa.Column("submitted_at", sa.Float, nullable=True),
+    sa.Column("completed_at", sa.Float, nullable=True),
+    sa.Column("archived_at", sa.Float, nullable=True),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("next_poll_at", sa.Float, nullable=True),
+    sa.Column("last_polled_at", sa.Float, nullable=True),
+    sa.Column("poll_count", sa.Integer, nullable=False, default=0),
+    sa.Column("poll_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("archive_attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("rating", sa.Integer, nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("owner", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# A comparison grid: its axes, labels and which run fills each cell. The runs carry
+# the comparison id as their group_id, so they also appear in the gallery as runs.
+comparisons = sa.Table(
+    "comparisons",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
