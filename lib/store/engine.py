@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
 from lib.settings import DB_FILE
-from lib.store.tables import metadata
 
 # Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "studio_write"
@@ -44,12 +43,14 @@ def database_url(url_or_data_dir: str | os.PathLike[str]) -> str:
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process, its tables created once."""
+    """One engine per URL per process, its database upgraded to this code's schema once."""
+    from lib.store import migrate
+
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
             engine = _make_engine(url)
-            metadata.create_all(engine)
+            migrate.upgrade(engine)
             _engines[url] = engine
         return engine
 
