@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from sqlalchemy.engine import Connection
 
+from lib import events
 from lib.settings import Settings, load_settings
 from lib.status import RunStatus
 from lib.store.engine import WRITE_OPTION, database_url, get_engine
@@ -72,12 +73,18 @@ class StoreBase:
         return run_of(row) if row else None
 
     def _transition(self, run_id: str, allowed: Iterable[RunStatus], values: dict[str, Any]) -> Run | None:
-        """Update only if the run is still in one of ``allowed``; return it either way."""
+        """Update only if the run is still in one of ``allowed``; return it either way.
+
+        Open pages of the run's workspace hear about a change once it is committed.
+        """
         with self._write() as conn:
-            conn.execute(
+            changed = conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status.in_(values_of(allowed))).values(**values)
-            )
-            return self._fetch(conn, run_id)
+            ).rowcount
+            run = self._fetch(conn, run_id)
+        if changed and run is not None:
+            events.publish(run.workspace_id, run.id, "finished" if run.finished else "updated")
+        return run
 
     def _finish(
         self,

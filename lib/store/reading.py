@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from lib import events
 from lib.settings import TASK_ID_MAX
 from lib.store.base import StoreBase
 from lib.store.records import Run, run_of, valid_id
@@ -47,13 +48,16 @@ class ReadingStore(StoreBase):
         lo, hi = RATING_RANGE
         if rating is not None and (type(rating) is not int or not lo <= rating <= hi):
             raise ValueError(f"Rating: a whole number from {lo} to {hi}, or empty.")
-        return self._set(run_id, rating=rating)
+        return self._set(run_id, "rated", rating=rating)
 
     def set_notes(self, run_id: str, notes: str | None) -> Run | None:
         text = (notes or "")[:NOTES_MAX]
-        return self._set(run_id, notes=text or None)
+        return self._set(run_id, "updated", notes=text or None)
 
-    def _set(self, run_id: str, **values: Any) -> Run | None:
+    def _set(self, run_id: str, kind: events.Kind, **values: Any) -> Run | None:
         with self._write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(**values, updated_at=time.time()))
-            return self._fetch(conn, run_id)
+            run = self._fetch(conn, run_id)
+        if run is not None:
+            events.publish(run.workspace_id, run.id, kind)
+        return run

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from lib import budget
+from lib import budget, events
 from lib.schema import GenerationRequest, Task
 from lib.settings import HOOK_PREFIX, TASK_ID_MAX
 from lib.status import POLLED, RunStatus
@@ -107,6 +107,9 @@ class SubmissionStore(WorkspaceStore):
             if len(keys) < len(rows) or any(key not in stored for key in keys):
                 raise
         ids = [stored.get(row["submit_key"], row["id"]) for row in rows]
+        for row in rows:
+            if row["id"] in ids:  # inserted by this call, not found stored
+                events.publish(workspace_id, row["id"], "created")
         with self._read() as conn:
             found = {r.id: r for r in map(run_of, conn.execute(runs.select().where(runs.c.id.in_(ids))).all())}
         return [found[i] for i in ids]
@@ -197,6 +200,10 @@ class SubmissionStore(WorkspaceStore):
                     .where(runs.c.id == run_id, submitting)
                     .values(status=status.value, error_code=code, error_message=msg, finished_at=now, updated_at=now)
                 )
+            settled = conn.execute(sa.select(runs.c.workspace_id, runs.c.id).where(runs.c.id.in_([r[0] for r in rows])))
+            notices = [(ws, run_id) for ws, run_id in settled]
+        for ws, run_id in notices:
+            events.publish(ws, run_id, "finished")
         return [r[0] for r in rows]
 
 

@@ -1,0 +1,189 @@
+"""Run-change notices for open pages: the store publishes, a page's event stream subscribes.
+
+A notice says only *which* run of *which* workspace changed and how (``created``,
+``updated``, ``finished``, ``rated``); a page that hears one re-reads the store. So a
+lost notice costs a refresh, never wrong data, and a notice carries nothing a
+subscriber could not read from the store anyway.
+
+Publishing is thread-safe and never blocks (the worker's threads and Streamlit's
+script threads publish; the server's event loop reads). Each subscriber has a bounded
+queue: when a slow page falls behind, its oldest notices are dropped and it is told to
+reload everything (``kind == "resync"``) instead of the server buffering without end.
+
+In one process notices travel in memory. Several servers sharing one database pass
+them through the database as well (``set_relay``); subscribers do not change.
+
+Example:
+    >>> import asyncio
+    >>> async def demo():
+    ...     with subscribe("ws_demo1") as sub:
+    ...         publish("ws_demo1", "run_a1b2c3", "finished")
+    ...         publish("ws_other", "run_zzzzzz", "created")   # another workspace: not heard
+    ...         return [(e.run_id, e.kind) for e in await sub.next(timeout=1)]
+    >>> asyncio.run(demo())
+    [('run_a1b2c3', 'finished')]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Self
+
+Kind = Literal["created", "updated", "finished", "rated", "resync"]
+KINDS: tuple[Kind, ...] = ("created", "updated", "finished", "rated", "resync")
+
+QUEUE_MAX = 256  # notices a subscriber may fall behind by before it is told to resync
+SUBSCRIBERS_MAX = 2000  # open event streams per process; more are refused (a page then falls back to reloads)
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One change: ``seq`` grows by one per notice in this process."""
+
+    workspace_id: str
+    run_id: str
+    kind: Kind
+    seq: int
+    at: float
+
+
+class TooManySubscribers(RuntimeError):
+    """``SUBSCRIBERS_MAX`` event streams are open already."""
+
+
+class Subscription:
+    """Notices for one workspace, read with ``await next()``; close it (or use ``with``) when done."""
+
+    def __init__(self, bus: Bus, workspace_id: str, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.workspace_id = workspace_id
+        self._bus = bus
+        self._loop = loop
+        self._pending: deque[RunEvent] = deque()
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._wake: asyncio.Event | None = asyncio.Event() if loop is not None else None
+        self.dropped = 0
+
+    def _push(self, event: RunEvent) -> None:
+        with self._lock:
+            if len(self._pending) >= QUEUE_MAX:
+                self._pending.clear()
+                self.dropped += 1
+                event = RunEvent(self.workspace_id, "", "resync", event.seq, event.at)
+            self._pending.append(event)
+        self._ready.set()
+        if self._loop is not None and self._wake is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:  # the subscriber's loop has closed: it will never read again
+                self.close()
+
+    def _take(self) -> list[RunEvent]:
+        with self._lock:
+            out = list(self._pending)
+            self._pending.clear()
+            self._ready.clear()
+        if self._wake is not None:
+            self._wake.clear()
+        return out
+
+    async def next(self, timeout: float | None = None) -> list[RunEvent]:
+        """Every notice since the last call, waiting up to ``timeout`` seconds for one ([] on timeout)."""
+        events = self._take()
+        if events or self._wake is None:
+            return events
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            return []
+        return self._take()
+
+    def wait(self, timeout: float | None = None) -> list[RunEvent]:
+        """``next`` for a thread instead of an event loop."""
+        self._ready.wait(timeout)
+        return self._take()
+
+    def close(self) -> None:
+        self._bus._unsubscribe(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Bus:
+    """Fan-out of notices to this process's subscribers, by workspace."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = {}
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self._relay: Callable[[str, str, Kind], None] | None = None
+
+    def subscribe(self, workspace_id: str) -> Subscription:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        sub = Subscription(self, workspace_id, loop)
+        with self._lock:
+            if sum(len(s) for s in self._subs.values()) >= SUBSCRIBERS_MAX:
+                raise TooManySubscribers(f"{SUBSCRIBERS_MAX} event streams are open already")
+            self._subs.setdefault(workspace_id, set()).add(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            subs = self._subs.get(sub.workspace_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[sub.workspace_id]
+
+    def subscribers(self, workspace_id: str | None = None) -> int:
+        with self._lock:
+            if workspace_id is not None:
+                return len(self._subs.get(workspace_id, ()))
+            return sum(len(s) for s in self._subs.values())
+
+    def publish(self, workspace_id: str, run_id: str, kind: Kind) -> None:
+        """Tell this process's subscribers, then the relay (other servers), if one is set."""
+        self.deliver(workspace_id, run_id, kind)
+        relay = self._relay
+        if relay is not None:
+            relay(workspace_id, run_id, kind)
+
+    def deliver(self, workspace_id: str, run_id: str, kind: Kind) -> None:
+        """Tell this process's subscribers only (what a relay calls for notices from elsewhere)."""
+        with self._lock:
+            subs = list(self._subs.get(workspace_id, ()))
+        if not subs:
+            return
+        event = RunEvent(workspace_id, run_id, kind, next(self._seq), time.time())
+        for sub in subs:
+            sub._push(event)
+
+    def set_relay(self, relay: Callable[[str, str, Kind], None] | None) -> None:
+        """Also send every published notice through ``relay`` (e.g. PostgreSQL NOTIFY), or stop (None)."""
+        self._relay = relay
+
+
+BUS = Bus()
+
+
+def publish(workspace_id: str, run_id: str, kind: Kind) -> None:
+    """A run of ``workspace_id`` changed; never raises for want of listeners."""
+    BUS.publish(workspace_id, run_id, kind)
+
+
+def subscribe(workspace_id: str) -> Subscription:
+    """Notices about ``workspace_id`` from now on (raises ``TooManySubscribers`` past the limit)."""
+    return BUS.subscribe(workspace_id)
