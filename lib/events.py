@@ -13,14 +13,11 @@ reload everything (``kind == "resync"``) instead of the server buffering without
 In one process notices travel in memory. Several servers sharing one database pass
 them through the database as well (``set_relay``); subscribers do not change.
 
-Example:
-    >>> import asyncio
-    >>> async def demo():
-    ...     with subscribe("ws_demo1") as sub:
-    ...         publish("ws_demo1", "run_a1b2c3", "finished")
-    ...         publish("ws_other", "run_zzzzzz", "created")   # another workspace: not heard
-    ...         return [(e.run_id, e.kind) for e in await sub.next(timeout=1)]
-    >>> asyncio.run(demo())
+Example (``await sub.next()`` in an event loop, ``sub.wait()`` in a thread):
+    >>> with subscribe("ws_demo1") as sub:
+    ...     publish("ws_demo1", "run_a1b2c3", "finished")
+    ...     publish("ws_other", "run_zzzzzz", "created")   # another workspace: not heard
+    ...     [(e.run_id, e.kind) for e in sub.wait(timeout=1)]
     [('run_a1b2c3', 'finished')]
 """
 

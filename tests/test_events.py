@@ -14,6 +14,15 @@ from lib.store import Store
 REQ = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A paper boat", duration=4)
 
 
+def run(coro):
+    """``asyncio.run`` on a thread of its own: the test process may already have a loop running."""
+    out = []
+    thread = threading.Thread(target=lambda: out.append(asyncio.run(coro)))
+    thread.start()
+    thread.join(30)
+    return out[0]
+
+
 @pytest.fixture
 def bus(monkeypatch):
     fresh = events.Bus()
@@ -29,7 +38,7 @@ def test_a_subscriber_hears_only_its_workspace_in_order(bus):
             events.publish("ws_a", "r1", "finished")
             return await sub.next(timeout=1)
 
-    got = asyncio.run(scenario())
+    got = run(scenario())
     assert [(e.run_id, e.kind) for e in got] == [("r1", "created"), ("r1", "finished")]
     assert got[0].seq < got[1].seq
 
@@ -39,7 +48,7 @@ def test_next_times_out_empty_when_nothing_happens(bus):
         with events.subscribe("ws_a") as sub:
             return await sub.next(timeout=0.01)
 
-    assert asyncio.run(scenario()) == []
+    assert run(scenario()) == []
 
 
 def test_a_notice_published_from_another_thread_wakes_the_event_loop(bus):
@@ -48,7 +57,7 @@ def test_a_notice_published_from_another_thread_wakes_the_event_loop(bus):
             threading.Thread(target=events.publish, args=("ws_a", "r1", "updated")).start()
             return await sub.next(timeout=10)
 
-    assert [e.kind for e in asyncio.run(scenario())] == ["updated"]
+    assert [e.kind for e in run(scenario())] == ["updated"]
 
 
 def test_a_subscriber_that_falls_behind_is_told_to_resync_instead_of_buffering(bus):
