@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -25,8 +26,10 @@ from typing import IO, Any
 import av
 import httpx
 
-from lib import catalog, net
+from lib import catalog, net, posters
 from lib.schema import GenerationRequest
+
+log = logging.getLogger("studio.archive")
 
 MAX_BYTES = 500 * 1024 * 1024  # far above a 15 s 1080p clip; stops a runaway download
 DURATION_TOLERANCE = 1.0  # seconds either way
@@ -157,6 +160,10 @@ def archive_video(
         final = media_dir(data_dir) / f"{token}{SUFFIX}"
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)  # atomic: the media route never sees half a file
+        try:
+            posters.make(final, data_dir, token)
+        except (posters.PosterError, OSError):
+            log.warning("archive: no poster for a saved video; cards show it without one")
         return Archived(token=token, size=size, duration=duration, width=width, height=height)
     finally:
         tmp.unlink(missing_ok=True)

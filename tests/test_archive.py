@@ -67,7 +67,8 @@ def test_good_mp4_is_stored_under_a_random_token(tmp_path):
     path = media_path(tmp_path, result.token)
     assert path == tmp_path / "media" / f"{result.token}.mp4"
     assert path.stat().st_size == result.size == len(make_mp4())
-    assert files(tmp_path) == [f"media/{result.token}.mp4"]  # no temp file left, no server-derived name
+    # The video and its stills, all named by the token: no temp file left, no server-derived name.
+    assert files(tmp_path) == sorted(f"media/{result.token}{end}" for end in (".mp4", ".poster.jpg", ".sheet.jpg"))
 
 
 def test_expectation_follows_the_request():
