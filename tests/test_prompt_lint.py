@@ -422,10 +422,3 @@ def test_model_may_be_spec_and_unknown_model_is_refused():
     assert codes("@image1 waves", model=catalog.MODELS[TEXT]) == codes("@image1 waves", model=TEXT)
     with pytest.raises(ValueError, match="unknown model"):
         lint("A cat", model="no-such-model")
-
-
-def test_lib_does_not_import_streamlit():
-    import lib.prompt_lint as module
-
-    source = open(module.__file__, encoding="utf-8").read()
-    assert "import streamlit" not in source and "from streamlit" not in source

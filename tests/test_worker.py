@@ -439,14 +439,6 @@ def test_wait_idle_when_nothing_to_do(tmp_path):
     worker.close()
 
 
-def test_lib_modules_never_import_streamlit():
-    from pathlib import Path
-
-    for name in ("store.py", "archive.py", "worker.py"):
-        text = (Path(wk.__file__).parent / name).read_text()
-        assert "import streamlit" not in text and "from streamlit" not in text
-
-
 def test_server_entry_points_start_from_settings_and_poke_by_task(tmp_path):
     from lib.settings import load_settings
 
