@@ -26,6 +26,15 @@ TESTS = Path(__file__).resolve().parent
 BROWSER_FIXTURES = {"browser", "page", "app_server", "chromium_path"}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shard",
+        metavar="I/N",
+        help="run only the I-th of N interleaved slices of the selected tests (0-based), e.g. 0/2 and 1/2 "
+        "in two processes at once (`make test-fast` does)",
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.path)).resolve()
@@ -33,6 +42,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if (TESTS / "reliability") in path.parents:
             item.add_marker(pytest.mark.reliability)
+
+
+class _Shard:
+    """Keeps every N-th selected test, from the I-th: two processes share two cores without a plugin."""
+
+    def __init__(self, spec: str) -> None:
+        index, count = (int(part) for part in spec.split("/"))
+        if not 0 <= index < count:
+            raise pytest.UsageError(f"--shard {spec}: I must be from 0 to N-1")
+        self.index, self.count = index, count
+
+    @pytest.hookimpl(trylast=True)  # after -m and -k have deselected what they deselect
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        kept: list[pytest.Item] = []
+        others: list[pytest.Item] = []
+        for n, item in enumerate(items):
+            (kept if n % self.count == self.index else others).append(item)
+        config.hook.pytest_deselected(items=others)
+        items[:] = kept
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if spec := config.getoption("--shard"):
+        config.pluginmanager.register(_Shard(spec), "studio-shard")
 
 
 # --- the browser --------------------------------------------------------------------------------
