@@ -76,10 +76,8 @@ BAD_VALUES = (
 @pytest.mark.parametrize("field,value", BAD_VALUES, ids=lambda x: repr(x)[:40])
 def test_bad_request_values_are_refused_with_a_plain_message(field, value):
     body = {"model": MODEL, "prompt": "A fox in snow", field: value}
-    started = time.perf_counter()
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError) as err:  # how fast, for oversize values too: bench/validation.py
         GenerationRequest.from_payload(body)
-    assert time.perf_counter() - started < 1.0, "validation must stay cheap even for oversize input"
     messages = error_messages(err.value)
     assert messages, "no message for the user"
     for msg in messages.values():
