@@ -34,17 +34,20 @@ def find_chromium() -> str | None:
     return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
 
 
-# Set before an action, counted by the page: how many script runs have finished since.
+# Set before an action: counts the script runs that start after it. The whole document is
+# watched, since Streamlit may replace its app element when the page changes.
 _WATCH_RUNS = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  window.__studioRuns = {started: 0, app};
-  if (!window.__studioRunsObserver) {
-    window.__studioRunsObserver = new MutationObserver(() => {
-      const state = window.__studioRuns.app.getAttribute('data-test-script-state');
-      if (state === 'running' || state === 'rerunRequested') window.__studioRuns.started += 1;
-    });
-    window.__studioRunsObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-  }
+  if (window.__studioRunsObserver) window.__studioRunsObserver.disconnect();
+  window.__studioRuns = 0;
+  window.__studioRunsObserver = new MutationObserver((changes) => {
+    for (const change of changes) {
+      const state = change.target.getAttribute('data-test-script-state');
+      if (state === 'running' || state === 'rerunRequested') window.__studioRuns += 1;
+    }
+  });
+  window.__studioRunsObserver.observe(document.documentElement, {
+    attributes: true, subtree: true, attributeFilter: ['data-test-script-state'],
+  });
 }"""
 
 
@@ -61,7 +64,7 @@ def rerun(page, action, timeout: float = TIMEOUT_MS) -> None:
     """
     page.evaluate(_WATCH_RUNS)
     action()
-    page.wait_for_function("() => window.__studioRuns.started > 0", timeout=timeout)
+    page.wait_for_function("() => window.__studioRuns > 0", timeout=timeout)
     wait_idle(page, timeout)
 
 
