@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test check bench clean
+.PHONY: run test test-fast check bench clean
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,14 @@ check: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Everything: lib doctests, unit and page tests, the browser tests (Chromium) and the reliability scenarios.
 test: check
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop while working: everything but the browser and reliability tests, spread
+# over two processes (pytest-xdist, one per core).
+test-fast: check
+	$(PY) -m pytest -q -n 2 -m "not browser and not reliability" $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py $(BENCH_ARGS)

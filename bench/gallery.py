@@ -98,7 +98,7 @@ class Server:
     """``streamlit run <script>`` on a free port with a data dir (server.py: like the e2e AppProcess)."""
 
     def __init__(self, script: str, data_dir: Path, env: dict | None = None):
-        from tests.e2e.conftest import free_port
+        from tests.support.server import free_port
 
         self.script, self.data_dir, self.port = script, data_dir, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -156,7 +156,7 @@ from components.gallery import PAGE as GALLERY_PAGE  # noqa: E402 - what the gal
 def open_session(browser, url: str, n: int, timeout_s: float = 120, page_through: int = 0):
     """A new browser context on ``url``; returns (context, seconds until ``n`` cards were in the page,
     seconds until the first card, seconds until ``page_through`` cards after pressing "Show more")."""
-    from tests.e2e.conftest import IDLE, wait_idle
+    from tests.support.browser import IDLE, rerun
 
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})  # a new visitor: cold cache
     page = ctx.new_page()
@@ -171,8 +171,7 @@ def open_session(browser, url: str, n: int, timeout_s: float = 120, page_through
     everything = None
     if page_through > n:
         while page.locator(f"{CARDS}").count() < page_through:
-            page.click(".st-key-gallery_more button")
-            wait_idle(page)
+            rerun(page, lambda: page.click(".st-key-gallery_more button"))
         everything = time.perf_counter() - started
     return ctx, took, first, everything
 
@@ -248,7 +247,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
 
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-gallery-") as tmp:

@@ -23,28 +23,16 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import httpx
 from _util import ROOT, Row, cpu_seconds, machine, table
 
+from tests.support.server import free_port
+from tests.support.transport import Recorder
+
 TARGET_CPU = 5.0  # percent of one core
 KEY = "bench-worker-key"
-
-
-class Recorder(httpx.HTTPTransport):
-    """The worker's transport: records when every request leaves."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[tuple[float, str]] = []
-        self._lock = threading.Lock()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            self.sent.append((time.monotonic(), f"{request.method} {request.url.path}"))
-        return super().handle_request(request)
 
 
 def max_in_window(times: list[float], width: float = 1.0) -> int:
@@ -55,14 +43,6 @@ def max_in_window(times: list[float], width: float = 1.0) -> int:
             j += 1
         best = max(best, i - j + 1)
     return best
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
@@ -128,7 +108,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                     run = store.create_run(ws.id, req, 0.0, True, fp)
                     store.claim_submit(run.id)
                     store.mark_submitted(run.id, client.create(req))
-            recorder = Recorder()
+            recorder = Recorder()  # notes when each request leaves
             w = Worker(store, max_rps=max_rps)
             w.register_key(KEY, base, transport=recorder)
             cpu0, t0 = cpu_seconds(), time.monotonic()
@@ -144,7 +124,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         sim.terminate()
         sim.wait(10)
 
-    gets = [t for t, what in recorder.sent if what.startswith("GET /v1/tasks/")]
+    gets = [e.at for e in recorder.log if e.method == "GET" and "/v1/tasks/" in e.url]
     first = min(gets) if gets else t1
     busy = [t for t in gets if t >= first]
     cpu_pct = 100 * (cpu1 - cpu0) / (t1 - t0)

@@ -35,7 +35,8 @@ def is_demo() -> bool:
 
 
 def make_client(**options) -> api.EvolinkClient:
-    return api.EvolinkClient(api_key(), base_url=base_url(), **options)
+    """A client for this session's key and API; it sends through ``settings().transport`` when one is set."""
+    return api.EvolinkClient(api_key(), base_url=base_url(), transport=settings().transport, **options)
 
 
 def demo_banner() -> None:
@@ -73,7 +74,7 @@ def _personal_key() -> None:
         w = worker.current()
         if key and w is not None:
             # Runs submitted with this key before a restart resume as soon as it is back in memory.
-            w.register_key(key, base_url())
+            w.register_key(key, base_url(), transport=settings().transport)
 
 
 def sidebar_section() -> None:

@@ -27,7 +27,7 @@ def client_for_submit() -> api.EvolinkClient:
     key = connection.api_key()
     w = worker.current()
     if w is not None and not w.has_key(api.key_fingerprint(key)):
-        w.register_key(key, connection.base_url())  # memory only: the worker polls this run with it
+        w.register_key(key, connection.base_url(), transport=connection.settings().transport)  # memory only
     return connection.make_client()
 
 

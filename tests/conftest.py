@@ -1,4 +1,11 @@
-"""Fixtures shared by every test directory: Debian's headless Chromium driven by Playwright.
+"""Fixtures every test directory may use, and the markers that split the suite.
+
+- ``browser`` marks every test that drives Chromium (all of ``tests/e2e`` and any test
+  using the ``browser``, ``page``, ``app_server`` or ``chromium_path`` fixture);
+  ``reliability`` marks ``tests/reliability``. ``make test-fast`` leaves both out.
+- ``demo_app`` is the one way a page test runs the app (AppTest, demo mode, its own
+  data dir) against ``provider``, a fake Evolink API given to the app as an httpx
+  transport through its settings.
 
 One sync Playwright per session: a second one inside the same run would find the
 first one's event loop and refuse to start.
@@ -7,41 +14,38 @@ first one's event loop and refuse to start.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
+from tests.support.apptest import DemoApp
+from tests.support.browser import CHROMIUM_ARGS, MISSING, TIMEOUT_MS, find_chromium
+from tests.support.provider import FakeProvider
+
+TESTS = Path(__file__).resolve().parent
+BROWSER_FIXTURES = {"browser", "page", "app_server", "chromium_path"}
 
 
-def _require_chromium() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if path:
-        return path
-    message = (
-        "Browser tests need Chromium: install Debian's package (`sudo apt-get install chromium`) "
-        "or set CHROMIUM_PATH, then run `make test` again."
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)  # in CI the browser tests must run, never skip
-    pytest.skip(message)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        if (TESTS / "e2e") in path.parents or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+        if (TESTS / "reliability") in path.parents:
+            item.add_marker(pytest.mark.reliability)
+
+
+# --- the browser --------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    return _require_chromium()
+    path = find_chromium()
+    if path:
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(MISSING)  # in CI the browser tests must run, never skip
+    pytest.skip(MISSING)
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +62,22 @@ def browser(chromium_path):
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(TIMEOUT_MS)
     yield pg
     context.close()
+
+
+# --- the app under AppTest ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def provider() -> FakeProvider:
+    """A fake Evolink API: ``provider.posts`` is every generation the app asked for."""
+    return FakeProvider()
+
+
+@pytest.fixture
+def demo_app(tmp_path, provider):
+    """``demo_app.open("pages/studio.py")`` -> AppTest; data in ``tmp_path``, every API call to ``provider``."""
+    with DemoApp(tmp_path, provider) as app:
+        yield app

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import httpx
-import numpy as np
 import pytest
 
 from lib import archive
@@ -17,30 +14,8 @@ from lib.archive import Expectation, LinkExpired, NotAVideo, TooLarge, WrongVide
 from lib.client import EvolinkClient
 from lib.schema import GenerationRequest
 from lib.simulator import serve_in_thread
-
-_cache: dict[tuple, bytes] = {}
-
-
-def make_mp4(seconds: float = 4, width: int = 864, height: int = 496, fps: int = 4) -> bytes:
-    """A tiny real H.264 MP4 (few frames, so it encodes in milliseconds)."""
-    key = (seconds, width, height, fps)
-    if key not in _cache:
-        import io
-
-        buf = io.BytesIO()
-        with av.open(buf, "w", format="mp4") as out:
-            stream = out.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.time_base = Fraction(1, fps)
-            stream.options = {"preset": "ultrafast"}
-            for i in range(int(seconds * fps)):
-                img = np.full((height, width, 3), (i * 20) % 255, dtype=np.uint8)
-                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-                frame.pts = i
-                out.mux(stream.encode(frame))
-            out.mux(stream.encode(None))
-        _cache[key] = buf.getvalue()
-    return _cache[key]
+from tests.support.media import make_mp4
+from tests.support.waiting import wait_until
 
 
 def serve(body: bytes = b"", status: int = 200, headers: dict | None = None, seen: list | None = None) -> httpx.Client:
@@ -250,9 +225,7 @@ def test_archived_file_carries_prompt_and_settings_in_its_tags(tmp_path):
     )
     with serve_in_thread(port=0, speed=1000) as sim, EvolinkClient("sk-test", base_url=sim.base_url) as c:
         task = c.create(req)
-        deadline = time.monotonic() + 30
-        while not (task := c.get_task(task.id)).state.terminal and time.monotonic() < deadline:
-            time.sleep(0.1)
+        task = wait_until(lambda: (t := c.get_task(task.id)).state.terminal and t, interval=0.1)
         saved = archive_video(
             task.video_url,
             tmp_path,

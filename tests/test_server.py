@@ -11,10 +11,11 @@ import pytest
 
 from lib import archive, hooks
 from lib.client import key_fingerprint
-from lib.schema import GenerationRequest, Task
+from lib.schema import GenerationRequest, Task, TaskInfo
 from lib.settings import DEMO_API_KEY
 from lib.store import Store
-from tests.e2e.conftest import AppProcess
+from tests.support.server import AppProcess
+from tests.support.waiting import wait_until
 
 REQ = GenerationRequest(
     model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes, wide shot", duration=4, quality="480p"
@@ -36,15 +37,21 @@ def _sim_task(server) -> Task:
     return Task.model_validate(r.json())
 
 
+def _completed(server, task_id: str) -> Task:
+    """The simulator's task once it has completed."""
+
+    def completed() -> Task | None:
+        task = Task.model_validate(httpx.get(f"{server.url}/sim/v1/tasks/{task_id}", headers=AUTH).json())
+        assert task.status in ("pending", "processing", "completed"), task
+        return task if task.status == "completed" else None
+
+    return wait_until(completed, interval=0.2)
+
+
 @pytest.fixture(scope="module")
 def archived(server):
     """(token, bytes) of a video archived with lib.archive from a finished simulator task."""
-    task = _sim_task(server)
-    deadline = time.monotonic() + 30
-    while task.status != "completed":
-        assert time.monotonic() < deadline and task.status in ("pending", "processing"), task
-        time.sleep(0.2)
-        task = Task.model_validate(httpx.get(f"{server.url}/sim/v1/tasks/{task.id}", headers=AUTH).json())
+    task = _completed(server, _sim_task(server).id)
     saved = archive.archive_video(
         task.video_url, server.data_dir, archive.expectation(REQ), allowed_hosts=["127.0.0.1"]
     )
@@ -152,9 +159,22 @@ def _seed_run(server) -> tuple[Store, str]:
     ws = db.create_workspace("Hooks")
     run = db.create_run(ws.id, REQ, 40.0, True, key_fingerprint(DEMO_API_KEY))
     assert db.claim_submit(run.id)
-    db.mark_submitted(run.id, _sim_task(server))
+    # A long estimate keeps the worker's first poll far away until the deferral below.
+    task = _sim_task(server).model_copy(update={"task_info": TaskInfo(estimated_time=3600)})
+    db.mark_submitted(run.id, task)
     db.defer(run.id, time.time() + 3600)
     return db, run.id
+
+
+def _hook(server) -> str:
+    return f"{server.url}/api/hooks/evolink/{hooks.hook_secret(server.data_dir)}"
+
+
+def _worker_served_a_callback(server) -> None:
+    """A callback for a fresh run, answered by a poll: the worker has been through its loop since."""
+    db, run_id = _seed_run(server)
+    assert httpx.post(_hook(server), json={"id": db.get_run(run_id).task_id}).status_code == 200
+    wait_until(lambda: db.get_run(run_id).poll_count >= 1, message="the callback did not trigger a poll")
 
 
 def test_hook_with_wrong_secret_is_404(server):
@@ -171,30 +191,24 @@ def test_hook_for_an_unknown_task_is_404_and_changes_nothing(server):
     for body in ({"id": "task-unified-nobody-knows"}, {"id": 42}, {"task": before.task_id}, [before.task_id]):
         assert httpx.post(url, json=body).status_code == 404
     assert httpx.post(url, content=b"not json", headers={"content-type": "application/json"}).status_code == 404
-    time.sleep(1.5)  # more than a worker loop: nothing was poked
-    assert db.get_run(run_id) == before
+    _worker_served_a_callback(server)
+    assert db.get_run(run_id) == before  # nothing was poked
 
 
 def test_hook_for_a_known_task_makes_the_worker_poll_it(server):
     db, run_id = _seed_run(server)
+    _, quiet_id = _seed_run(server)  # not called back, not due for an hour: the worker leaves it alone
     run = db.get_run(run_id)
     assert run.poll_count == 0 and run.status == "pending"
-    time.sleep(1.2)  # the run is not due for an hour: left alone, the worker does not touch it
-    assert db.get_run(run_id).poll_count == 0
+    _completed(server, run.task_id)  # so the one poll the callback triggers finds it done
     r = httpx.post(
-        f"{server.url}/api/hooks/evolink/{hooks.hook_secret(server.data_dir)}",
-        json={"id": run.task_id, "status": "completed", "results": ["http://evil.example/x.mp4"]},
+        _hook(server), json={"id": run.task_id, "status": "completed", "results": ["http://evil.example/x.mp4"]}
     )
     assert r.status_code == 200
-    deadline = time.monotonic() + 10
-    while (run := db.get_run(run_id)).poll_count == 0:
-        assert time.monotonic() < deadline, "the callback did not trigger a poll"
-        time.sleep(0.1)
+    run = wait_until(lambda: (got := db.get_run(run_id)).poll_count >= 1 and got, message="no poll after the callback")
+    assert db.get_run(quiet_id).poll_count == 0
     # The body's claims are never trusted: what the run holds came from the GET.
     assert run.video_url is None or "evil.example" not in run.video_url
-    deadline = time.monotonic() + 30
-    while not (run := db.get_run(run_id)).finished:
-        assert time.monotonic() < deadline, run
-        time.sleep(0.2)
+    run = wait_until(lambda: (got := db.get_run(run_id)).finished and got, interval=0.2)
     assert run.status == "archived"
     assert httpx.head(f"{server.url}/api/media/{run.media_token}").status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import no_exception, wait_idle
+from tests.support.browser import no_exception, rerun, wait_idle
 
 PROMPT = "A paper boat drifts down a rainy street, low angle, tracking shot"
 LABELS = ["480p · audio on", "480p · audio off", "720p · audio on", "720p · audio off"]
@@ -12,8 +12,17 @@ LABELS = ["480p · audio on", "480p · audio off", "720p · audio on", "720p · 
 
 def _choose(page, key: str, option: str) -> None:
     page.locator(f".st-key-{key}").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
+    rerun(page, page.get_by_role("option", name=option, exact=True).click)
+
+
+def _wait_videos(page, condition: str, timeout: float = 60_000) -> None:
+    """Until ``condition`` holds for ``vs``, the synced player's <video> elements."""
+    page.wait_for_function(
+        "() => { const f = document.querySelector('.st-key-cmp_player iframe');"
+        " const vs = f && f.contentDocument ? [...f.contentDocument.querySelectorAll('video')] : [];"
+        f" return vs.length > 0 && ({condition}); }}",
+        timeout=timeout,
+    )
 
 
 def _videos(frame):
@@ -29,16 +38,13 @@ def test_two_by_two_grid_plays_and_pauses_in_sync(app_server, page):
     wait_idle(page)
     thumb = page.locator(".st-key-duration").get_by_role("slider")
     thumb.focus()
-    thumb.press("Home")
-    wait_idle(page)
+    rerun(page, lambda: thumb.press("Home"))
     assert thumb.input_value() == "4"
 
-    page.get_by_role("link", name="Compare").click()
-    wait_idle(page)
+    rerun(page, page.get_by_role("link", name="Compare").click)
     prompt = page.locator(".st-key-cmp_prompt textarea")
     prompt.fill(PROMPT)
-    prompt.press("Tab")
-    wait_idle(page)
+    rerun(page, lambda: prompt.press("Tab"))
     _choose(page, "cmp_cols", "Audio")
 
     preview = page.locator(".st-key-cmp_preview").inner_text()
@@ -46,12 +52,10 @@ def test_two_by_two_grid_plays_and_pauses_in_sync(app_server, page):
     total = page.inner_text(".st-key-cmp_total [data-testid='stMetricValue']")
     assert re.fullmatch(r"[\d,]+\.\d\d credits", total.strip()), total
 
-    page.locator(".st-key-cmp_run button").click()
-    wait_idle(page)
+    rerun(page, page.locator(".st-key-cmp_run button").click)
     confirm = page.locator(".st-key-cmp_confirm").inner_text()
     assert "4 videos" in confirm and total.strip() in confirm
-    page.locator(".st-key-cmp_go button").click()
-    wait_idle(page)
+    rerun(page, page.locator(".st-key-cmp_go button").click)
     no_exception(page)
     assert "cmp=" in page.url
 
@@ -59,12 +63,7 @@ def test_two_by_two_grid_plays_and_pauses_in_sync(app_server, page):
     page.wait_for_selector(".st-key-cmp_player iframe", timeout=120_000)
     frame = page.frame_locator(".st-key-cmp_player iframe")
     frame.locator("video").nth(3).wait_for(state="attached")
-    page.wait_for_function(
-        "() => { const f = document.querySelector('.st-key-cmp_player iframe');"
-        " const vs = f && f.contentDocument ? [...f.contentDocument.querySelectorAll('video')] : [];"
-        " return vs.length === 4 && vs.every(v => v.readyState >= 2); }",
-        timeout=30_000,
-    )
+    _wait_videos(page, "vs.length === 4 && vs.every(v => v.readyState >= 2)")
     videos = _videos(frame)
     assert [v["label"] for v in videos] == LABELS
     captions = frame.locator("figcaption").all_inner_texts()
@@ -72,14 +71,11 @@ def test_two_by_two_grid_plays_and_pauses_in_sync(app_server, page):
     assert frame.locator("th").all_inner_texts()[1:3] == ["audio on", "audio off"]
 
     frame.locator("#play").click()
-    page.wait_for_timeout(1200)
-    playing = _videos(frame)
-    assert all(not v["paused"] and v["t"] > 0 for v in playing), playing
+    _wait_videos(page, "vs.every(v => !v.paused && v.currentTime > 0.5)")  # all four play
 
     frame.locator("#play").click()  # now a pause button
-    page.wait_for_timeout(200)
+    _wait_videos(page, "vs.every(v => v.paused)")
     paused = _videos(frame)
-    assert all(v["paused"] for v in paused), paused
     times = [v["t"] for v in paused]
     assert max(times) - min(times) <= 0.3, times
     assert max(times) > 0

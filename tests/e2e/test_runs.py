@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from lib.store import Store
-from tests.e2e.conftest import AppProcess, no_exception, wait_idle
+from tests.support.browser import no_exception, rerun, wait_idle
+from tests.support.server import AppProcess
+from tests.support.waiting import Clock, wait_until
 
 PROMPTS = (
     "A red kite over a green hill, wide shot, morning light, slow pan right.",
@@ -21,6 +23,9 @@ _VIDEOS = """() => [...document.querySelectorAll("[class*='st-key-run-']")].map(
     const v = c.querySelector('video');
     return v ? v.readyState : -1;
 })"""
+_PLAYABLE = (
+    f"(count) => {{ const states = ({_VIDEOS})(); return states.length === count && states.every(s => s >= 2); }}"
+)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -29,8 +34,7 @@ _VIDEOS = """() => [...document.querySelectorAll("[class*='st-key-run-']")].map(
 def _type_prompt(page, text: str) -> None:
     box = page.locator(".st-key-prompt textarea")
     box.fill(text)
-    box.press("Tab")  # a text area commits its value on blur
-    wait_idle(page)
+    rerun(page, lambda: box.press("Tab"))  # a text area commits its value on blur
 
 
 def _submit(page, prompt: str) -> None:
@@ -47,43 +51,43 @@ def _ws(page) -> str:
 
 
 def _sidebar(page, label: str) -> None:
-    page.locator("[data-testid='stSidebarNav'] a", has_text=label).click()
+    rerun(page, page.locator("[data-testid='stSidebarNav'] a", has_text=label).click)
     page.wait_for_url(f"**/{'' if label == 'Studio' else label.lower()}?ws=*")
     wait_idle(page)
 
 
-def _wait_playable(page, count: int, timeout: float = 40.0) -> None:
+def _wait_playable(page, count: int, timeout: float = 90_000) -> None:
     """Until ``count`` run cards each hold a <video> that has decoded a frame (readyState >= 2)."""
-    deadline = time.monotonic() + timeout
-    states: list = []
-    while time.monotonic() < deadline:
+    try:
+        page.wait_for_function(_PLAYABLE, arg=count, timeout=timeout)
+    except Exception as exc:
+        cards = [c.inner_text()[:200].replace("\n", " ") for c in page.locator(RUNS).all()]
         states = page.evaluate(_VIDEOS)
-        if len(states) == count and all(s >= 2 for s in states):
-            return
-        page.wait_for_timeout(250)
-    cards = [c.inner_text()[:200].replace("\n", " ") for c in page.locator(RUNS).all()]
-    raise AssertionError(f"videos not playable in time: readyState per card {states}; cards {cards}")
+        raise AssertionError(f"videos not playable in time: readyState per card {states}; cards {cards}") from exc
 
 
-def _wait_status(db: Store, ws: str, status: str, timeout: float = 40.0) -> list:
-    deadline = time.monotonic() + timeout
-    runs: list = []
-    while time.monotonic() < deadline:
+def _wait_status(db: Store, ws: str, status: str, timeout: float = 90.0) -> list:
+    def done() -> list | None:
         runs = db.list_runs(ws)
-        if runs and all(r.status == status for r in runs):
-            return runs
-        if any(r.finished and r.status != status for r in runs):
-            break
-        time.sleep(0.25)
-    raise AssertionError(f"expected every run {status}: {[(r.status, r.error_code, r.error_message) for r in runs]}")
+        wrong = [(r.status, r.error_code, r.error_message) for r in runs if r.finished and r.status != status]
+        assert not wrong, f"expected every run {status}: {wrong}"
+        return runs if runs and all(r.status == status for r in runs) else None
+
+    return wait_until(done, timeout, interval=0.25, message=f"runs not all {status}")
 
 
 @pytest.fixture(scope="module")
-def live_sim():
-    """A stand-in provider outside the app, so it outlives app crashes; ~5 s per 5 s run."""
+def provider_clock():
+    """The live provider's clock: its tasks move on only when a test advances it."""
+    return Clock(time.time())
+
+
+@pytest.fixture(scope="module")
+def live_sim(provider_clock):
+    """A stand-in provider outside the app, so it outlives app crashes; ~6 s per 5 s run once its clock moves."""
     from lib.simulator import serve_in_thread
 
-    handle = serve_in_thread(port=0, speed=10)
+    handle = serve_in_thread(port=0, speed=10, clock=provider_clock)
     yield handle
     handle.stop()
 
@@ -108,7 +112,7 @@ def test_two_runs_play_in_gallery_across_reload_and_restart(app_server, page):
         _submit(page, prompt)
     ws = _ws(page)
 
-    page.locator(".st-key-submit-ok a", has_text="Watch it in the gallery").click()
+    rerun(page, page.locator(".st-key-submit-ok a", has_text="Watch it in the gallery").click)
     page.wait_for_url(f"**/gallery?ws={ws}")
     wait_idle(page)
     _wait_playable(page, 2)
@@ -131,8 +135,12 @@ def test_two_runs_play_in_gallery_across_reload_and_restart(app_server, page):
 
 
 def test_demo_run_in_flight_survives_a_crash(tmp_path, page):
-    """Demo mode: the simulator dies with the app process; its tasks are kept in the data dir."""
-    server = AppProcess(tmp_path / "data", env={"STUDIO_DEMO_SPEED": "8"}).start()
+    """Demo mode: the simulator dies with the app process; its tasks are kept in the data dir.
+
+    Its clock is the app's own, so the run is made slow (about 17 s) to be still in
+    flight when the app is killed right after submitting it.
+    """
+    server = AppProcess(tmp_path / "data", env={"STUDIO_DEMO_SPEED": "3"}).start()
     try:
         page.goto(server.url)
         wait_idle(page)
@@ -142,7 +150,7 @@ def test_demo_run_in_flight_survives_a_crash(tmp_path, page):
         assert Store(server.data_dir).list_runs(ws)[0].status in ("pending", "processing")
         page.close()  # nobody watching: the worker alone must finish it
         server.start()
-        _wait_status(Store(server.data_dir), ws, "archived", timeout=30)
+        _wait_status(Store(server.data_dir), ws, "archived")
     finally:
         server.stop()
 
@@ -150,7 +158,7 @@ def test_demo_run_in_flight_survives_a_crash(tmp_path, page):
 # --- live mode against an outside simulator -------------------------------------------------
 
 
-def test_run_in_flight_is_archived_after_a_crash_with_no_browser(tmp_path, page, live_sim):
+def test_run_in_flight_is_archived_after_a_crash_with_no_browser(tmp_path, page, live_sim, provider_clock):
     server = AppProcess(tmp_path / "data", env={"EVOLINK_API_KEY": SECRET, "EVOLINK_BASE_URL": live_sim.base_url})
     server.start()
     try:
@@ -164,22 +172,21 @@ def test_run_in_flight_is_archived_after_a_crash_with_no_browser(tmp_path, page,
         assert run.status in ("pending", "processing") and run.task_id
         page.context.close()  # no browser at all from here on
         server.start()
-        [run] = _wait_status(db, ws, "archived", timeout=40)
+        provider_clock.advance(60)  # the provider finishes the task only now
+        [run] = _wait_status(db, ws, "archived")
         assert run.media_token and (server.data_dir / "media" / f"{run.media_token}.mp4").is_file()
     finally:
         server.stop()
 
 
-def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, page):
+def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, page, provider_clock):
     page.goto(live_app.url)
     wait_idle(page)
     _type_prompt(page, PROMPTS[0])
     thumb = page.locator(".st-key-duration").get_by_role("slider")
     thumb.focus()
-    thumb.press("ArrowRight")
-    wait_idle(page)
-    page.locator(".st-key-content_filter label").click()
-    wait_idle(page)
+    rerun(page, lambda: thumb.press("ArrowRight"))
+    rerun(page, page.locator(".st-key-content_filter label").click)
     assert "89.10" in page.inner_text(".st-key-cost")  # 6 s x 13.50 x 1.1
     page.click(".st-key-submit button")
     page.wait_for_selector(".st-key-submit-ok")
@@ -192,11 +199,12 @@ def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, pa
     progress = card.locator("[data-testid='stProgress']")
     progress.wait_for()
     first = progress.inner_text()
+    provider_clock.advance(3)  # halfway through the task: the worker's next poll sees new progress
     # The run_every fragment is live: wait for it to refresh the card at least once.
     page.wait_for_function(
         "([sel, before]) => { const p = document.querySelector(sel); return p && p.innerText !== before; }",
         arg=[f"{RUNS} [data-testid='stProgress']", first],
-        timeout=15_000,
+        timeout=60_000,
     )
     no_exception(page)
 
@@ -208,21 +216,22 @@ def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, pa
     assert "89.10" in page.inner_text(".st-key-cost")
     no_exception(page)
 
+    provider_clock.advance(60)  # the task finishes
     _sidebar(page, "Gallery")
     assert _ws(page) == ws
     _wait_playable(page, 1)
     no_exception(page)
 
 
-def test_api_key_never_reaches_html_url_log_or_database(live_app, page):
+def test_api_key_never_reaches_html_url_log_or_database(live_app, page, provider_clock):
     page.goto(live_app.url)
     wait_idle(page)
     _submit(page, PROMPTS[1])
+    provider_clock.advance(60)  # the task finishes
     ws = _ws(page)
     assert "Demo mode" not in page.inner_text("body")
     pages = [page.content()]
-    page.locator(".st-key-submit-ok a").click()
-    wait_idle(page)
+    rerun(page, page.locator(".st-key-submit-ok a").click)
     _wait_status(Store(live_app.data_dir), ws, "archived")
     _wait_playable(page, len(Store(live_app.data_dir).list_runs(ws)))
     page.locator("[data-testid='stExpander'] summary", has_text="Use my own API key").click()

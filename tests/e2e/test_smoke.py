@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.e2e.conftest import no_exception, wait_idle
+from tests.support.browser import no_exception, wait_idle
 
 
 def test_a_fresh_servers_first_request_for_a_page_gets_the_whole_app(app_server, page):

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.e2e.conftest import no_exception, wait_idle
+from tests.support.browser import no_exception, rerun, wait_idle
 
 CURLY = "Close-up of a sailor at dawn. He says “We sail at noon.” Soft light, slow dolly in."
 STRAIGHT = 'Close-up of a sailor at dawn. He says "We sail at noon." Soft light, slow dolly in.'
@@ -20,23 +20,20 @@ def test_curly_quotes_fix_and_estimate_follows_duration(app_server, page):
     wait_idle(page)
     prompt = page.locator(".st-key-prompt textarea")
     prompt.fill(CURLY)
-    prompt.press("Tab")  # a text area commits its value on blur
-    wait_idle(page)
+    rerun(page, lambda: prompt.press("Tab"))  # a text area commits its value on blur
 
     hints = page.locator(".st-key-hints")
     assert "curly-quotes" in hints.inner_text()
     assert _credits(page) == "67.50"  # 5 s x 13.50 at 720p standard
 
-    hints.locator(".st-key-fix_all button").click()
-    wait_idle(page)
+    rerun(page, hints.locator(".st-key-fix_all button").click)
     assert prompt.input_value() == STRAIGHT
     assert "curly-quotes" not in hints.inner_text()
 
     # The thumb is an <input type=range> (implicit role "slider"): keyboard is exact.
     thumb = page.locator(".st-key-duration").get_by_role("slider")
     thumb.focus()
-    thumb.press("ArrowRight")
-    wait_idle(page)
+    rerun(page, lambda: thumb.press("ArrowRight"))
     assert thumb.input_value() == "6"
     assert _credits(page) == "81.00"  # 6 s x 13.50
     assert prompt.input_value() == STRAIGHT  # the rerun kept the fixed prompt

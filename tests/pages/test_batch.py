@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lib.pricing import format_amount, format_credits, format_usd, load_rates
-from lib.store import Store
 
 CARD = load_rates()
 # The two valid rows: 4 s fast 480p and 8 s standard 720p (the default quality).
 VALID_ROWS = 4 * CARD.rate("fast", "480p").without_video + 8 * CARD.rate("standard", "720p").without_video
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 CSV = (
     b"prompt,model,duration,quality\n"
@@ -25,47 +19,43 @@ CSV = (
 
 
 @pytest.fixture
-def at(tmp_path, monkeypatch, posts):
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+def at(demo_app):
     # Through app.py's st.navigation: the page links to the Gallery once a batch is sent.
-    app = AppTest.from_file(APP, default_timeout=30)
-    app.run()
+    app = demo_app.open("app.py")
     app.switch_page("pages/batch.py").run()
     app.file_uploader(key="batch_file").set_value(("prompts.csv", CSV, "text/csv")).run()
     assert not app.exception, app.exception
     return app
 
 
-def test_preview_flags_the_bad_row_and_prices_the_good_ones(at, posts):
+def test_preview_flags_the_bad_row_and_prices_the_good_ones(at, provider):
     text = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.warning, *at.error])
     table = at.dataframe[0].value.to_string()
     assert "Duration: a whole number of seconds from 4 to 15" in table + text
     assert format_credits(VALID_ROWS) in " ".join(m.value for m in at.metric) + text
-    assert posts == []
+    assert provider.posts == []
 
 
-def test_confirm_sends_the_valid_rows_as_one_group(at, posts, tmp_path):
+def test_confirm_sends_the_valid_rows_as_one_group(at, provider, demo_app):
     at.button(key="batch_run").click().run()
     usd = format_usd(VALID_ROWS * CARD.usd_per_credit)
     assert [m.value for m in at.markdown if "for a total of" in m.value] == [
         f"Send **2 runs** for a total of **{format_credits(VALID_ROWS)}** (≈ {usd})?"
     ]
-    assert posts == []
+    assert provider.posts == []
     at.button(key="batch_go").click().run()
     assert not at.exception, at.exception
-    assert [r.prompt for r in posts] == ["A red fox in snow", "A lighthouse at dusk"]
-    runs = Store(tmp_path).list_runs(at.session_state["ws"])
+    assert [r.prompt for r in provider.posts] == ["A red fox in snow", "A lighthouse at dusk"]
+    runs = demo_app.store.list_runs(at.session_state["ws"])
     assert len(runs) == 2 and len({r.group_id for r in runs}) == 1
     # A rerun after sending (or a second click) sends nothing more.
     at.run()
-    assert len(posts) == 2
+    assert len(provider.posts) == 2
 
 
-def test_budget_refuses_the_whole_batch_with_the_numbers(at, posts, tmp_path):
+def test_budget_refuses_the_whole_batch_with_the_numbers(at, provider, demo_app):
     budget = round(VALID_ROWS / 2)
-    Store(tmp_path).set_budget(at.session_state["ws"], budget)
+    demo_app.store.set_budget(at.session_state["ws"], budget)
     at.button(key="batch_run").click().run()
     at.button(key="batch_go").click().run()
     left = format_amount(budget)
@@ -73,4 +63,4 @@ def test_budget_refuses_the_whole_batch_with_the_numbers(at, posts, tmp_path):
         f"This batch needs {format_amount(VALID_ROWS)} credits; the workshop budget has {left} of {left} left "
         f"(over by {format_amount(VALID_ROWS - budget)})."
     ]
-    assert posts == [] and Store(tmp_path).list_runs(at.session_state["ws"]) == []
+    assert provider.posts == [] and demo_app.store.list_runs(at.session_state["ws"]) == []

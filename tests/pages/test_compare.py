@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lib.pricing import format_amount, format_credits, format_usd, load_rates
-from lib.store import Store
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "compare.py")
+PAGE = "pages/compare.py"
 CARD = load_rates()
 
 
@@ -24,20 +20,13 @@ TWO_BY_TWO = 2 * DEFAULT_GRID  # audio on and off cost the same
 
 
 @pytest.fixture
-def at(tmp_path, monkeypatch, posts):
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    app = AppTest.from_file(PAGE, default_timeout=30)
-    app.session_state["prompt"] = "A red fox runs through snow, wide shot"
-    app.run()
-    assert not app.exception, app.exception
-    return app
+def at(demo_app):
+    return demo_app.open(PAGE, session_state={"prompt": "A red fox runs through snow, wide shot"})
 
 
 @pytest.fixture
-def db(tmp_path):
-    return Store(tmp_path)
+def db(demo_app):
+    return demo_app.store
 
 
 def _total(at) -> str:
@@ -49,12 +38,12 @@ def _two_by_two(at):
     assert not at.exception, at.exception
 
 
-def test_default_grid_is_priced_before_anything_is_sent(at, posts):
+def test_default_grid_is_priced_before_anything_is_sent(at, provider):
     assert at.text_area(key="cmp_prompt").value == "A red fox runs through snow, wide shot"
     assert at.selectbox(key="cmp_rows").value == "quality"
     assert at.multiselect(key="cmp_rows_quality").value == ["480p", "720p"]
     assert _total(at) == format_credits(DEFAULT_GRID)
-    assert posts == []
+    assert provider.posts == []
 
 
 def test_two_by_two_grid_has_a_line_per_cell(at):
@@ -64,12 +53,8 @@ def test_two_by_two_grid_has_a_line_per_cell(at):
     assert list(lines["Cell"]) == ["480p · audio on", "480p · audio off", "720p · audio on", "720p · audio off"]
 
 
-def test_invalid_cells_show_the_schema_message(tmp_path, monkeypatch, posts):
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state["prompt"] = "A fox"
-    at.session_state["model"] = "seedance-2.0-fast-text-to-video"
-    at.run()
+def test_invalid_cells_show_the_schema_message(demo_app):
+    at = demo_app.open(PAGE, session_state={"prompt": "A fox", "model": "seedance-2.0-fast-text-to-video"})
     at.multiselect(key="cmp_rows_quality").set_value(["480p", "1080p"]).run()
     captions = [c.value for c in at.caption]
     assert "Not sent: Quality: Text to video · fast offers 480p or 720p; 1080p needs a standard model." in captions
@@ -82,16 +67,16 @@ def test_invalid_cells_show_the_schema_message(tmp_path, monkeypatch, posts):
     ]
 
 
-def test_confirm_states_the_total_then_sends_one_post_per_cell(at, posts, db):
+def test_confirm_states_the_total_then_sends_one_post_per_cell(at, provider, db):
     _two_by_two(at)
     at.button(key="cmp_run").click().run()
     confirm = [m.value for m in at.markdown if "for a total of" in m.value]
     usd = format_usd(TWO_BY_TWO * CARD.usd_per_credit)
     assert confirm == [f"Run **4 videos** for a total of **{format_credits(TWO_BY_TWO)}** (≈ {usd})?"]
-    assert posts == []  # nothing before the confirmation
+    assert provider.posts == []  # nothing before the confirmation
     at.button(key="cmp_go").click().run()
     assert not at.exception, at.exception
-    assert len(posts) == 4
+    assert len(provider.posts) == 4
     cmp_id = at.query_params["cmp"]
     comparison = db.get_comparison(cmp_id)
     assert comparison.title == "Quality × Audio"
@@ -102,7 +87,7 @@ def test_confirm_states_the_total_then_sends_one_post_per_cell(at, posts, db):
     assert at.subheader[0].value == "Quality × Audio"
 
 
-def test_budget_refuses_the_whole_grid_with_the_numbers(at, posts, db):
+def test_budget_refuses_the_whole_grid_with_the_numbers(at, provider, db):
     budget = round(TWO_BY_TWO / 2)
     db.set_budget(at.session_state["ws"], budget)
     _two_by_two(at)
@@ -113,23 +98,23 @@ def test_budget_refuses_the_whole_grid_with_the_numbers(at, posts, db):
         f"This grid needs {format_amount(TWO_BY_TWO)} credits; the workshop budget has {left} of {left} left "
         f"(over by {format_amount(TWO_BY_TWO - budget)})."
     ]
-    assert posts == [] and db.list_runs(at.session_state["ws"]) == []
+    assert provider.posts == [] and db.list_runs(at.session_state["ws"]) == []
 
 
-def test_cancel_sends_nothing(at, posts):
+def test_cancel_sends_nothing(at, provider):
     at.button(key="cmp_run").click().run()
     at.button(key="cmp_cancel").click().run()
-    assert posts == [] and not [m for m in at.markdown if "for a total of" in m.value]
+    assert provider.posts == [] and not [m for m in at.markdown if "for a total of" in m.value]
 
 
-def test_prompt_variants_axis_and_word_diff(at, posts, db):
+def test_prompt_variants_axis_and_word_diff(at, provider, db):
     at.selectbox(key="cmp_rows").set_value("prompt").run()
     assert at.text_area(key="cmp_var_A").value == "A red fox runs through snow, wide shot"
     at.text_area(key="cmp_var_B").input("A grey fox runs through <deep> snow, wide shot").run()
     assert _total(at) == format_credits(2 * 5 * per_s("standard", "720p"))  # two prompts, the Studio's defaults
     at.button(key="cmp_run").click().run()
     at.button(key="cmp_go").click().run()
-    assert [p.prompt for p in posts] == [
+    assert [p.prompt for p in provider.posts] == [
         "A red fox runs through snow, wide shot",
         "A grey fox runs through <deep> snow, wide shot",
     ]
@@ -137,17 +122,14 @@ def test_prompt_variants_axis_and_word_diff(at, posts, db):
     assert any("<del>red</del><ins>grey</ins>" in d and "&lt;deep&gt;" in d for d in diffs)
 
 
-def test_finished_comparison_reopens_with_player_rating_and_winner(at, posts, db):
+def test_finished_comparison_reopens_with_player_rating_and_winner(at, db, demo_app):
     at.button(key="cmp_run").click().run()
     at.button(key="cmp_go").click().run()
     ws = at.session_state["ws"]
     runs = db.list_runs(ws)
     for run in runs:
         db.mark_failed(run.id, "generation_timeout", "The provider took too long.")
-    fresh = AppTest.from_file(PAGE, default_timeout=30)
-    fresh.query_params["ws"] = ws
-    fresh.run()
-    assert not fresh.exception
+    fresh = demo_app.open(PAGE, query_params={"ws": ws})
     cmp_id = db.list_comparisons(ws)[0].id
     reopen = fresh.button(key=f"cmp-open-{cmp_id}")
     assert reopen.label.startswith("Quality · 2 cells")

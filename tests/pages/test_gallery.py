@@ -1,19 +1,11 @@
 """The Gallery page, driven through Streamlit's AppTest (no browser), over a store seeded directly."""
 
-import time
-from pathlib import Path
-
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from lib.client import key_fingerprint
 from lib.schema import GenerationRequest, Task
-from lib.settings import DEMO_API_KEY
-from lib.store import Store, dispose_engines
+from lib.store import Store
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "gallery.py")
+PAGE = "pages/gallery.py"
 APP_URL = "http://127.0.0.1:8501/gallery"
 EVIL = "<script>alert('x')</script> **bold** [link](https://evil.example) <b>tag</b>"
 
@@ -36,20 +28,8 @@ def _seed(db: Store, ws_id: str, prompt: str, status: str, *, model="seedance-2.
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL", "DATABASE_URL", "STUDIO_PUBLIC_URL"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_resource.clear()  # components cache the settings and the store per process
-    st.cache_data.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-    dispose_engines()
-
-
-@pytest.fixture
-def seeded(env):
-    db = Store(env)
+def seeded(demo_app):
+    db = demo_app.store
     ws = db.create_workspace("Workshop")
     runs = {
         "archived": _seed(db, ws.id, "A red kite over dunes, wide shot", "archived", n=1),
@@ -68,22 +48,21 @@ def seeded(env):
     return db, ws, runs
 
 
-def _open(ws_id: str, url: str | None = APP_URL) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.context["url"] = url
-    at.query_params["ws"] = ws_id
-    at.run()
-    assert not at.exception, at.exception
-    return at
+@pytest.fixture
+def open_gallery(demo_app):
+    def open_(ws_id: str, url: str | None = APP_URL):
+        return demo_app.open(PAGE, query_params={"ws": ws_id}, context={"url": url})
+
+    return open_
 
 
 def _cards(at) -> set[str]:
     return {c.key.removeprefix("run-") for c in at.container if c.key and c.key.startswith("run-")}
 
 
-def test_every_run_has_a_card_keyed_by_its_id(seeded):
+def test_every_run_has_a_card_keyed_by_its_id(seeded, open_gallery):
     _db, ws, runs = seeded
-    at = _open(ws.id)
+    at = open_gallery(ws.id)
     assert _cards(at) == {r.id for r in runs.values()}
     for run in runs.values():
         assert at.container(key=f"run-{run.id}") is not None
@@ -96,9 +75,9 @@ def test_every_run_has_a_card_keyed_by_its_id(seeded):
     assert at.query_params["ws"] == ws.id
 
 
-def test_failed_card_shows_code_and_server_text_as_plain_text(seeded):
+def test_failed_card_shows_code_and_server_text_as_plain_text(seeded, open_gallery):
     _db, ws, runs = seeded
-    at = _open(ws.id)
+    at = open_gallery(ws.id)
     card = at.container(key=f"run-{runs['failed'].id}")
     errors = " ".join(e.value for e in card.error)
     assert "content\\_policy\\_violation" in errors  # escaped in the Markdown source, shown literally
@@ -109,9 +88,9 @@ def test_failed_card_shows_code_and_server_text_as_plain_text(seeded):
     assert [c.value for c in card.caption if "Reword the prompt" in c.value]  # what to do about it
 
 
-def test_filters_narrow_the_list(seeded):
+def test_filters_narrow_the_list(seeded, open_gallery):
     _db, ws, runs = seeded
-    at = _open(ws.id)
+    at = open_gallery(ws.id)
     at.multiselect(key="f_status").set_value(["failed"]).run()
     assert _cards(at) == {runs["failed"].id}
     at.multiselect(key="f_status").set_value([]).run()
@@ -126,28 +105,25 @@ def test_filters_narrow_the_list(seeded):
     assert len(_cards(at)) == 3
 
 
-def test_rating_persists_to_the_store(seeded):
+def test_rating_persists_to_the_store(seeded, open_gallery):
     db, ws, runs = seeded
     run_id = runs["archived"].id
-    at = _open(ws.id)
+    at = open_gallery(ws.id)
     at.feedback(key=f"rate-{run_id}").set_value(3).run()  # 0-based: the fourth star
     assert not at.exception, at.exception
     assert db.get_run(run_id).rating == 4
-    at = _open(ws.id)  # a fresh session reads it back
+    at = open_gallery(ws.id)  # a fresh session reads it back
     assert at.feedback(key=f"rate-{run_id}").value == 3
     at.selectbox(key="f_rating").set_value(4).run()
     assert _cards(at) == {run_id}
 
 
-def test_empty_workspace_invites_to_the_studio(env):
+def test_empty_workspace_invites_to_the_studio(demo_app, provider):
     # Its "Open the Studio" page link only resolves under st.navigation: run the whole app.
-    ws = Store(env).create_workspace("Empty")
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.context["url"] = APP_URL
-    at.query_params["ws"] = ws.id
-    # A fresh balance in session state: the sidebar asks no simulator for one.
-    at.session_state["_balance"] = (key_fingerprint(DEMO_API_KEY), time.monotonic() + 3600, 10_000.0, None)
-    at.run()
+    ws = demo_app.store.create_workspace("Empty")
+    provider.balance = 1234.5
+    at = demo_app.open("app.py", query_params={"ws": ws.id}, context={"url": APP_URL})
+    assert [m.value for m in at.sidebar.markdown if "Balance" in m.value] == ["**Balance** · 1,234.50 credits"]
     at.switch_page("pages/gallery.py").run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Gallery"]
@@ -156,23 +132,17 @@ def test_empty_workspace_invites_to_the_studio(env):
     assert at.query_params["ws"] == ws.id
 
 
-def test_without_a_browser_url_the_card_links_the_video_instead_of_crashing(seeded):
+def test_without_a_browser_url_the_card_links_the_video_instead_of_crashing(seeded, open_gallery):
     _db, ws, runs = seeded
-    at = _open(ws.id, url=None)
+    at = open_gallery(ws.id, url=None)
     archived = at.container(key=f"run-{runs['archived'].id}")
     assert archived.get("video") == []
     assert any(f"/api/media/{runs['archived'].media_token}" in m.value for m in archived.markdown)
 
 
-def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(tmp_path, monkeypatch):
+def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(demo_app):
     """A run saved with API defaults left out (as a CSV batch does) still remixes to those defaults."""
-    import streamlit as st
-
-    from lib.schema import GenerationRequest
-
-    st.cache_resource.clear()
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    db = Store(tmp_path)
+    db = demo_app.store
     ws = db.create_workspace("remix")
     run = db.create_run(
         ws.id, GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A kite"), 10.0, True, "k_test"
@@ -185,20 +155,16 @@ def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(tmp
 
         run_card.remix(workspace.store().get_run(st.session_state["run_id"]))
 
-    at = AppTest.from_function(script, default_timeout=30)
-    at.session_state["run_id"] = run.id
     # What the Studio held before: none of it belongs to the run being remixed.
-    for key, value in {
+    studio_before = {
         "quality": "480p",
         "duration": 12,
         "generate_audio": False,
         "content_filter": False,
         "image_urls": "https://example.com/a.png",
         "prompt": "something else",
-    }.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
+    }
+    at = demo_app.open(script, session_state={"run_id": run.id, **studio_before})
     ss = at.session_state
     assert (ss["model"], ss["prompt"], ss["duration"], ss["quality"]) == (
         "seedance-2.0-fast-text-to-video",
@@ -208,4 +174,3 @@ def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(tmp
     )
     assert ss["generate_audio"] is True and ss["content_filter"] is True and ss["image_urls"] == ""
     assert ss["remix_of"] == run.id
-    st.cache_resource.clear()

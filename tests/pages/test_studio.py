@@ -1,29 +1,27 @@
-"""The Studio page, driven through Streamlit's AppTest (no browser)."""
+"""The Studio page, driven through Streamlit's AppTest (no browser), against a fake provider."""
 
 import dataclasses
 import re
-from pathlib import Path
+from types import SimpleNamespace
 
+import httpx
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
+from components import submit as submit_component
 from lib import pricing
+from lib import submit as submit_rules
 from lib.pricing import format_credits, load_rates
+from lib.status import RunStatus
+from tests.support.provider import error_response
+from tests.support.waiting import Clock
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "studio.py")
+PAGE = "pages/studio.py"
+PROMPT = "A fox runs through snow at dawn, slow dolly in, golden light"
 
 
 @pytest.fixture
-def at(tmp_path, monkeypatch):
-    st.cache_resource.clear()  # settings() and store() would otherwise keep another test's data dir
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    for name in ("EVOLINK_API_KEY", "EVOLINK_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    app = AppTest.from_file(PAGE, default_timeout=30)
-    app.run()
-    assert not app.exception, app.exception
-    return app
+def at(demo_app):
+    return demo_app.open(PAGE)
 
 
 def _cost_text(at) -> str:
@@ -72,12 +70,10 @@ def test_prices_in_sentences_come_from_the_rate_card(at):
     assert words.web_search in sentences[-1]
 
 
-def test_an_edited_rate_card_changes_every_price_on_the_page(tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+def test_an_edited_rate_card_changes_every_price_on_the_page(demo_app):
     edited = dataclasses.replace(load_rates(), content_filter_off_multiplier=1.5, web_search_credits_per_search=0.25)
     with pricing.use_rates(edited):
-        app = AppTest.from_file(PAGE, default_timeout=30)
-        app.run()
+        app = demo_app.open(PAGE)
         sentences = _price_sentences(app)
         cost = _cost_text(app)
     assert "Content filter off: this run costs ×1.5." in sentences
@@ -135,50 +131,75 @@ def test_callback_url_must_be_public_https(at):
     assert any("not localhost or a private network address" in e.value for e in at.error)
 
 
+def _unescaped(text: str) -> str:
+    """A Markdown source as the screen shows it (the page escapes server text)."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 @pytest.fixture
-def slow_posts(monkeypatch):
-    """A provider whose POST takes longer than the double-click window."""
-    import time
-
-    from lib import client as api
-    from lib import submit
-    from lib.schema import Task
-
-    sent = []
-    monkeypatch.setattr(submit, "DOUBLE_CLICK_WINDOW", 0.2)
-
-    def create(self, request):
-        sent.append(request)
-        time.sleep(0.5)
-        if "refuse" in request.prompt and len(sent) == 1:
-            raise api.BadRequestError("Invalid request parameters", status=400, code="invalid_request")
-        return Task(id=f"task-unified-1-{len(sent):08d}", status="pending")
-
-    monkeypatch.setattr(api.EvolinkClient, "create", create)
-    return sent
+def clock(monkeypatch):
+    """The double-click window's clock, moved by the test (and by a slow provider)."""
+    now = Clock(1000.0)
+    monkeypatch.setattr(submit_component, "time", SimpleNamespace(monotonic=now))
+    return now
 
 
-def test_a_click_queued_behind_a_slow_post_sends_nothing_more(at, slow_posts, tmp_path):
-    from lib.store import Store
+def test_a_click_queued_behind_a_slow_post_sends_nothing_more(at, demo_app, provider, clock):
+    def slow(request, _http):
+        clock.advance(3 * submit_rules.DOUBLE_CLICK_WINDOW)  # the POST outlasts the window
+        return None
 
-    at.text_area(key="prompt").input("A fox runs through snow at dawn, slow dolly in, golden light").run()
+    provider.on_post = slow
+    at.text_area(key="prompt").input(PROMPT).run()
     at.button(key="submit").click().run()
-    at.button(key="submit").click().run()  # the double click's second half, handled after the slow POST
-    assert len(slow_posts) == 1
-    assert len(Store(tmp_path).list_runs(at.session_state["ws"])) == 1
+    at.button(key="submit").click().run()  # the double click's second half, handled right after the slow POST
+    assert len(provider.posts) == 1
+    assert len(demo_app.store.list_runs(at.session_state["ws"])) == 1
+    # Once the window has passed, the same request again is a new run, deliberately.
+    clock.advance(submit_rules.DOUBLE_CLICK_WINDOW + 1)
+    at.button(key="submit").click().run()
+    assert len(provider.posts) == 2
+    assert len(demo_app.store.list_runs(at.session_state["ws"])) == 2
 
 
-def test_a_refused_run_stays_visible_and_retry_sends_one_new_run(at, slow_posts, tmp_path):
-    from lib.store import Store
-
+def test_a_refused_run_stays_visible_and_retry_sends_one_new_run(at, demo_app, provider):
+    provider.on_post = lambda request, _http: (
+        error_response(400, "invalid_request", "Invalid request parameters") if len(provider.posts) == 1 else None
+    )
     at.text_area(key="prompt").input("A fox that the provider will refuse, wide shot, soft light").run()
     at.button(key="submit").click().run()
     assert at.button(key="retry")  # refused: the run stays visible with a Retry
     at.button(key="retry").click().run()
     assert at.button(key="submit")  # the page is still there
-    runs = Store(tmp_path).list_runs(at.session_state["ws"])
+    runs = demo_app.store.list_runs(at.session_state["ws"])
     assert sorted(r.status for r in runs) == ["pending", "submit_failed"]
-    assert len(slow_posts) == 2
+    assert len(provider.posts) == 2
+
+
+def _read_timeout(_request, http_request: httpx.Request):
+    raise httpx.ReadTimeout("the answer never came", request=http_request)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [_read_timeout, lambda _r, _h: error_response(502, "bad_gateway", "Bad gateway")],
+    ids=["read-timeout", "502"],
+)
+def test_a_post_that_may_have_been_billed_is_unknown_and_never_resent(at, demo_app, provider, failure):
+    """The POST left but its answer did not come back: the provider may have created (and bill) the task."""
+    provider.on_post = failure
+    at.text_area(key="prompt").input(PROMPT).run()
+    at.button(key="submit").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join(_unescaped(e.value) for e in at.error)
+    assert "Unknown — check the provider dashboard" in shown
+    assert "check your runs before submitting again" in shown
+    assert not [b for b in at.button if b.key == "retry"]  # nothing that would send it again
+    at.run()  # a rerun sends nothing either
+    assert len(provider.posts) == 1
+    [run] = demo_app.store.list_runs(at.session_state["ws"])
+    assert run.status == RunStatus.UNKNOWN and run.task_id is None
+    assert run.request.prompt == PROMPT
 
 
 def test_a_fix_clicked_in_the_same_round_trip_as_an_edit_applies_to_the_edited_text(at):

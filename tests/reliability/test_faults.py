@@ -17,16 +17,11 @@ import uvicorn
 
 from lib.client import EvolinkClient
 from lib.simulator import Faults, runner, serve_in_thread
-from lib.status import POLLED, RunStatus
+from lib.status import POLLED, TERMINAL, RunStatus
 from lib.store import Store
-from tests.reliability.conftest import (
-    KEY,
-    Recorder,
-    assert_clear_outcome,
-    scaled_worker,
-    submit_runs,
-    wait_terminal,
-)
+from tests.support.runs import KEY, assert_clear_outcome, scaled_worker, submit_runs, wait_terminal
+from tests.support.transport import Recorder
+from tests.support.waiting import Clock, wait_until
 
 SPEED = 40.0
 
@@ -48,7 +43,7 @@ def world(tmp_path):
         handle.stop()
 
 
-def run_scenario(sim, store, ws, n, prefix, *, timeout=60.0, client_transport=None, worker_transport=None, **kw):
+def run_scenario(sim, store, ws, n, prefix, *, timeout=120.0, client_transport=None, worker_transport=None, **kw):
     client = EvolinkClient(
         KEY, base_url=sim.base_url, transport=client_transport, sleep=lambda s: time.sleep(min(s, 1.0))
     )
@@ -112,9 +107,16 @@ def test_faults_swapped_at_runtime_mixed_storm(world):
             rate_429=0.1, retry_after=1, rate_500=0.2, drop_rate=0.1, slow_rate=0.1, slow_seconds=0.3, seed=11
         )
         ids += submit_runs(store, ws.id, client, 4, "mixed")
-        time.sleep(2.0)
+        # The storm lasts until the worker has met it a few times (or every run has ended in it).
+        faults = handle.app.state.stats
+        wait_until(
+            lambda: (
+                sum(n for name, n in faults.items() if name.startswith("fault ")) >= 5
+                or all(store.get_run(i).status in TERMINAL for i in ids)
+            )
+        )
         handle.app.faults = Faults()
-        wait_terminal(store, ids, 60)
+        wait_terminal(store, ids)
     finally:
         w.close()
         client.close()
@@ -122,47 +124,52 @@ def test_faults_swapped_at_runtime_mixed_storm(world):
     assert all(r.status == RunStatus.ARCHIVED for r in runs if r.task_id)
 
 
-def test_outage_of_60_provider_seconds_compressed_to_1_5_real_seconds(world):
-    """The API is unreachable (connection refused) for 60 s of provider time.
+def test_outage_while_tasks_finish_then_every_run_is_archived(world):
+    """The API is unreachable (connection refused) while its tasks finish.
 
-    Compressed: the simulator runs at speed 40 and the worker's schedule with it, so the
-    outage lasts 1.5 real seconds. Tasks finish during the outage; the worker backs off
-    (exponential, from the compressed 1 s floor) and archives everything once the API is
-    back on the same port — the same provider, its tasks intact.
+    The provider's clock is the test's: the tasks cannot finish before the outage, and
+    they finish during it (60 provider seconds pass, 1.5 s on the simulator's compressed
+    clock). The outage lasts until the worker has been refused three times (it backs off
+    exponentially in between, from the compressed 1 s floor); then the API is back on the
+    same port — the same provider, its tasks intact — and every run is archived.
     """
     sim, store, ws = world
-    handle = sim()
+    clock = Clock(time.time())
+    handle = sim(clock=clock)
     rec = Recorder()
     client = EvolinkClient(KEY, base_url=handle.base_url)
     w = scaled_worker(store, handle.base_url, SPEED, transport=rec).start()
     try:
-        ids = submit_runs(store, ws.id, client, 5, "outage", duration=8)  # 80 provider s = 2 real s
+        ids = submit_runs(store, ws.id, client, 5, "outage", duration=8)  # 56 provider s, 1.4 s compressed
         engine = handle.app.engine
-        deadline = time.monotonic() + 20
-        while not all(t.render is not None and t.render.done() for t in engine.tasks.values()):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        assert all(store.get_run(i).status in POLLED for i in ids), "runs finished before the outage"
+        wait_until(lambda: all(t.render is not None and t.render.done() for t in engine.tasks.values()))
+        wait_until(lambda: all(store.get_run(i).poll_count >= 1 for i in ids), message="the worker never polled")
+        assert all(store.get_run(i).status in POLLED for i in ids)  # the provider's clock has not moved
         # Down: stop serving, keep the provider's state (the engine) for its return.
         handle.server.should_exit = True
-        handle.thread.join(10)
+        handle.thread.join(30)
         down_at = time.monotonic()
-        time.sleep(60 / SPEED)
+        clock.advance(60 / SPEED)  # the tasks finish while nobody can ask
+
+        def refused() -> list:
+            return [e for e in rec.log if e.at >= down_at and e.outcome == "ConnectError"]
+
+        wait_until(lambda: len(refused()) >= 3, message="the worker did not meet the outage")
         sock = runner._bind(runner.HOST, handle.port)
         server = uvicorn.Server(runner._config(handle.app, runner.HOST, handle.port, "warning"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        up_at = time.monotonic()
         thread.start()
         handle.server, handle.thread = server, thread  # handle.stop() stops the new one
-        up_at = time.monotonic()
-        wait_terminal(store, ids, 30)
+        wait_terminal(store, ids)
     finally:
         w.close()
         client.close()
     runs = assert_clear_outcome(store, handle.app.engine, ids)
     assert [r.status for r in runs] == [RunStatus.ARCHIVED] * len(runs)
-    refused = [e for e in rec.log if down_at <= e[0] < up_at]
-    assert refused and all(e[3] == "ConnectError" for e in refused)
-    assert w.stats().get("poll_errors", 0) >= 1
+    during = [e for e in rec.log if down_at <= e.at < up_at]
+    assert during and all(e.outcome == "ConnectError" for e in during)
+    assert w.stats().get("poll_errors", 0) >= 3
 
 
 def test_links_that_expire_before_download(world):

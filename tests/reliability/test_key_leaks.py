@@ -20,11 +20,12 @@ from lib.client import ApiError, EvolinkClient, key_fingerprint
 from lib.simulator import Faults, serve_in_thread
 from lib.status import RunStatus
 from lib.store import Store
-from tests.e2e.conftest import AppProcess
-from tests.reliability.conftest import Recorder, request, scaled_worker, submit_runs, wait_terminal, walk
+from tests.support.apptest import walk
+from tests.support.runs import request, scaled_worker, submit_runs, wait_terminal
+from tests.support.server import AppProcess
+from tests.support.transport import Recorder
 
 KEY = f"sk-live-UNIQUE{secrets.token_hex(12)}"
-ROOT = Path(__file__).resolve().parents[2]
 SPEED = 40.0
 
 
@@ -59,7 +60,7 @@ def test_key_absent_from_database_logs_exports_and_urls(tmp_path, sim, caplog):
         ids += submit_runs(store, ws.id, client, 1, "keys-500")
         sim.app.faults = Faults()
         ids += submit_runs(store, ws.id, client, 1, "[fail:content_policy_violation]")
-        wait_terminal(store, ids, 30)
+        wait_terminal(store, ids)
     finally:
         w.close()
         client.close()
@@ -118,23 +119,14 @@ def test_a_provider_echoing_the_key_in_a_task_error_does_not_get_it_stored(tmp_p
 
 
 @pytest.mark.parametrize("script", ["app.py", "pages/studio.py", "pages/gallery.py"])
-def test_key_absent_from_rendered_pages(tmp_path, sim, monkeypatch, script):
+def test_key_absent_from_rendered_pages(demo_app, sim, script):
     """AppTest with the key set on the server: no element of the page carries it."""
-    import streamlit
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("EVOLINK_API_KEY", KEY)
-    monkeypatch.setenv("EVOLINK_BASE_URL", sim.base_url)
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    store = Store(tmp_path)
+    demo_app.configure(api_key=KEY, base_url=sim.base_url, transport=None)  # live, against the simulator
+    store = demo_app.store
     ws = store.create_workspace("pages")
     with EvolinkClient(KEY, base_url=sim.base_url) as client:
         submit_runs(store, ws.id, client, 1, "page")  # an unfinished run in the gallery
-    streamlit.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / script), default_timeout=60)
-    at.query_params["ws"] = ws.id
-    at.run()
-    assert not at.exception, at.exception
+    at = demo_app.open(script, query_params={"ws": ws.id})
     if script == "pages/studio.py":
         at.text_area(key="prompt").input("A fox in snow, wide shot").run()
         assert not at.exception, at.exception
@@ -155,7 +147,7 @@ def test_key_absent_from_served_html_and_the_server_log(tmp_path, sim):
         ws = store.create_workspace("served")
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             ids = submit_runs(store, ws.id, client, 1, "served")
-        wait_terminal(store, ids, 60)  # the app's own worker polled and archived it with the key
+        wait_terminal(store, ids)  # the app's own worker polled and archived it with the key
         run = store.get_run(ids[0])
         assert run.status == RunStatus.ARCHIVED
         with httpx.Client(base_url=app.url, timeout=10) as http:

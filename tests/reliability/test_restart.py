@@ -14,22 +14,30 @@ import pytest
 
 from lib.client import EvolinkClient, key_fingerprint
 from lib.simulator import serve_in_thread
+from lib.simulator.engine import base_seconds
 from lib.status import POLLED, RunStatus
 from lib.store import SUBMIT_GRACE_SECONDS, Store
-from tests.e2e.conftest import AppProcess
-from tests.reliability.conftest import KEY, assert_clear_outcome, request, submit_runs, wait_terminal
+from tests.support.runs import KEY, assert_clear_outcome, request, submit_runs, wait_terminal
+from tests.support.server import AppProcess
+from tests.support.waiting import Clock, wait_until
 
-SPEED = 10.0  # a 15 s 480p run takes 10.5 real seconds: long enough to be killed mid-poll
+SPEED = 10.0
 
 
 @pytest.fixture
-def sim(tmp_path):
-    handle = serve_in_thread(port=0, speed=SPEED, data_dir=tmp_path / "sim", balance=1e9)
+def clock():
+    """The provider's clock: it stands still until the test moves it, so no run can finish early."""
+    return Clock(time.time())
+
+
+@pytest.fixture
+def sim(tmp_path, clock):
+    handle = serve_in_thread(port=0, speed=SPEED, data_dir=tmp_path / "sim", balance=1e9, clock=clock)
     yield handle
     handle.stop()
 
 
-def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_path, sim):
+def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_path, sim, clock):
     data = tmp_path / "data"
     env = {"EVOLINK_API_KEY": KEY, "EVOLINK_BASE_URL": sim.base_url}
     app = AppProcess(data, env=env).start()
@@ -43,17 +51,14 @@ def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_
         assert store.claim_submit(claimed.id)
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             ids = submit_runs(store, ws.id, client, 4, "restart", duration=15)
-        deadline = time.monotonic() + 30
-        while not all(store.get_run(i).poll_count >= 1 for i in ids):
-            assert time.monotonic() < deadline, "the app's worker never polled"
-            time.sleep(0.1)
-        assert all(store.get_run(i).status in POLLED for i in ids)
+        wait_until(lambda: all(store.get_run(i).poll_count >= 1 for i in ids), message="the app's worker never polled")
+        assert all(store.get_run(i).status in POLLED for i in ids)  # the provider's clock has not moved
         # Past the grace period in which a `submitting` run may still have its POST in flight.
-        time.sleep(max(0.0, claimed.created_at + SUBMIT_GRACE_SECONDS + 0.5 - time.time()))
+        wait_until(lambda: time.time() > claimed.created_at + SUBMIT_GRACE_SECONDS + 0.5, interval=0.1)
         app.kill()
-        time.sleep(1.0)
         app.start()
-        wait_terminal(store, [*ids, unsent.id, claimed.id], 90)
+        clock.advance(base_seconds(15, "480p") / SPEED)  # the tasks' whole schedule: now they can finish
+        wait_terminal(store, [*ids, unsent.id, claimed.id])
     finally:
         app.stop()
     runs = assert_clear_outcome(store, sim.app.engine, [*ids, unsent.id, claimed.id])

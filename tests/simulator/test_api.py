@@ -14,8 +14,8 @@ from lib.schema import GenerationRequest, error_messages
 from lib.settings import DEFAULT_DEMO_SPEED, override
 from lib.simulator import create_app
 from lib.simulator.engine import TASK_ERRORS, adaptive_ratio, base_seconds
-
-from .conftest import AUTH, MODEL, TestClient, create, probe, wait_done
+from tests.support.simulator import AUTH, MODEL, TestClient, create, probe, wait_done
+from tests.support.waiting import wait_until
 
 ID = re.compile(r"^task-unified-\d{10}-[a-z0-9]{8}$")
 
@@ -368,11 +368,10 @@ def test_mounted_under_a_prefix_urls_keep_the_prefix(tmp_path):
                 "/sim/v1/videos/generations",
                 json={"model": MODEL, "prompt": "Mounted", "duration": 4, "quality": "480p"},
             ).json()
-            sim_app.engine.tasks[task["id"]].render.result(timeout=30)
-            import time
-
-            time.sleep(0.05)
-            done = client.get(f"/sim/v1/tasks/{task['id']}").json()
+            sim_app.engine.tasks[task["id"]].render.result(timeout=60)
+            done = wait_until(
+                lambda: (body := client.get(f"/sim/v1/tasks/{task['id']}").json())["status"] == "completed" and body
+            )
             assert done["results"][0].startswith("http://testserver/sim/files/")
             assert client.get(done["results"][0]).status_code == 200
             assert sim_app.state.stats["POST /v1/videos/generations"] == 1

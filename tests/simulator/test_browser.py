@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import create, wait_done
+from tests.support.simulator import create, wait_done
 
 PLAY = """async (url) => {
   const v = document.createElement('video');

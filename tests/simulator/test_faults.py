@@ -14,8 +14,8 @@ from starlette.routing import Mount
 from lib.client import ApiConnectionError, EvolinkClient, RateLimitError, ServerError
 from lib.schema import GenerationRequest, TaskState
 from lib.simulator import create_app, serve_in_thread
-
-from .conftest import AUTH, MODEL, TestClient
+from tests.support.simulator import AUTH, MODEL, TestClient
+from tests.support.waiting import wait_until
 
 BODY = {"model": MODEL, "prompt": "Fault drill", "duration": 4, "quality": "480p"}
 ENDPOINTS = [("POST", "/v1/videos/generations"), ("GET", "/v1/tasks/task-unified-1-abcdefgh"), ("GET", "/v1/credits")]
@@ -102,8 +102,7 @@ def test_drop_rate_also_drops_when_mounted_behind_another_app(tmp_path):
     server = uvicorn.Server(uvicorn.Config(outer, host="127.0.0.1", port=0, log_level="critical", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.01)
+    wait_until(lambda: server.started, interval=0.01, message="the outer app did not start")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         _assert_dropped(f"http://127.0.0.1:{port}/sim/v1/videos/generations")
@@ -125,10 +124,7 @@ def test_client_end_to_end():
         start = client.credits().remaining
         task = client.create(_request_obj(generate_audio=False))
         assert task.state is TaskState.PENDING and task.estimated_time >= 1
-        deadline = time.monotonic() + 30
-        while not (task := client.get_task(task.id)).state.terminal:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        task = wait_until(lambda: (t := client.get_task(task.id)).state.terminal and t)
         assert task.state is TaskState.COMPLETED and task.video_url.startswith(sim.base_url + "/files/")
         assert httpx.get(task.video_url).status_code == 200
         assert client.credits().remaining == pytest.approx(start - task.credits_reserved)

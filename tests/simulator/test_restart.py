@@ -7,6 +7,7 @@ import time
 import httpx
 
 from lib.simulator import serve_in_thread
+from tests.support.waiting import Clock, wait_until
 
 AUTH = {"Authorization": "Bearer sk-test"}
 
@@ -18,14 +19,12 @@ def _create(base: str, prompt: str) -> dict:
     return r.json()
 
 
-def _wait(base: str, task_id: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait(base: str, task_id: str) -> dict:
+    def finished() -> dict | None:
         task = httpx.get(f"{base}/v1/tasks/{task_id}", headers=AUTH).json()
-        if task["status"] in ("completed", "failed"):
-            return task
-        time.sleep(0.1)
-    raise AssertionError(f"task {task_id} did not finish")
+        return task if task["status"] in ("completed", "failed") else None
+
+    return wait_until(finished, interval=0.1, message=f"task {task_id} did not finish")
 
 
 def test_finished_and_unfinished_tasks_survive_a_restart(tmp_path):
@@ -34,8 +33,8 @@ def test_finished_and_unfinished_tasks_survive_a_restart(tmp_path):
         _wait(sim.base_url, done["id"])
         failed = _create(sim.base_url, "A doomed fox [fail:generation_timeout]")
         balance = httpx.get(f"{sim.base_url}/v1/credits", headers=AUTH).json()["data"]["token"]["used_credits"]
-    # Slow enough that this task is still unfinished when the first process stops.
-    with serve_in_thread(port=0, speed=0.5, data_dir=tmp_path) as sim:
+    # Its clock stands still: this task is certainly unfinished when the process stops.
+    with serve_in_thread(port=0, speed=0.5, data_dir=tmp_path, clock=Clock(time.time())) as sim:
         running = _create(sim.base_url, "An unfinished fox")
     with serve_in_thread(port=0, speed=200, data_dir=tmp_path) as sim:
         again = httpx.get(f"{sim.base_url}/v1/tasks/{done['id']}", headers=AUTH).json()

@@ -1,15 +1,12 @@
-"""Helpers for the reliability suite: a time-compressed worker, submitting through lib.submit, the invariants.
+"""Runs sent through ``lib.submit`` and followed by a time-compressed worker; the checks every scenario ends with.
 
-The simulator runs ``SPEED`` times faster than the provider, so the worker's schedule
-is compressed by the same factor (floor 1 s -> 1/SPEED s, ...): every test here is a
-provider-time scenario replayed quickly. Where that compression matters to what a
-test claims (the outage), the test's name and docstring say so.
+The reliability suite replays provider-time scenarios quickly: the simulator runs
+``speed`` times faster than the provider and ``scaled_worker`` compresses the worker's
+schedule by the same factor (floor 1 s -> 1/speed s, ...).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import replace
 
 import httpx
@@ -20,6 +17,7 @@ from lib.client import EvolinkClient, key_fingerprint
 from lib.schema import GenerationRequest
 from lib.status import TERMINAL, RunStatus
 from lib.store import Run, Store
+from tests.support.waiting import wait_until
 
 KEY = "sk-reliability-test-key"
 FP = key_fingerprint(KEY)
@@ -38,28 +36,10 @@ def request(i: int, prefix: str = "Run", duration: int = 4) -> GenerationRequest
     )
 
 
-class Recorder(httpx.HTTPTransport):
-    """A real transport that remembers (time, method, path, status or exception name) of every request."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.log: list[tuple[float, str, str, str]] = []
-        self._lock = threading.Lock()
-
-    def handle_request(self, req: httpx.Request) -> httpx.Response:
-        t = time.monotonic()
-        try:
-            resp = super().handle_request(req)
-        except Exception as exc:
-            with self._lock:
-                self.log.append((t, req.method, str(req.url), type(exc).__name__))
-            raise
-        with self._lock:
-            self.log.append((t, req.method, str(req.url), str(resp.status_code)))
-        return resp
-
-
-def scaled_worker(store: Store, base_url: str, speed: float, *, key: str = KEY, transport=None, **kw) -> wk.Worker:
+def scaled_worker(
+    store: Store, base_url: str, speed: float, *, key: str = KEY, transport: httpx.BaseTransport | None = None, **kw
+) -> wk.Worker:
+    """A worker whose schedule, rate limit and archive backoff run ``speed`` times faster, with ``key`` registered."""
     s = wk.Schedule()
     schedule = replace(s, floor=s.floor / speed, ceiling=s.ceiling / speed, default_estimate=s.default_estimate / speed)
     kw.setdefault("max_rps", wk.DEFAULT_MAX_RPS * speed)
@@ -84,14 +64,13 @@ def submit_runs(store: Store, ws_id: str, client: EvolinkClient, n: int, prefix:
     return ids
 
 
-def wait_terminal(store: Store, run_ids: list[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(store.get_run(i).status in TERMINAL for i in run_ids):
-            return
-        time.sleep(0.05)
-    left = {i: store.get_run(i).status for i in run_ids if store.get_run(i).status not in TERMINAL}
-    raise AssertionError(f"runs still unfinished after {timeout} s: {left}")
+def wait_terminal(store: Store, run_ids: list[str], timeout: float = 120.0) -> None:
+    """Until every run has ended (archived, failed, ...)."""
+
+    def left() -> dict:
+        return {i: store.get_run(i).status for i in run_ids if store.get_run(i).status not in TERMINAL}
+
+    wait_until(lambda: not left(), timeout, message=lambda: f"runs still unfinished: {left()}")
 
 
 def assert_clear_outcome(store: Store, engine, run_ids: list[str]) -> list[Run]:
@@ -113,17 +92,7 @@ def assert_clear_outcome(store: Store, engine, run_ids: list[str]) -> list[Run]:
     lost_answers = sum(1 for r in runs if r.status == RunStatus.UNKNOWN and r.task_id is None)
     assert 0 <= orphans <= lost_answers, f"{orphans} tasks no run holds, {lost_answers} runs with a lost answer"
     assert len(engine.tasks) <= len(runs), "more paid tasks than runs: a POST was repeated"
-    leftovers = (
-        list((store.data_dir / archive.TMP_DIR).glob("*")) if (store.data_dir / archive.TMP_DIR).exists() else []
-    )
+    tmp = store.data_dir / archive.TMP_DIR
+    leftovers = list(tmp.glob("*")) if tmp.exists() else []
     assert not leftovers, f"partial downloads left behind: {leftovers}"
     return runs
-
-
-def walk(node):
-    """Every element of an AppTest tree, depth first."""
-    yield node
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            yield from walk(child)
