@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lib.pricing import format_amount, load_rates
 from lib.store import Store
 from tests.support.browser import no_exception, rerun, wait_idle
 from tests.support.server import AppProcess
@@ -19,6 +20,9 @@ PROMPTS = (
 )
 SECRET = "sk-live-SECRET123"
 RUNS = "[class*='st-key-run-']"
+# The Studio's default model at 720p, 6 s, content filter off.
+CARD = load_rates()
+SIX_S_FILTER_OFF = format_amount(6 * CARD.rate("standard", "720p").without_video * CARD.content_filter_off_multiplier)
 _VIDEOS = """() => [...document.querySelectorAll("[class*='st-key-run-']")].map(c => {
     const v = c.querySelector('video');
     return v ? v.readyState : -1;
@@ -187,7 +191,7 @@ def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, pa
     thumb.focus()
     rerun(page, lambda: thumb.press("ArrowRight"))
     rerun(page, page.locator(".st-key-content_filter label").click)
-    assert "89.10" in page.inner_text(".st-key-cost")  # 6 s x 13.50 x 1.1
+    assert SIX_S_FILTER_OFF in page.inner_text(".st-key-cost")
     page.click(".st-key-submit button")
     page.wait_for_selector(".st-key-submit-ok")
     wait_idle(page)
@@ -213,7 +217,7 @@ def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, pa
     assert page.locator(".st-key-prompt textarea").input_value() == PROMPTS[0]
     assert page.locator(".st-key-duration").get_by_role("slider").input_value() == "6"
     assert not page.locator(".st-key-content_filter input").is_checked()
-    assert "89.10" in page.inner_text(".st-key-cost")
+    assert SIX_S_FILTER_OFF in page.inner_text(".st-key-cost")
     no_exception(page)
 
     provider_clock.advance(60)  # the task finishes

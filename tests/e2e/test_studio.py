@@ -2,7 +2,10 @@
 
 import re
 
+from lib.pricing import format_amount, load_rates
 from tests.support.browser import no_exception, rerun, wait_idle
+
+PER_S = load_rates().rate("standard", "720p").without_video  # the Studio's default model and quality
 
 CURLY = "Close-up of a sailor at dawn. He says “We sail at noon.” Soft light, slow dolly in."
 STRAIGHT = 'Close-up of a sailor at dawn. He says "We sail at noon." Soft light, slow dolly in.'
@@ -24,7 +27,7 @@ def test_curly_quotes_fix_and_estimate_follows_duration(app_server, page):
 
     hints = page.locator(".st-key-hints")
     assert "curly-quotes" in hints.inner_text()
-    assert _credits(page) == "67.50"  # 5 s x 13.50 at 720p standard
+    assert _credits(page) == format_amount(5 * PER_S)
 
     rerun(page, hints.locator(".st-key-fix_all button").click)
     assert prompt.input_value() == STRAIGHT
@@ -35,7 +38,7 @@ def test_curly_quotes_fix_and_estimate_follows_duration(app_server, page):
     thumb.focus()
     rerun(page, lambda: thumb.press("ArrowRight"))
     assert thumb.input_value() == "6"
-    assert _credits(page) == "81.00"  # 6 s x 13.50
+    assert _credits(page) == format_amount(6 * PER_S)
     assert prompt.input_value() == STRAIGHT  # the rerun kept the fixed prompt
     assert "?ws=" in page.url
     no_exception(page)

@@ -35,18 +35,20 @@ def find_chromium() -> str | None:
 
 
 # Set before an action: counts the script runs that start after it. The whole document is
-# watched, since Streamlit may replace its app element when the page changes.
+# watched, since Streamlit may replace its app element when the page changes. A run is
+# counted by the state it left ("notRunning"), not by the state the element is in when
+# the observer's callback gets to it: on a busy machine a short run is over by then.
 _WATCH_RUNS = """() => {
   if (window.__studioRunsObserver) window.__studioRunsObserver.disconnect();
   window.__studioRuns = 0;
   window.__studioRunsObserver = new MutationObserver((changes) => {
     for (const change of changes) {
-      const state = change.target.getAttribute('data-test-script-state');
-      if (state === 'running' || state === 'rerunRequested') window.__studioRuns += 1;
+      const now = change.target.getAttribute('data-test-script-state');
+      if (change.oldValue === 'notRunning' || now === 'running' || now === 'rerunRequested') window.__studioRuns += 1;
     }
   });
   window.__studioRunsObserver.observe(document.documentElement, {
-    attributes: true, subtree: true, attributeFilter: ['data-test-script-state'],
+    attributes: true, attributeOldValue: true, subtree: true, attributeFilter: ['data-test-script-state'],
   });
 }"""
 
