@@ -5,7 +5,8 @@ read the store. Parts:
 
 - ``lib.worker.schedule``: when to poll (the adaptive schedule and its formula) and the
   global request-rate limit (``TokenBucket``);
-- ``lib.worker.worker``: the ``Worker`` itself (polling, archiving, its thread);
+- ``lib.worker.worker``: the ``Worker`` itself (polling, its thread);
+- ``lib.worker.archiving``: saving finished videos, every failure counted and backed off;
 - this module: the process's one worker, for ``server.py`` and the pages:
   ``start(settings)``, ``current()``, ``stop()``.
 
@@ -24,8 +25,9 @@ from urllib.parse import urlsplit
 
 from lib.settings import DEMO_API_KEY, Settings
 from lib.store import Store
+from lib.worker.archiving import ARCHIVE_ATTEMPTS
 from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, Schedule, TokenBucket
-from lib.worker.worker import ARCHIVE_ATTEMPTS, NOT_FOUND_LIMIT, Worker
+from lib.worker.worker import NOT_FOUND_LIMIT, Worker
 
 __all__ = [
     "ARCHIVE_ATTEMPTS",
@@ -60,6 +62,7 @@ def start(settings: Settings, base_url: str | None = None, **config: Any) -> Wor
             allowed = (*settings.allowed_fetch_hosts, demo_host) if demo_host else settings.allowed_fetch_hosts
             config.setdefault("allowed_hosts", allowed)
             config.setdefault("transport", settings.transport)
+            config.setdefault("min_free", settings.min_free_bytes)
             store = Store.from_settings(settings)
             _worker = Worker(store, **config).start()
         worker = _worker
