@@ -22,14 +22,14 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
-from lib import retries
+from lib import demo, retries
 from lib.retries import RetryPolicy
 from lib.schema import Balance, ErrorBody, GenerationRequest, Task
 from lib.settings import DEFAULT_BASE_URL, TASK_ID_MAX
@@ -47,9 +47,14 @@ _M = TypeVar("_M", bound=BaseModel)
 def key_fingerprint(api_key: str) -> str:
     """A short, stable, non-reversible name for a key, safe to store and log.
 
+    The demo's per-process key always has the same one (``lib.demo.FINGERPRINT``), so
+    demo runs outlive a restart.
+
     >>> key_fingerprint("sk-test")
     'k_f3abf2a6cc4f'
     """
+    if demo.is_key(api_key):
+        return demo.FINGERPRINT
     return "k_" + hashlib.sha256(api_key.strip().encode()).hexdigest()[:12]
 
 
@@ -174,8 +179,10 @@ class EvolinkClient:
         retry: RetryPolicy = retries.IN_CALL,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        """``max_retries`` overrides ``retry.max_retries`` (0: one try, e.g. for a quick balance check)."""
+        """``max_retries`` overrides ``retry.max_retries`` (0: one try, e.g. for a quick balance check);
+        ``headers`` are sent with every request (the demo's workspace header)."""
         # Pasted keys often carry a trailing newline; an empty key is a setup mistake.
         key = api_key.strip() if isinstance(api_key, str) else ""
         if not key:
@@ -191,6 +198,7 @@ class EvolinkClient:
             timeout=timeout,
             transport=transport,
             headers={
+                **(headers or {}),
                 "Authorization": f"Bearer {key}",
                 "Accept": "application/json",
                 "User-Agent": "seedance-prompt-studio",

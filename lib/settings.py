@@ -38,9 +38,6 @@ DB_FILE = "studio.db"  # the SQLite file in the data dir when no DATABASE_URL is
 # No video is downloaded unless this much stays free on the data dir's disk (STUDIO_MIN_FREE_BYTES).
 DEFAULT_MIN_FREE_BYTES = 1024**3
 
-# The simulator accepts any well-formed bearer token; this one marks demo runs.
-DEMO_API_KEY = "demo-key-offline-simulator"
-
 # Routes of the app's own server (server.py), named once.
 DEMO_MOUNT = "/sim"
 HEALTH_PATH = "/api/health"

@@ -15,11 +15,12 @@ import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from lib import demo
 from lib import worker as wk
 from lib.client import EvolinkClient, key_fingerprint
 from lib.retries import RetryPolicy
 from lib.schema import GenerationRequest, Task
-from lib.settings import DEMO_API_KEY, load_settings, override
+from lib.settings import load_settings, override
 from lib.status import RunStatus
 from lib.store import Store, new_id, submission, valid_id
 from lib.worker import Schedule, TokenBucket, Worker
@@ -426,7 +427,7 @@ def test_one_worker_per_process_start_current_stop(tmp_path):
     finally:
         wk.stop()
     assert wk.current() is None and not w.running
-    assert not w.has_key(key_fingerprint(DEMO_API_KEY))  # the keys left memory
+    assert not w.has_key(demo.FINGERPRINT)  # the keys left memory
 
 
 def test_start_allows_the_demo_simulator_host_and_the_configured_ones_only(tmp_path):
@@ -613,7 +614,7 @@ def test_server_entry_points_start_from_settings_and_poke_by_task(tmp_path):
         store = w.store
         assert store.data_dir == tmp_path.resolve()
         ws = store.create_workspace()
-        run = store.create_run(ws.id, REQ, 1, True, key_fingerprint(DEMO_API_KEY))
+        run = store.create_run(ws.id, REQ, 1, True, demo.FINGERPRINT)
         store.mark_submitted(run.id, Task(id="task-unified-cb", status="pending"))
         assert w.has_key(run.key_fingerprint)  # the demo key is held in memory
         assert w.poke_task("task-unified-cb") is True

@@ -23,7 +23,8 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from lib.settings import DEMO_API_KEY, Settings
+from lib import demo
+from lib.settings import Settings
 from lib.store import Store
 from lib.worker.archiving import ARCHIVE_ATTEMPTS
 from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, Schedule, TokenBucket
@@ -50,7 +51,7 @@ def start(settings: Settings, base_url: str | None = None, **config: Any) -> Wor
     """Start this process's worker from ``settings`` (once; later calls return the running one).
 
     The server's own key is registered with ``base_url`` (default ``settings.base_url``);
-    in demo mode the simulator's well-known key, so demo runs resume too, and the
+    in demo mode this process's demo key (``lib.demo``), so demo runs resume too, and the
     simulator's host joins ``settings.allowed_fetch_hosts`` so its videos can be saved.
     ``config`` goes to ``Worker`` (``max_rps=``, ``schedule=``, ...).
     """
@@ -66,7 +67,7 @@ def start(settings: Settings, base_url: str | None = None, **config: Any) -> Wor
             store = Store.from_settings(settings)
             _worker = Worker(store, **config).start()
         worker = _worker
-    key = settings.api_key or (DEMO_API_KEY if settings.demo else None)
+    key = settings.api_key or (demo.key() if settings.demo else None)
     if key and url:
         worker.register_key(key, url)
     return worker
