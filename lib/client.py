@@ -58,6 +58,22 @@ def key_fingerprint(api_key: str) -> str:
     return "k_" + hashlib.sha256(api_key.strip().encode()).hexdigest()[:12]
 
 
+def valid_task_id(task_id: object) -> bool:
+    """Could this be a provider task id we may put in a request path? (Not whether the provider knows it.)
+
+    >>> valid_task_id("task-unified-1761200000-ab12cd34"), valid_task_id("../credits"), valid_task_id("")
+    (True, False, False)
+    """
+    return (
+        isinstance(task_id, str)
+        and bool(task_id)
+        and "/" not in task_id
+        and task_id not in (".", "..")
+        and len(task_id) <= TASK_ID_MAX
+        and task_id.isprintable()
+    )
+
+
 # --- errors ----------------------------------------------------------------------------
 
 _MAYBE_CREATED = " The run may still have been created (and billed): check your runs before submitting again."
@@ -234,15 +250,8 @@ class EvolinkClient:
 
     def get_task(self, task_id: str) -> Task:
         """Read a task's status (``GET /v1/tasks/{task_id}``)."""
-        # Ids come back from the server: never let one change the path we request.
-        if (
-            not isinstance(task_id, str)
-            or not task_id
-            or "/" in task_id
-            or task_id in (".", "..")
-            or len(task_id) > TASK_ID_MAX
-            or not task_id.isprintable()
-        ):
+        # Ids come back from the server (or are pasted): never let one change the path we request.
+        if not valid_task_id(task_id):
             raise BadRequestError(
                 "Task id is empty or malformed; it was not sent.",
                 code="invalid_task_id",
