@@ -153,7 +153,7 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     SETTINGS.data_dir.mkdir(parents=True, exist_ok=True)
     removed = archive.remove_stale_parts(SETTINGS.data_dir)
     if removed:
-        log.info("removed %d partial download(s) an earlier process left behind", removed)
+        log.warning("removed %d partial download(s) an earlier process left behind", removed)
     _start_worker()
     try:
         yield {"settings": SETTINGS}
