@@ -151,8 +151,13 @@ class Worker:
     # --- outside triggers -----------------------------------------------------------------
 
     def poke(self, run_id: str) -> None:
-        """Poll this run as soon as the rate limit allows (a callback arrived, or a new run)."""
+        """Poll this run as soon as the rate limit allows (a callback arrived, or a new run).
+
+        A run already waiting for its key stays remembered; it costs nothing until the key returns.
+        """
         with self._lock:
+            if run_id in self._parked:
+                return
             self._poked.add(run_id)
         self._wake.set()
 
