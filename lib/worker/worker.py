@@ -261,7 +261,9 @@ class Worker:
         if client is None:
             self._count("waiting_for_key")
             return False
-        if now < self._paused_until or not self.bucket.try_take(now):
+        # The token is taken at the time of the request, not of the step's start: a step whose
+        # earlier requests were slow would otherwise send its later ones bunched with the next step's.
+        if now < self._paused_until or not self.bucket.try_take(max(now, self.clock())):
             self._count("rate_limited_locally")
             self._limited = True
             return False
