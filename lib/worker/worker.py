@@ -280,8 +280,9 @@ class Worker:
             task = client.get_task(run.task_id or "")
         except RateLimitError as exc:
             wait = max(self.retry.delay(run.poll_failures, exc.retry_after), self.schedule.floor)
+            answered = max(now, self.clock())  # the wait counts from the answer, not from the step's start
             with self._lock:
-                self._paused_until = max(self._paused_until, now + wait)  # everyone waits after a 429
+                self._paused_until = max(self._paused_until, answered + wait)  # everyone waits after a 429
                 self._counts["http_429"] += 1
             self.store.record_poll_error(run.id, "The provider asked us to slow down (429).", now + wait, now=now)
             return
