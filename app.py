@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from components import connection, workspace
+from components import connection, trouble, workspace
 
-st.set_page_config(page_title="Seedance Prompt Studio", page_icon=":material/movie:", layout="wide")
+st.set_page_config(page_title="Seedance Prompt Studio", page_icon="🎬", layout="wide")
 
 pages = [
     st.Page("pages/studio.py", title="Studio", icon=":material/edit_note:", default=True),
@@ -14,7 +14,11 @@ pages = [
 ]
 page = st.navigation(pages)
 
-workspace.sidebar_section()
-connection.sidebar_section()
-connection.demo_banner()
-page.run()
+try:
+    workspace.sidebar_section()
+    connection.sidebar_section()
+    connection.demo_banner()
+    page.run()
+except Exception as exc:  # the server's disk or database failing: a plain sentence, not a traceback
+    if not trouble.shown(exc):
+        raise

@@ -2,27 +2,33 @@
 
 `streamlit run server.py` serves the UI (app.py), archived videos at /api/media/<token>
 (with Range requests), provider callbacks at /api/hooks/evolink/<secret>, /api/health,
-and in demo mode the offline simulator at /sim. The lifespan starts the one background
-worker that polls and archives runs, so unfinished runs resume after a restart even
-when nobody has a browser open.
+and in demo mode the offline simulator at /sim. The lifespan removes what interrupted
+downloads left behind and starts the one background worker that polls and archives
+runs, so unfinished runs resume after a restart even when nobody has a browser open.
+A database that cannot be opened at start is explained in the log and on every page;
+the server still starts and answers. Every response carries ``lib.headers``' security
+headers.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib import archive, hooks, worker
+from lib import archive, demo, headers, health, hooks, transfer, worker
 from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, demo_base_url, load_settings
 
 log = logging.getLogger("studio.server")
@@ -36,18 +42,29 @@ SIMULATOR = None
 if SETTINGS.demo:
     from lib.simulator import create_app as create_simulator
 
-    SIMULATOR = create_simulator(speed=SETTINGS.demo_speed, data_dir=SETTINGS.data_dir / "simulator")
-
-
-async def health(request: Request) -> Response:
-    w = worker.current()
-    return JSONResponse(
-        {
-            "status": "ok",
-            "mode": "demo" if SETTINGS.demo else "live",
-            "worker": "running" if w is not None and w.running else "stopped",
-        }
+    # Only this process's own clients hold its key: nobody else can spend the demo's credits or fill its queue.
+    SIMULATOR = create_simulator(
+        speed=SETTINGS.demo_speed,
+        data_dir=SETTINGS.data_dir / "simulator",
+        balance=demo.BALANCE,
+        api_key=demo.key(),
     )
+
+
+# The app's own inline scripts, allowed by the policy by hash (components/inline.py).
+SCRIPTS = Path(__file__).resolve().parent / "components" / "scripts"
+
+
+async def health_status(request: Request) -> Response:
+    """Mode and worker, and whether the database and the disk can do their job: 503 when either cannot."""
+    w = worker.current()
+    report = await run_in_threadpool(
+        health.check,
+        SETTINGS,
+        mode="demo" if SETTINGS.demo else "live",
+        worker="running" if w is not None and w.running else "stopped",
+    )
+    return JSONResponse(report.as_json(), status_code=200 if report.ok else 503)
 
 
 async def media(request: Request) -> Response:
@@ -57,7 +74,7 @@ async def media(request: Request) -> Response:
     # Tokens are random and files never change: let browsers keep them.
     headers = {"Cache-Control": "private, max-age=86400"}
     download = "download" in request.query_params
-    return FileResponse(
+    return transfer.WholeFileOnBadRange(
         path,
         media_type="video/mp4",
         headers=headers,
@@ -89,7 +106,11 @@ async def callback(request: Request) -> Response:
     if not hooks.secret_matches(SETTINGS.data_dir, request.path_params["secret"]):
         return Response("Not found", status_code=404, media_type="text/plain")
     try:
-        body = await request.json()
+        raw = await transfer.read_capped(request, transfer.CALLBACK_MAX)
+    except transfer.BodyTooLarge:
+        return Response("Too large", status_code=413, media_type="text/plain")
+    try:
+        body = json.loads(raw)
     except ValueError:
         body = None
     task_id = body.get("id") if isinstance(body, dict) else None
@@ -105,11 +126,35 @@ def _worker_base_url() -> str | None:
     return demo_base_url(int(st.get_option("server.port")))
 
 
+def _start_worker() -> None:
+    """Start the worker; a database that cannot be opened is explained in the log, and the server serves on."""
+    try:
+        worker.start(SETTINGS, base_url=_worker_base_url())
+    except Exception as exc:
+        if health.trouble(exc) is None:
+            raise
+        log.error("%s", health.explain(SETTINGS, exc))
+        return
+    log.info("worker started (%s mode)", "demo" if SETTINGS.demo else "live")
+
+
+def on_script_error(exc: Exception) -> bool:
+    """A page, callback or fragment that hit the server's storage failing shows one plain sentence, no traceback."""
+    sentence = health.trouble(exc)
+    if sentence is None:
+        return False
+    health.note(exc)
+    st.error(sentence, icon=":material/report:")
+    return True
+
+
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     SETTINGS.data_dir.mkdir(parents=True, exist_ok=True)
-    worker.start(SETTINGS, base_url=_worker_base_url())
-    log.info("worker started (%s mode)", "demo" if SETTINGS.demo else "live")
+    removed = archive.remove_stale_parts(SETTINGS.data_dir)
+    if removed:
+        log.warning("removed %d partial download(s) an earlier process left behind", removed)
+    _start_worker()
     try:
         yield {"settings": SETTINGS}
     finally:
@@ -119,11 +164,18 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
 
 
 routes: list[BaseRoute] = [
-    Route(HEALTH_PATH, health),
+    Route(HEALTH_PATH, health_status),
     Route(MEDIA_PREFIX + "{token}", media, methods=["GET", "HEAD"]),
     Route(HOOK_PREFIX + "{secret}", callback, methods=["POST"]),
 ]
 if SIMULATOR is not None:
     routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))
 
-app = st.App("app.py", lifespan=lifespan, routes=routes, middleware=[Middleware(MediaTokenGuard)])
+CSP = headers.content_security_policy(headers.scripts_in(SCRIPTS))
+app = st.App(
+    "app.py",
+    lifespan=lifespan,
+    routes=routes,
+    middleware=[Middleware(headers.SecurityHeaders, csp=CSP), Middleware(MediaTokenGuard)],
+    on_script_error=on_script_error,
+)

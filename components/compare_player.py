@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components import inline
+
 VIDEO_HEIGHT = 220  # px per cell; fixed so the iframe's height is known without measuring
 _ROW_EXTRA = 44  # the caption under each video
 _CHROME = 120  # controls and column headers
@@ -47,48 +49,7 @@ figcaption{font-size:.85rem;padding-top:.2rem}
 
 # Keeps every video on the time of the "lead" (the one we hear): play/pause/seek act on
 # all, and drift beyond a frame or two is pulled back while they play.
-_SCRIPT = """
-const vids = Array.from(document.querySelectorAll('video'));
-const btn = document.getElementById('play'), seek = document.getElementById('seek');
-const clock = document.getElementById('clock'), sound = document.getElementById('sound');
-let lead = vids[0], dragging = false;
-const dur = () => Math.max(0, ...vids.map(v => isFinite(v.duration) ? v.duration : 0));
-const ref = () => (lead && !lead.ended) ? lead : vids.reduce((a, v) => v.currentTime > a.currentTime ? v : a, vids[0]);
-const playing = () => vids.some(v => !v.paused && !v.ended);
-function align(t) {
-  vids.forEach(v => { const d = isFinite(v.duration) ? v.duration : t; v.currentTime = Math.min(t, d); });
-}
-function setSound(i) { vids.forEach((v, k) => { v.muted = k !== i; }); lead = vids[i]; }
-async function playAll() {
-  if (vids.every(v => v.ended)) align(0); else align(ref().currentTime);
-  const start = v => v.play().catch(() => { v.muted = true; return v.play().catch(() => {}); });
-  await Promise.all(vids.map(start));
-  render();
-}
-function pauseAll() { vids.forEach(v => v.pause()); align(ref().currentTime); render(); }
-function render() {
-  btn.textContent = playing() ? '\\u275A\\u275A Pause' : '\\u25B6 Play';
-  const t = ref() ? ref().currentTime : 0, d = dur();
-  if (!dragging && d) seek.value = Math.round(1000 * t / d);
-  clock.textContent = t.toFixed(1) + ' / ' + d.toFixed(1) + ' s';
-}
-btn.addEventListener('click', () => playing() ? pauseAll() : playAll());
-seek.addEventListener('input', () => { dragging = true; align(seek.value / 1000 * dur()); render(); });
-seek.addEventListener('change', () => { dragging = false; });
-sound.addEventListener('change', () => setSound(Number(sound.value)));
-vids.forEach(v => {
-  ['play', 'pause', 'ended', 'loadedmetadata', 'timeupdate'].forEach(e => v.addEventListener(e, render));
-});
-setInterval(() => {
-  if (!playing()) return;
-  const r = ref(), t = r.currentTime;
-  vids.forEach(v => {
-    if (v !== r && !v.ended && !v.paused && t < v.duration && Math.abs(v.currentTime - t) > 0.15) v.currentTime = t;
-  });
-}, 250);
-if (vids.length) setSound(0);
-render();
-"""
+_SCRIPT = inline.script_text("compare_player")
 
 
 def player_html(cells: list[PlayerCell], row_labels: list[str], col_labels: list[str]) -> str:

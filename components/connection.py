@@ -7,8 +7,8 @@ import time
 import streamlit as st
 
 from lib import client as api
-from lib import pricing, worker
-from lib.settings import DEMO_API_KEY, Settings, demo_base_url, load_settings
+from lib import demo, pricing, worker
+from lib.settings import Settings, demo_base_url, load_settings
 
 _BALANCE_TTL = 30.0  # seconds; the balance is informational, not worth a request per rerun
 
@@ -24,10 +24,10 @@ def base_url() -> str:
 
 
 def api_key() -> str:
-    """A participant's own key (this session's memory only), else the server's; the simulator's in demo mode."""
+    """A participant's own key (this session's memory only), else the server's; this process's demo key in demo mode."""
     if settings().demo:
-        return DEMO_API_KEY
-    return st.session_state.get("personal_key") or settings().api_key or DEMO_API_KEY
+        return demo.key()
+    return st.session_state.get("personal_key") or settings().api_key or demo.key()
 
 
 def is_demo() -> bool:
@@ -35,7 +35,13 @@ def is_demo() -> bool:
 
 
 def make_client(**options) -> api.EvolinkClient:
-    """A client for this session's key and API; it sends through ``settings().transport`` when one is set."""
+    """A client for this session's key and API; it sends through ``settings().transport`` when one is set.
+
+    In demo mode it names this session's workspace, so the simulator shares renders fairly.
+    """
+    ws = st.session_state.get("ws")
+    if settings().demo and isinstance(ws, str):
+        options.setdefault("headers", {demo.WORKSPACE_HEADER: ws})
     return api.EvolinkClient(api_key(), base_url=base_url(), transport=settings().transport, **options)
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from components import workspace
+from components import run_recovery, workspace
 from components.plain import md
 from lib import advice, catalog, pricing
 from lib.settings import MEDIA_PREFIX
@@ -47,6 +47,8 @@ def badges(run: Run) -> None:
 
 
 def _status(run: Run) -> None:
+    if run_recovery.missing_key(run):
+        return
     if run.status in POLLED or run.status is RunStatus.SUBMITTING:
         eta = ""
         if run.estimated_time and run.submitted_at:
@@ -62,6 +64,7 @@ def _status(run: Run) -> None:
         todo = advice.what_to_do(run.error_code, run.status)
         if todo:
             st.caption(todo)
+        run_recovery.attach_task_id(run)
     if run.poll_error and not run.finished:
         st.caption(f"Retrying: {md(run.poll_error)}")
 

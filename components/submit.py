@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from components import connection, workspace
+from components import connection, inline, workspace
 from components.plain import md
 from lib import client as api
 from lib import hooks, pricing, submit, worker, workshop
@@ -169,23 +169,7 @@ def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate 
 # The button's own shortcut does not fire while the prompt box has focus: there,
 # Ctrl/Cmd+Enter only applies the text. Once Streamlit has rerun with that text,
 # press the (now up to date) button. Static code of ours, no user data in it.
-_EDITOR_SHORTCUT = """<script>
-if (!window.__studioCtrlEnter) {
-  window.__studioCtrlEnter = true;
-  const doc = window.parent ? window.parent.document : document;
-  doc.addEventListener("keydown", (e) => {
-    if (!(e.ctrlKey || e.metaKey) || e.key !== "Enter" || !e.target.closest(".st-key-prompt")) return;
-    const started = Date.now();
-    const tryClick = () => {
-      const idle = doc.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']");
-      const button = doc.querySelector(".st-key-submit button");
-      if (idle && button && !button.disabled && Date.now() - started > 300) { button.click(); return; }
-      if (Date.now() - started < 5000) setTimeout(tryClick, 100);
-    };
-    setTimeout(tryClick, 100);
-  }, true);
-}
-</script>"""
+_EDITOR_SHORTCUT = inline.script_tag("editor_shortcut")
 
 
 def _submit_from_editor() -> None:

@@ -3,7 +3,14 @@
 The file name is always ``secrets.token_urlsafe`` output, never anything from the
 server, and ``media_path`` accepts only that exact shape, so ``/api/media/<token>``
 cannot be steered to another file. The link and every redirect hop pass ``lib.net``'s
-guard before they are opened: a server's link cannot make us fetch from our own network.
+guard before they are opened (``net.guarded_client``: resolved once, connected to the
+address that was checked): a server's link cannot make us fetch from our own network.
+
+Saving is a failure like any other: no room below ``min_free`` bytes (checked before a
+download), ENOSPC, EIO or a permission error while writing all raise ``StorageError``,
+which the worker counts as an attempt. A download is written in a scratch folder of
+its own under ``tmp/``, locked while in use; ``remove_stale_parts`` (at start) deletes
+the folders nobody holds, i.e. what a crashed process left behind.
 
 Example:
     >>> media_path("/data", "../../etc/passwd") is None
@@ -12,13 +19,17 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import logging
 import os
 import re
 import secrets
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -46,9 +57,10 @@ _EXPIRED_STATUSES = (403, 404, 410)
 
 
 class ArchiveError(Exception):
-    """The video could not be saved; ``retry`` says whether trying again may help."""
+    """The video could not be saved; ``retry`` says whether trying again may help, ``code`` names it."""
 
     retry = True
+    code = "archive_failed"
 
 
 class LinkExpired(ArchiveError):
@@ -75,6 +87,56 @@ class NotAVideo(ArchiveError):
 
 class WrongVideo(ArchiveError):
     """A video, but not the one asked for (duration or pixel size)."""
+
+
+class StorageError(ArchiveError):
+    """This server could not write the file (EIO, permissions, ...): the link was fine."""
+
+    code = "storage_error"
+
+
+class DiskFull(StorageError):
+    """No room on this server's disk: less than the free-space floor left, or ENOSPC while writing."""
+
+    code = "disk_full"
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def storage_error(exc: OSError) -> StorageError:
+    """The ``StorageError`` for an ``OSError`` raised while saving, in words for the screen.
+
+    >>> storage_error(OSError(28, "No space left on device")).code
+    'disk_full'
+    """
+    if exc.errno in _FULL:
+        return DiskFull("The server's disk is full, so the video could not be saved. Tell the facilitator.")
+    name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+    return StorageError(f"The server could not write the video to its disk ({name}). Tell the facilitator.")
+
+
+def check_free_space(data_dir: str | os.PathLike, min_free: int, needed: int = 0) -> None:
+    """Raise ``DiskFull`` unless ``needed`` more bytes leave at least ``min_free`` free where videos go."""
+    try:
+        free = shutil.disk_usage(_existing(Path(data_dir))).free
+    except OSError as exc:
+        raise storage_error(exc) from exc
+    if free - needed < min_free:
+        raise DiskFull(
+            f"The server's disk is nearly full ({_mb(free)} free, {_mb(min_free)} must stay free), "
+            "so the video was not downloaded. Tell the facilitator."
+        )
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):,.0f} MB"
 
 
 @dataclass(frozen=True)
@@ -119,9 +181,66 @@ def media_path(data_dir: str | os.PathLike, token: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def download_client(timeout: httpx.Timeout | float = DOWNLOAD_TIMEOUT) -> httpx.Client:
-    """An HTTP client for result downloads (``archive_video`` follows redirects itself, hop by hop)."""
-    return httpx.Client(timeout=timeout, follow_redirects=False)
+def download_client(timeout: httpx.Timeout | float = DOWNLOAD_TIMEOUT, *, allow: Iterable[str] = ()) -> httpx.Client:
+    """A guarded HTTP client for result downloads (``archive_video`` follows redirects itself, hop by hop)."""
+    return net.guarded_client(allow=allow, timeout=timeout)
+
+
+def write_chunk(out: IO[bytes], chunk: bytes) -> None:
+    """Every downloaded byte is written here (tests make it raise ENOSPC to simulate a full disk)."""
+    out.write(chunk)
+
+
+@contextlib.contextmanager
+def _scratch(data_dir: str | os.PathLike) -> Iterator[Path]:
+    """A folder of its own under ``tmp/`` for one download, locked while in use, removed after."""
+    tmp_dir = Path(data_dir) / TMP_DIR
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=tmp_dir, prefix="dl-"))
+    fd = os.open(work, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # remove_stale_parts leaves a held folder alone
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        os.close(fd)
+
+
+def _held(folder: Path) -> bool:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock this call took
+    return False
+
+
+def remove_stale_parts(data_dir: str | os.PathLike) -> int:
+    """Delete what interrupted downloads left under ``tmp/`` (up to 500 MB each); returns how many.
+
+    Downloads in progress, in this process or another sharing the data dir, hold a lock
+    on their folder and are left alone.
+    """
+    tmp_dir = Path(data_dir) / TMP_DIR
+    removed = 0
+    try:
+        entries = list(tmp_dir.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            if _held(entry):
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)  # a loose partial file, as older versions wrote them
+        removed += 1
+    return removed
 
 
 def archive_video(
@@ -134,39 +253,41 @@ def archive_video(
     timeout: httpx.Timeout | float = DOWNLOAD_TIMEOUT,
     metadata: dict[str, str] | None = None,
     allowed_hosts: Iterable[str] = (),
+    min_free: int = 0,
 ) -> Archived:
     """Download ``url``, check it is the video asked for, and store it under a new token.
 
     ``metadata`` (e.g. ``metadata_for(request)``) is written into the MP4's tags, so a
     downloaded file still says which prompt and settings made it. ``allowed_hosts``
     may be reached although they are not public (e.g. a simulator on 127.0.0.1).
+    Nothing is downloaded unless ``min_free`` bytes stay free on the data dir's disk.
 
-    Raises an ``ArchiveError`` subclass; nothing is left behind on failure.
+    Raises an ``ArchiveError`` subclass (``StorageError`` for anything the disk refused);
+    nothing is left behind on failure.
     """
     allowed = tuple(allowed_hosts)
     _check(url, allowed)
     expect = expect or Expectation()
-    tmp_dir = Path(data_dir) / TMP_DIR
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
-    tmp = Path(tmp_name)
+    check_free_space(data_dir, min_free)
     try:
-        with os.fdopen(fd, "wb") as out:
-            size = _download(url, out, max_bytes=max_bytes, client=client, timeout=timeout, allowed=allowed)
-        duration, width, height = verify_video(tmp, expect)
-        if metadata:
-            size = _tag(tmp, metadata) or size
-        token = secrets.token_urlsafe(_TOKEN_BYTES)
-        final = media_dir(data_dir) / f"{token}{SUFFIX}"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)  # atomic: the media route never sees half a file
-        try:
-            posters.make(final, data_dir, token)
-        except (posters.PosterError, OSError):
-            log.warning("archive: no poster for a saved video; cards show it without one")
-        return Archived(token=token, size=size, duration=duration, width=width, height=height)
-    finally:
-        tmp.unlink(missing_ok=True)
+        with _scratch(data_dir) as work:
+            tmp = work / f"video{SUFFIX}.part"
+            with tmp.open("wb") as out:
+                size = _download(url, out, max_bytes=max_bytes, client=client, timeout=timeout, allowed=allowed)
+            duration, width, height = verify_video(tmp, expect)
+            if metadata:
+                size = _tag(tmp, metadata) or size
+            token = secrets.token_urlsafe(_TOKEN_BYTES)
+            final = media_dir(data_dir) / f"{token}{SUFFIX}"
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)  # atomic: the media route never sees half a file
+    except OSError as exc:  # ENOSPC, EIO, EACCES, ...: the disk refused, not the link
+        raise storage_error(exc) from exc
+    try:
+        posters.make(final, data_dir, token)
+    except (posters.PosterError, OSError):
+        log.warning("archive: no poster for a saved video; cards show it without one")
+    return Archived(token=token, size=size, duration=duration, width=width, height=height)
 
 
 def metadata_for(request: GenerationRequest) -> dict[str, str]:
@@ -221,7 +342,7 @@ def _download(
     allowed: tuple[str, ...],
 ) -> int:
     owned = client is None
-    http = client or download_client(timeout)
+    http = client or download_client(timeout, allow=allowed)
     try:
         for _ in range(MAX_REDIRECTS + 1):
             with http.stream("GET", url, follow_redirects=False) as resp:
@@ -235,6 +356,8 @@ def _download(
                     continue
                 return _save(resp, out, max_bytes)
         raise ArchiveError(f"The video link redirected more than {MAX_REDIRECTS} times; download stopped.")
+    except net.BlockedAddress as exc:  # the guarded transport's own check, after resolving the name
+        raise Refused(f"The video link was not opened: {exc}") from None
     except httpx.HTTPError as exc:
         # Covers timeouts, dropped connections, malformed redirects.
         raise ArchiveError(f"The video download failed ({type(exc).__name__}).") from exc
@@ -256,7 +379,7 @@ def _save(resp: httpx.Response, out: IO[bytes], max_bytes: int) -> int:
         size += len(chunk)
         if size > max_bytes:
             raise TooLarge(_too_large(max_bytes))
-        out.write(chunk)
+        write_chunk(out, chunk)
     if size == 0:
         raise NotAVideo("The video download was empty.")
     return size

@@ -22,14 +22,14 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
-from lib import retries
+from lib import demo, retries
 from lib.retries import RetryPolicy
 from lib.schema import Balance, ErrorBody, GenerationRequest, Task
 from lib.settings import DEFAULT_BASE_URL, TASK_ID_MAX
@@ -47,10 +47,31 @@ _M = TypeVar("_M", bound=BaseModel)
 def key_fingerprint(api_key: str) -> str:
     """A short, stable, non-reversible name for a key, safe to store and log.
 
+    The demo's per-process key always has the same one (``lib.demo.FINGERPRINT``), so
+    demo runs outlive a restart.
+
     >>> key_fingerprint("sk-test")
     'k_f3abf2a6cc4f'
     """
+    if demo.is_key(api_key):
+        return demo.FINGERPRINT
     return "k_" + hashlib.sha256(api_key.strip().encode()).hexdigest()[:12]
+
+
+def valid_task_id(task_id: object) -> bool:
+    """Could this be a provider task id we may put in a request path? (Not whether the provider knows it.)
+
+    >>> valid_task_id("task-unified-1761200000-ab12cd34"), valid_task_id("../credits"), valid_task_id("")
+    (True, False, False)
+    """
+    return (
+        isinstance(task_id, str)
+        and bool(task_id)
+        and "/" not in task_id
+        and task_id not in (".", "..")
+        and len(task_id) <= TASK_ID_MAX
+        and task_id.isprintable()
+    )
 
 
 # --- errors ----------------------------------------------------------------------------
@@ -174,8 +195,10 @@ class EvolinkClient:
         retry: RetryPolicy = retries.IN_CALL,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        """``max_retries`` overrides ``retry.max_retries`` (0: one try, e.g. for a quick balance check)."""
+        """``max_retries`` overrides ``retry.max_retries`` (0: one try, e.g. for a quick balance check);
+        ``headers`` are sent with every request (the demo's workspace header)."""
         # Pasted keys often carry a trailing newline; an empty key is a setup mistake.
         key = api_key.strip() if isinstance(api_key, str) else ""
         if not key:
@@ -191,6 +214,7 @@ class EvolinkClient:
             timeout=timeout,
             transport=transport,
             headers={
+                **(headers or {}),
                 "Authorization": f"Bearer {key}",
                 "Accept": "application/json",
                 "User-Agent": "seedance-prompt-studio",
@@ -226,15 +250,8 @@ class EvolinkClient:
 
     def get_task(self, task_id: str) -> Task:
         """Read a task's status (``GET /v1/tasks/{task_id}``)."""
-        # Ids come back from the server: never let one change the path we request.
-        if (
-            not isinstance(task_id, str)
-            or not task_id
-            or "/" in task_id
-            or task_id in (".", "..")
-            or len(task_id) > TASK_ID_MAX
-            or not task_id.isprintable()
-        ):
+        # Ids come back from the server (or are pasted): never let one change the path we request.
+        if not valid_task_id(task_id):
             raise BadRequestError(
                 "Task id is empty or malformed; it was not sent.",
                 code="invalid_task_id",

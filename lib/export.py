@@ -44,6 +44,10 @@ COLUMNS = [
 ]
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
@@ -87,7 +91,22 @@ def frame(runs: list[Run]) -> pd.DataFrame:
 
 
 def to_csv(runs: list[Run]) -> bytes:
-    return frame(runs).to_csv(index=False).encode("utf-8") if runs else b""
+    """The runs as CSV; any text cell a spreadsheet would run as a formula starts with ``'`` instead.
+
+    Prompts, names, notes and provider messages are anyone's text: ``=HYPERLINK(...)``
+    must arrive as words, not as a live link. Numbers keep their sign; JSON stays exact.
+    Rows end in CRLF (RFC 4180), so a cell holding a lone CR is quoted too instead of
+    starting a new row in a spreadsheet (where its next line could be a formula).
+    """
+    if not runs:
+        return b""
+
+    def inert(value: object) -> object:
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            return "'" + value
+        return value
+
+    return frame(runs).map(inert).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def to_json(ws: Workspace, runs: list[Run]) -> bytes:

@@ -11,9 +11,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from lib.settings import HOOK_PREFIX
@@ -22,21 +24,40 @@ SECRET_FILE = "hook_secret"
 
 
 def hook_secret(data_dir: str | os.PathLike) -> str:
-    """The random secret of this data directory, created on first use (file mode 0600)."""
+    """The random secret of this data directory, created on first use (file mode 0600).
+
+    Written whole under a temporary name, then linked into place: a crash never leaves
+    an empty or half-written secret, and when two processes race, the first one's wins.
+    """
     path = Path(data_dir) / SECRET_FILE
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
+    with contextlib.suppress(FileNotFoundError):
+        if existing := path.read_text().strip():
+            return existing
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(24)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.", suffix=".part")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its secret
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    return value
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
+            fh.flush()
+            os.fsync(fh.fileno())
+        for _ in range(3):
+            try:
+                existing = path.read_text().strip()
+            except FileNotFoundError:
+                existing = ""
+            if existing:
+                return existing
+            if path.exists():
+                path.unlink(missing_ok=True)  # empty: an older version crashed while writing it
+            try:
+                os.link(tmp, path)  # fails if another process got there first: then read theirs
+            except FileExistsError:
+                continue
+            return value
+        raise OSError(f"could not settle the callback secret in {path.parent}")
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def secret_matches(data_dir: str | os.PathLike, candidate: str) -> bool:

@@ -86,8 +86,11 @@ def _frames_at(video: Path, fractions: list[float]) -> list[Image.Image]:
 
 def _save(image: Image.Image, path: Path) -> None:
     tmp = path.with_name(path.name + ".part")
-    image.convert("RGB").save(tmp, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    os.replace(tmp, path)  # the media route never serves half an image
+    try:
+        image.convert("RGB").save(tmp, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        os.replace(tmp, path)  # the media route never serves half an image
+    finally:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half image behind
 
 
 def make(video: str | os.PathLike[str], data_dir: str | os.PathLike[str], token: str) -> None:

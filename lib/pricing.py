@@ -294,26 +294,12 @@ def format_usd(x: float) -> str:
 # --- input video length -------------------------------------------------------------------
 
 
-def probe_video_seconds(url: str, *, timeout: float = 5.0) -> float | None:
+def probe_video_seconds(url: str, *, timeout: float = 5.0, allow: Iterable[str] = ()) -> float | None:
     """Length in seconds of a video at a URL or local path, or None if it cannot be read in time.
 
-    Never raises: an unknown length only makes the estimate inexact.
+    Never raises: an unknown length only makes the estimate inexact. A link is fetched
+    through the network guard, two small ranges at most (``lib.probe``).
     """
-    try:
-        import av  # imported here: PyAV is heavy and only this function needs it
+    from lib import probe  # httpx and PyAV only when a length is asked for
 
-        remote = str(url).lower().startswith(("http://", "https://"))
-        # Only the protocols a plain video file needs: a playlist must not make ffmpeg
-        # read local files or other schemes on the server's behalf.
-        allowed = "http,https,tcp,tls,crypto" if remote else "file"
-        with av.open(str(url), timeout=timeout, options={"protocol_whitelist": allowed}) as container:
-            if container.duration is not None and container.duration > 0:
-                seconds = container.duration / av.time_base
-            else:
-                seconds = max(
-                    (float(s.duration * s.time_base) for s in container.streams if s.duration and s.time_base),
-                    default=0.0,
-                )
-        return seconds if math.isfinite(seconds) and seconds > 0 else None
-    except Exception:
-        return None
+    return probe.video_seconds(url, timeout=timeout, allow=allow)

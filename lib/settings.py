@@ -35,9 +35,8 @@ DEFAULT_BASE_URL = "https://api.evolink.ai"
 DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_DEMO_SPEED = 6.0  # the simulator runs this many times faster than the provider: a demo run takes 10–20 s
 DB_FILE = "studio.db"  # the SQLite file in the data dir when no DATABASE_URL is set
-
-# The simulator accepts any well-formed bearer token; this one marks demo runs.
-DEMO_API_KEY = "demo-key-offline-simulator"
+# No video is downloaded unless this much stays free on the data dir's disk (STUDIO_MIN_FREE_BYTES).
+DEFAULT_MIN_FREE_BYTES = 1024**3
 
 # Routes of the app's own server (server.py), named once.
 DEMO_MOUNT = "/sim"
@@ -62,6 +61,8 @@ class Settings:
     # Hosts result downloads may reach although they are not public (lib.net), e.g. a
     # simulator on 127.0.0.1. The demo's own simulator is added by whoever starts the worker.
     allowed_fetch_hosts: tuple[str, ...] = ()
+    # Bytes that must stay free on the data dir's disk: below it, downloads wait and /api/health says so.
+    min_free_bytes: int = DEFAULT_MIN_FREE_BYTES
     # Not from the environment: a transport for every API client the app makes (tests).
     transport: httpx.BaseTransport | None = field(default=None, compare=False)
 
@@ -118,6 +119,15 @@ def _positive(value: str | None, default: float) -> float:
     return number if number > 0 else default
 
 
+def _bytes(value: str | None, default: int) -> int:
+    """A whole number of bytes, 0 or more; anything else is the default."""
+    try:
+        number = int(value) if value else default
+    except ValueError:
+        return default
+    return number if number >= 0 else default
+
+
 def _hosts(value: str | None) -> tuple[str, ...]:
     """A comma-separated list of host names, as ``lib.net`` compares them."""
     hosts = (normal_host(h) for h in (value or "").split(","))
@@ -145,6 +155,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         public_url=(get("STUDIO_PUBLIC_URL") or "").rstrip("/") or None,
         demo_speed=_positive(get("STUDIO_DEMO_SPEED"), DEFAULT_DEMO_SPEED),
         allowed_fetch_hosts=_hosts(get("STUDIO_ALLOW_FETCH_HOSTS")),
+        min_free_bytes=_bytes(get("STUDIO_MIN_FREE_BYTES"), DEFAULT_MIN_FREE_BYTES),
     )
     return dataclasses.replace(settings, **_overrides) if _overrides else settings
 

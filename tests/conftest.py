@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apptest import DemoApp
-from tests.support.browser import CHROMIUM_ARGS, MISSING, TIMEOUT_MS, find_chromium
+from tests.support.browser import CHROMIUM_ARGS, CSP_WORDS, MISSING, TIMEOUT_MS, find_chromium
 from tests.support.provider import FakeProvider
 
 TESTS = Path(__file__).resolve().parent
@@ -60,11 +60,15 @@ def browser(chromium_path):
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if anything on it broke the app's Content-Security-Policy."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
+    violations: list[str] = []
+    pg.on("console", lambda msg: violations.append(msg.text) if CSP_WORDS in msg.text else None)
     yield pg
     context.close()
+    assert not violations, f"the page broke the Content-Security-Policy: {violations[:3]}"
 
 
 # --- the app under AppTest ----------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import av
 import httpx
 import pytest
 
-from lib import archive
+from lib import archive, net
 from lib.archive import Expectation, LinkExpired, NotAVideo, TooLarge, WrongVideo, archive_video, media_path
 from lib.client import EvolinkClient
 from lib.schema import GenerationRequest
@@ -239,3 +241,75 @@ def test_archived_file_carries_prompt_and_settings_in_its_tags(tmp_path):
         assert json.loads(container.metadata["comment"]) == req.to_payload()
         assert {s.type for s in container.streams} == {"video", "audio"}
     assert saved.size == path.stat().st_size
+
+
+# --- storage faults: the disk, not the link ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("err", "kind", "code"),
+    [
+        (errno.ENOSPC, archive.DiskFull, "disk_full"),
+        (errno.EDQUOT, archive.DiskFull, "disk_full"),
+        (errno.EIO, archive.StorageError, "storage_error"),
+        (errno.EACCES, archive.StorageError, "storage_error"),
+    ],
+)
+def test_a_write_error_is_a_retryable_storage_error_and_leaves_nothing(tmp_path, monkeypatch, err, kind, code):
+    def refuse(out, chunk):
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(archive, "write_chunk", refuse)
+    with pytest.raises(kind) as raised:
+        archive_video(URL, tmp_path, EXPECT, client=serve(make_mp4()))
+    assert raised.value.retry and raised.value.code == code
+    assert "Tell the facilitator" in str(raised.value) and str(err) not in str(raised.value)
+    assert files(tmp_path) == []
+
+
+def test_below_the_free_space_floor_nothing_is_downloaded(tmp_path):
+    seen: list = []
+    with pytest.raises(archive.DiskFull, match="nearly full") as err:
+        archive_video(URL, tmp_path, EXPECT, client=serve(make_mp4(), seen=seen), min_free=2**62)
+    assert err.value.retry and seen == [] and files(tmp_path) == []
+
+
+def test_a_failed_rename_into_place_is_a_storage_error(tmp_path, monkeypatch):
+    real = os.replace
+
+    def no_room(src, dst):
+        if str(dst).endswith(archive.SUFFIX) and "/media/" in str(dst):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(archive.os, "replace", no_room)
+    with pytest.raises(archive.DiskFull):
+        archive_video(URL, tmp_path, EXPECT, client=serve(make_mp4()))
+    assert files(tmp_path) == []
+
+
+def test_stale_partial_downloads_are_removed_and_live_ones_kept(tmp_path):
+    tmp = tmp_path / archive.TMP_DIR
+    (tmp / "dl-crashed").mkdir(parents=True)
+    (tmp / "dl-crashed" / "video.mp4.part").write_bytes(b"x" * 1000)
+    (tmp / "old-layout.part").write_bytes(b"x" * 1000)
+    with archive._scratch(tmp_path) as live:
+        (live / "video.mp4.part").write_bytes(b"still downloading")
+        assert archive.remove_stale_parts(tmp_path) == 2
+        assert (live / "video.mp4.part").exists()  # held: another download in progress
+        assert sorted(p.name for p in tmp.iterdir()) == [live.name]
+    assert list(tmp.iterdir()) == []  # a finished download removes its own folder
+    assert archive.remove_stale_parts(tmp_path / "never-made") == 0
+
+
+def test_a_guarded_client_refuses_a_name_that_resolves_to_a_private_address(tmp_path):
+    looked_up: list[str] = []
+
+    def fake_dns(host, port):
+        looked_up.append(host)
+        return ["10.0.0.5"]
+
+    client = net.guarded_client(resolve=fake_dns)
+    with pytest.raises(archive.Refused, match=r"resolves to 10\.0\.0\.5") as err:
+        archive_video("https://cdn.example.com/v.mp4", tmp_path, EXPECT, client=client)
+    assert not err.value.retry and looked_up == ["cdn.example.com"] and files(tmp_path) == []

@@ -439,7 +439,8 @@ def test_probe_reads_a_video_over_http(tmp_path):
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         try:
             url = f"http://127.0.0.1:{httpd.server_address[1]}/clip.mp4"
-            assert probe_video_seconds(url) == pytest.approx(3.0, abs=0.15)
+            assert probe_video_seconds(url) is None  # the server's own network: refused by the guard
+            assert probe_video_seconds(url, allow=["127.0.0.1"]) == pytest.approx(3.0, abs=0.15)
         finally:
             httpd.shutdown()
 
@@ -458,7 +459,7 @@ def test_probe_returns_none_for_a_refused_connection():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again before the probe: nothing listens there
-    assert probe_video_seconds(f"http://127.0.0.1:{port}/clip.mp4", timeout=1) is None
+    assert probe_video_seconds(f"http://127.0.0.1:{port}/clip.mp4", timeout=1, allow=["127.0.0.1"]) is None
 
 
 def test_probe_gives_up_on_a_server_that_never_answers():
@@ -469,7 +470,8 @@ def test_probe_gives_up_on_a_server_that_never_answers():
     threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
     try:
         start = time.monotonic()
-        assert probe_video_seconds(f"http://127.0.0.1:{server.getsockname()[1]}/clip.mp4", timeout=0.5) is None
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/clip.mp4"
+        assert probe_video_seconds(url, timeout=0.5, allow=["127.0.0.1"]) is None
         assert time.monotonic() - start < 5
     finally:
         for conn, _ in accepted:

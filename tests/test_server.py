@@ -1,5 +1,9 @@
-"""server.py's own routes on the real server (`streamlit run server.py`, demo mode, no browser):
-/api/health, /api/media/<token> with HTTP range semantics, and /api/hooks/evolink/<secret>."""
+"""server.py's own routes on the real server (`streamlit run server.py`, no browser): /api/health,
+/api/media/<token> with HTTP range semantics, /api/hooks/evolink/<secret> with its body cap, and the
+security headers on every response.
+
+The server runs in live mode against a simulator in this process (the demo's own simulator
+accepts only the app's per-process key, so a test cannot create tasks on it)."""
 
 from __future__ import annotations
 
@@ -12,36 +16,47 @@ import pytest
 from lib import archive, hooks
 from lib.client import key_fingerprint
 from lib.schema import GenerationRequest, Task, TaskInfo
-from lib.settings import DEMO_API_KEY
+from lib.simulator import serve_in_thread
 from lib.store import Store
+from lib.transfer import CALLBACK_MAX
 from tests.support.server import AppProcess
 from tests.support.waiting import wait_until
 
 REQ = GenerationRequest(
     model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes, wide shot", duration=4, quality="480p"
 )
-AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+KEY = "sk-server-test-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    app = AppProcess(tmp_path_factory.mktemp("studio-server")).start()
+def sim(tmp_path_factory):
+    handle = serve_in_thread(port=0, speed=40, data_dir=tmp_path_factory.mktemp("provider"))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sim):
+    app = AppProcess(
+        tmp_path_factory.mktemp("studio-server"), env={"EVOLINK_API_KEY": KEY, "EVOLINK_BASE_URL": sim.base_url}
+    ).start()
     yield app
     app.stop()
 
 
-def _sim_task(server) -> Task:
-    """A real task on the app's own demo simulator (/sim)."""
-    r = httpx.post(f"{server.url}/sim/v1/videos/generations", json=REQ.to_payload(), headers=AUTH, timeout=10)
+def _sim_task(sim) -> Task:
+    """A real task on the provider's stand-in."""
+    r = httpx.post(f"{sim.base_url}/v1/videos/generations", json=REQ.to_payload(), headers=AUTH, timeout=10)
     assert r.status_code == 200, r.text
     return Task.model_validate(r.json())
 
 
-def _completed(server, task_id: str) -> Task:
+def _completed(sim, task_id: str) -> Task:
     """The simulator's task once it has completed."""
 
     def completed() -> Task | None:
-        task = Task.model_validate(httpx.get(f"{server.url}/sim/v1/tasks/{task_id}", headers=AUTH).json())
+        task = Task.model_validate(httpx.get(f"{sim.base_url}/v1/tasks/{task_id}", headers=AUTH).json())
         assert task.status in ("pending", "processing", "completed"), task
         return task if task.status == "completed" else None
 
@@ -49,9 +64,9 @@ def _completed(server, task_id: str) -> Task:
 
 
 @pytest.fixture(scope="module")
-def archived(server):
+def archived(server, sim):
     """(token, bytes) of a video archived with lib.archive from a finished simulator task."""
-    task = _completed(server, _sim_task(server).id)
+    task = _completed(sim, _sim_task(sim).id)
     saved = archive.archive_video(
         task.video_url, server.data_dir, archive.expectation(REQ), allowed_hosts=["127.0.0.1"]
     )
@@ -75,10 +90,23 @@ def _raw(server, method: str, path: str) -> int:
 # --- health -------------------------------------------------------------------------------
 
 
-def test_health(server):
+def test_health_reports_the_database_and_the_disk(server):
     r = httpx.get(f"{server.url}/api/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "mode": "demo", "worker": "running"}
+    body = r.json()
+    assert {k: body[k] for k in ("status", "mode", "worker", "database", "disk")} == {
+        "status": "ok",
+        "mode": "live",
+        "worker": "running",
+        "database": "ok",
+        "disk": "ok",
+    }
+    assert body["free_bytes"] > 0 and "problems" not in body
+
+
+def test_live_mode_serves_no_simulator(server):
+    r = httpx.get(f"{server.url}/sim/v1/credits", headers=AUTH)
+    assert r.headers["content-type"].startswith("text/html")  # Streamlit's page for any other path, no API
 
 
 # --- media ----------------------------------------------------------------------------------
@@ -108,6 +136,14 @@ def test_media_range_requests(server, archived):
     assert r.content == data[-10:]
     r = httpx.get(url, headers={"Range": f"bytes={len(data) + 10}-{len(data) + 20}"})
     assert r.status_code == 416
+
+
+@pytest.mark.parametrize("value", ["bytes=5-2", "bytes=abc-def", "bytes=", "pages=1-2", "bytes=-", "5-10", "bytes=,,"])
+def test_a_malformed_range_gets_the_whole_file(server, archived, value):
+    token, data = archived
+    r = httpx.get(f"{server.url}/api/media/{token}", headers={"Range": value})
+    assert r.status_code == 200, value
+    assert r.content == data
 
 
 def test_media_head_and_download(server, archived):
@@ -153,14 +189,14 @@ def test_media_token_with_a_traversal_suffix_is_404(server, archived):
 # --- provider callbacks ---------------------------------------------------------------------
 
 
-def _seed_run(server) -> tuple[Store, str]:
+def _seed_run(server, sim) -> tuple[Store, str]:
     """A submitted run on a real simulator task that the worker will not poll for an hour by itself."""
     db = Store(server.data_dir)
     ws = db.create_workspace("Hooks")
-    run = db.create_run(ws.id, REQ, 40.0, True, key_fingerprint(DEMO_API_KEY))
+    run = db.create_run(ws.id, REQ, 40.0, True, key_fingerprint(KEY))
     assert db.claim_submit(run.id)
     # A long estimate keeps the worker's first poll far away until the deferral below.
-    task = _sim_task(server).model_copy(update={"task_info": TaskInfo(estimated_time=3600)})
+    task = _sim_task(sim).model_copy(update={"task_info": TaskInfo(estimated_time=3600)})
     db.mark_submitted(run.id, task)
     db.defer(run.id, time.time() + 3600)
     return db, run.id
@@ -170,9 +206,9 @@ def _hook(server) -> str:
     return f"{server.url}/api/hooks/evolink/{hooks.hook_secret(server.data_dir)}"
 
 
-def _worker_served_a_callback(server) -> None:
+def _worker_served_a_callback(server, sim) -> None:
     """A callback for a fresh run, answered by a poll: the worker has been through its loop since."""
-    db, run_id = _seed_run(server)
+    db, run_id = _seed_run(server, sim)
     assert httpx.post(_hook(server), json={"id": db.get_run(run_id).task_id}).status_code == 200
     wait_until(lambda: db.get_run(run_id).poll_count >= 1, message="the callback did not trigger a poll")
 
@@ -184,23 +220,23 @@ def test_hook_with_wrong_secret_is_404(server):
         assert r.status_code == 404
 
 
-def test_hook_for_an_unknown_task_is_404_and_changes_nothing(server):
-    db, run_id = _seed_run(server)
+def test_hook_for_an_unknown_task_is_404_and_changes_nothing(server, sim):
+    db, run_id = _seed_run(server, sim)
     before = db.get_run(run_id)
     url = f"{server.url}/api/hooks/evolink/{hooks.hook_secret(server.data_dir)}"
     for body in ({"id": "task-unified-nobody-knows"}, {"id": 42}, {"task": before.task_id}, [before.task_id]):
         assert httpx.post(url, json=body).status_code == 404
     assert httpx.post(url, content=b"not json", headers={"content-type": "application/json"}).status_code == 404
-    _worker_served_a_callback(server)
+    _worker_served_a_callback(server, sim)
     assert db.get_run(run_id) == before  # nothing was poked
 
 
-def test_hook_for_a_known_task_makes_the_worker_poll_it(server):
-    db, run_id = _seed_run(server)
-    _, quiet_id = _seed_run(server)  # not called back, not due for an hour: the worker leaves it alone
+def test_hook_for_a_known_task_makes_the_worker_poll_it(server, sim):
+    db, run_id = _seed_run(server, sim)
+    _, quiet_id = _seed_run(server, sim)  # not called back, not due for an hour: the worker leaves it alone
     run = db.get_run(run_id)
     assert run.poll_count == 0 and run.status == "pending"
-    _completed(server, run.task_id)  # so the one poll the callback triggers finds it done
+    _completed(sim, run.task_id)  # so the one poll the callback triggers finds it done
     r = httpx.post(
         _hook(server), json={"id": run.task_id, "status": "completed", "results": ["http://evil.example/x.mp4"]}
     )
@@ -212,3 +248,46 @@ def test_hook_for_a_known_task_makes_the_worker_poll_it(server):
     run = wait_until(lambda: (got := db.get_run(run_id)).finished and got, interval=0.2)
     assert run.status == "archived"
     assert httpx.head(f"{server.url}/api/media/{run.media_token}").status_code == 200
+
+
+def test_a_hook_body_past_the_cap_is_refused_before_it_is_read(server, sim):
+    db, run_id = _seed_run(server, sim)
+    task_id = db.get_run(run_id).task_id
+    padding = {"id": task_id, "pad": "x" * (CALLBACK_MAX + 10)}
+    r = httpx.post(_hook(server), json=padding)  # declared length over the cap
+    assert r.status_code == 413
+
+    def chunks():  # no declared length: it is cut off while streaming
+        yield b'{"id": "' + task_id.encode() + b'", "pad": "'
+        for _ in range(200):
+            yield b"y" * 65536
+        yield b'"}'
+
+    r = httpx.post(_hook(server), content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert db.get_run(run_id).poll_count == 0  # neither body poked the worker
+    small = httpx.post(_hook(server), json={"id": task_id, "pad": "x" * (CALLBACK_MAX // 2)})
+    assert small.status_code == 200
+
+
+# --- headers on every response ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/gallery", "/api/health", "/api/media/" + "a" * 32, "/api/media/../x", "/_stcore/health", "/nowhere"],
+)
+def test_every_response_carries_the_security_headers(server, path):
+    r = httpx.get(f"{server.url}{path}")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "same-origin"
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in csp and "object-src 'none'" in csp
+    assert "'unsafe-eval'" not in csp and "script-src 'self' blob: 'sha256-" in csp
+
+
+def test_media_carries_the_headers_too(server, archived):
+    token, _ = archived
+    r = httpx.get(f"{server.url}/api/media/{token}", headers={"Range": "bytes=0-9"})
+    assert r.status_code == 206 and r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-type"] == "video/mp4"

@@ -265,8 +265,8 @@ def test_concurrent_writers_on_one_sqlite_file(tmp_path):
             for i in range(per_thread):
                 run = s.create_run(ws.id, REQ, 1.0, True, "k_test", participant=f"p{n}")
                 s.claim_submit(run.id)
-                s.mark_submitted(run.id, task(usage={}))
-                s.update_from_task(run.id, task("processing", progress=i % 100))
+                s.mark_submitted(run.id, task(usage={}, id=f"task-unified-{n}-{i}"))
+                s.update_from_task(run.id, task("processing", progress=i % 100, id=f"task-unified-{n}-{i}"))
                 s.set_rating(run.id, 1 + i % 5)
         except BaseException as exc:
             errors.append(exc)

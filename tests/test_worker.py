@@ -5,18 +5,22 @@ Stepped on a fake clock, then against the live simulator with faults.
 
 from __future__ import annotations
 
+import errno
+import itertools
 import math
 import time
 from collections import deque
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from lib import demo
 from lib import worker as wk
 from lib.client import EvolinkClient, key_fingerprint
 from lib.retries import RetryPolicy
 from lib.schema import GenerationRequest, Task
-from lib.settings import DEMO_API_KEY, load_settings, override
+from lib.settings import load_settings, override
 from lib.status import RunStatus
 from lib.store import Store, new_id, submission, valid_id
 from lib.worker import Schedule, TokenBucket, Worker
@@ -329,6 +333,90 @@ def test_a_result_link_to_a_private_address_is_never_opened(rig):
     assert worker.stats()["downloads"] == 1  # and not tried again: another try cannot help
 
 
+def _disk_full(monkeypatch):
+    """Every write of a download fails as on a full disk."""
+    from lib import archive
+
+    def refuse(out, chunk):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(archive, "write_chunk", refuse)
+
+
+def test_a_full_disk_is_an_archive_attempt_with_backoff_then_a_clear_failure(rig, monkeypatch):
+    clock, provider, store, worker, ws = rig
+    _disk_full(monkeypatch)
+    run = submitted(store, ws, provider, "task-unified-full", takes=2, estimate=2)
+    step_until(clock, worker, store, [run.id], limit=2000, dt=0.5)
+    run = store.get_run(run.id)
+    assert (run.status, run.error_code) == (RunStatus.FAILED, "disk_full")
+    assert "disk is full" in run.error_message and "Tell the facilitator" in run.error_message
+    assert "Errno" not in run.error_message and run.billed
+    downloads = provider.gets("/files/")
+    assert len(downloads) == wk.ARCHIVE_ATTEMPTS  # each one counted: not downloaded again and again
+    gaps = [b - a for a, b in itertools.pairwise(downloads)]
+    assert gaps == sorted(gaps) and gaps[0] >= 1.0  # backing off, never a loop
+    assert worker.stats()["storage_errors"] == wk.ARCHIVE_ATTEMPTS
+
+
+def test_below_the_free_space_floor_nothing_is_downloaded(tmp_path):
+    clock = Clock()
+    provider = FakeProvider(clock)
+    store = Store(tmp_path)
+    worker = Worker(store, clock=clock, min_free=2**62, download_client=httpx.Client(transport=provider.transport))
+    worker.register_key(KEY, BASE, transport=provider.transport)
+    run = submitted(store, store.create_workspace(), provider, "task-unified-floor", takes=2, estimate=2)
+    step_until(clock, worker, store, [run.id], limit=2000, dt=0.5)
+    run = store.get_run(run.id)
+    assert (run.status, run.error_code) == (RunStatus.FAILED, "disk_full") and "nearly full" in run.error_message
+    assert provider.gets("/files/") == []  # refused before a single byte was fetched
+    worker.close()
+
+
+def test_a_store_that_cannot_record_the_attempt_still_backs_off(rig, monkeypatch):
+    """The database's disk is full too: the attempt cannot be written down, yet the video is not fetched in a loop."""
+    clock, provider, store, worker, ws = rig
+    _disk_full(monkeypatch)
+    run = submitted(store, ws, provider, "task-unified-nodb", takes=2, estimate=2)
+
+    def db_full(*args, **kwargs):
+        raise OperationalError("UPDATE runs", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(store, "record_archive_error", db_full)
+    monkeypatch.setattr(store, "defer", db_full)
+    end = clock.t + 60
+    while clock.t < end:
+        worker.run_once(clock.t)
+        clock.t += 0.05
+    # 60 s at one step every 50 ms: 1200 chances, yet only the counted attempts, backed off
+    # in memory; the last one could be written down and ends the run clearly.
+    downloads = provider.gets("/files/")
+    assert len(downloads) == wk.ARCHIVE_ATTEMPTS, downloads
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(downloads))
+    run = store.get_run(run.id)
+    assert (run.status, run.error_code) == (RunStatus.FAILED, "disk_full")
+
+
+def test_a_callback_for_a_run_whose_key_is_gone_is_remembered_not_spun_on(rig):
+    clock, provider, store, worker, ws = rig
+    other_key = "sk-pasted-before-the-restart"
+    run = submitted(store, ws, provider, "task-unified-nokey", takes=4, estimate=4, fp=key_fingerprint(other_key))
+    clock.t += 10  # past its first poll
+    worker.poke(run.id)  # a callback arrives
+    worker.run_once(clock.t)
+    assert worker.stats()["parked"] == 1 and provider.gets() == []
+    assert worker._sleep_time() == worker.idle_wait  # nothing due: no 20 ms loop
+    for _ in range(5):
+        clock.t += 1
+        worker.run_once(clock.t)
+    assert provider.gets() == [] and worker.stats()["parked"] == 1
+    worker.register_key(other_key, BASE, transport=provider.transport)
+    assert worker.stats()["parked"] == 0
+    worker.run_once(clock.t)  # served at once: the callback was remembered
+    assert provider.gets() == [clock.t]
+    assert store.get_run(run.id).status == RunStatus.ARCHIVED
+
+
 def test_one_worker_per_process_start_current_stop(tmp_path):
     settings = load_settings(env={"STUDIO_DATA_DIR": str(tmp_path)}, secrets_path=None)
     assert wk.current() is None
@@ -339,7 +427,7 @@ def test_one_worker_per_process_start_current_stop(tmp_path):
     finally:
         wk.stop()
     assert wk.current() is None and not w.running
-    assert not w.has_key(key_fingerprint(DEMO_API_KEY))  # the keys left memory
+    assert not w.has_key(demo.FINGERPRINT)  # the keys left memory
 
 
 def test_start_allows_the_demo_simulator_host_and_the_configured_ones_only(tmp_path):
@@ -526,7 +614,7 @@ def test_server_entry_points_start_from_settings_and_poke_by_task(tmp_path):
         store = w.store
         assert store.data_dir == tmp_path.resolve()
         ws = store.create_workspace()
-        run = store.create_run(ws.id, REQ, 1, True, key_fingerprint("demo-key-offline-simulator"))
+        run = store.create_run(ws.id, REQ, 1, True, demo.FINGERPRINT)
         store.mark_submitted(run.id, Task(id="task-unified-cb", status="pending"))
         assert w.has_key(run.key_fingerprint)  # the demo key is held in memory
         assert w.poke_task("task-unified-cb") is True

@@ -1,4 +1,8 @@
-"""Command line: ``python -m lib.simulator --port 8765 --speed 10`` serves the offline API alone."""
+"""Command line: ``python -m lib.simulator --port 8765 --speed 10`` serves the offline API alone.
+
+For experiments: it accepts any bearer token (the app's embedded demo accepts only its
+own per-process key), so keep it on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--slow-seconds", type=float, default=3.0, help="delay of a slow request")
     p.add_argument("--drop-rate", type=float, default=0.0, help="share of /v1 requests whose connection is dropped")
     p.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
-    p.add_argument("--render-workers", type=int, default=1, choices=(1, 2))
+    p.add_argument("--render-workers", type=int, default=None, help="render processes (default: sized to the machine)")
+    p.add_argument("--queue-limit", type=int, default=None, help="renders queued before a 429")
     p.add_argument("--log-level", default="info")
     return p.parse_args(argv)
 

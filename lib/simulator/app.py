@@ -8,12 +8,20 @@ Routes (relative to wherever the app is mounted):
 
 Expired links answer 403 with an S3-style XML body ("Request has expired"), like the
 signed storage URLs the real API hands out.
+
+Who may call it: made with ``api_key`` (the app's embedded demo passes its per-process
+``lib.demo.key()``), only that bearer token is accepted and anyone else gets 401. Made
+without one (``python -m lib.simulator``, tests), any well-formed token works: that
+simulator is for experiments on 127.0.0.1. Renders queue per workspace (named by the
+``lib.demo.WORKSPACE_HEADER`` header); a full queue answers 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import os
 import random
 import re
 from collections import Counter
@@ -27,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from lib import demo
 from lib.schema import GenerationRequest, error_messages
 from lib.settings import load_settings
 from lib.simulator.engine import (
@@ -38,9 +47,11 @@ from lib.simulator.engine import (
     RequestRejected,
     SimTask,
 )
+from lib.simulator.queue import QueueFull, default_workers
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # the provider's request body limit
-_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=:-]{1,512}$")  # any sane bearer token is accepted
+_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=:-]{1,512}$")  # any sane bearer token, unless the app has its own key
+WORKSPACE_MAX = 64  # characters of the workspace header kept
 
 
 @dataclass(frozen=True)
@@ -172,7 +183,16 @@ def _route_key(scope) -> str:
 
 def _authorized(request: Request) -> bool:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and bool(_TOKEN.match(token.strip()))
+    token = token.strip()
+    if scheme.lower() != "bearer" or not _TOKEN.match(token):
+        return False
+    key = getattr(request.app.state, "api_key", None)
+    return key is None or hmac.compare_digest(token.encode(), key.encode())
+
+
+def _workspace(request: Request) -> str:
+    """Whose render queue a create joins: the app's demo clients name their workspace."""
+    return request.headers.get(demo.WORKSPACE_HEADER, "")[:WORKSPACE_MAX]
 
 
 def _unauthorized() -> JSONResponse:
@@ -236,7 +256,10 @@ async def create_task(request: Request) -> Response:
         return error(400, "invalid_request", message, "invalid_request_error", field)
     engine = _engine(request)
     try:
-        task = engine.create(gen)
+        task = engine.create(gen, workspace=_workspace(request))
+    except QueueFull as exc:
+        request.app.state.stats["queue full"] += 1
+        return error(exc.status, exc.code, exc.message, exc.type, headers={"Retry-After": str(exc.retry_after)})
     except RequestRejected as exc:
         return error(exc.status, exc.code, exc.message, exc.type, exc.param)
     return JSONResponse(task_json(engine, task, request, fresh=True))
@@ -316,17 +339,25 @@ def create_app(
     slow_seconds: float = 3.0,
     drop_rate: float = 0.0,
     seed: int | None = None,
-    render_workers: int = 1,
+    render_workers: int | None = None,
+    queue_limit: int | None = None,
+    api_key: str | None = None,
     clock=None,
 ) -> SimulatorApp:
-    """A fresh simulator (its own tasks, balance and files). ``speed`` None: the settings' demo speed."""
+    """A fresh simulator (its own tasks, balance and files). ``speed`` None: the settings' demo speed.
+
+    ``api_key``: the only bearer token accepted (None: any). ``render_workers`` None: sized
+    to the machine; ``queue_limit`` None: ``lib.simulator.queue``'s default for that size.
+    """
     engine_args = {"clock": clock} if clock is not None else {}
+    workers = default_workers() if render_workers is None else max(1, min(os.cpu_count() or 1, int(render_workers)))
     engine = Engine(
         speed=load_settings().demo_speed if speed is None else float(speed),
         data_dir=Path(data_dir) if data_dir is not None else None,
         link_ttl=float(link_ttl),
         balance=float(balance),
-        render_workers=max(1, min(2, int(render_workers))),
+        render_workers=workers,
+        queue_limit=queue_limit,
         **engine_args,
     )
     faults = Faults(rate_429, int(retry_after), rate_500, slow_rate, float(slow_seconds), drop_rate, seed)
@@ -357,4 +388,5 @@ def create_app(
     }
     app.state.stats = Counter()
     app.state.rng = random.Random(seed)
+    app.state.api_key = api_key
     return app

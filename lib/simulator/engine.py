@@ -28,6 +28,7 @@ from pathlib import Path
 from lib import catalog, pricing
 from lib.schema import GenerationRequest
 from lib.settings import DEFAULT_DEMO_SPEED
+from lib.simulator.queue import RenderQueue
 from lib.simulator.render import RenderJob, render
 
 DEFAULT_LINK_TTL = 24 * 3600
@@ -223,6 +224,7 @@ class Engine:
     link_ttl: float = DEFAULT_LINK_TTL
     balance: float = DEFAULT_BALANCE
     render_workers: int = 1
+    queue_limit: int | None = None  # renders waiting or running at once (None: lib.simulator.queue's default)
     clock: Callable[[], float] = time.time
     tasks: dict[str, SimTask] = field(default_factory=dict)
     files: dict[str, SimTask] = field(default_factory=dict)  # file token -> task
@@ -239,6 +241,7 @@ class Engine:
         self.data_dir = self.root
         self.root.mkdir(parents=True, exist_ok=True)
         self.ledger = Ledger(float(self.balance))
+        self.renders = RenderQueue(self._submit, workers=self.render_workers, limit=self.queue_limit)
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._restored = False
@@ -261,7 +264,8 @@ class Engine:
         """Load the tasks an earlier process left in the data dir; render what it had not finished.
 
         Called lazily on first use (like the render pool), so merely importing or mounting
-        the simulator starts nothing. Returns how many tasks were restored.
+        the simulator starts nothing. The balance starts fresh with each process: what
+        earlier ones billed is not charged again. Returns how many tasks were restored.
         """
         with self._lock:
             if self._restored:
@@ -275,8 +279,6 @@ class Engine:
             except (OSError, ValueError, TypeError):
                 continue  # a damaged record is one lost demo task, not a crashed server
             self.tasks[task.id] = task
-            if task.billed:
-                self.ledger.used = round(self.ledger.used + task.credits, 4)
             if task.file_token:
                 self.files[task.file_token] = task
                 if self.file_path(task.file_token).is_file():
@@ -299,8 +301,21 @@ class Engine:
                 self._pool = cf.ProcessPoolExecutor(max_workers=self.render_workers, mp_context=ctx)
             return self._pool
 
+    def _submit(self, fn: Callable, job: RenderJob) -> cf.Future:
+        """One render to the pool (the render queue calls this when a process is free)."""
+        try:
+            with _bare_main():
+                return self._executor().submit(fn, job)
+        except Exception:  # a broken or shut-down pool: this render fails, the next one gets a fresh pool
+            with self._lock:
+                pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
     def close(self) -> None:
         """Stop the render pool (pending renders are cancelled). Safe to call twice."""
+        self.renders.cancel_all()
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -315,7 +330,8 @@ class Engine:
 
     # --- tasks -------------------------------------------------------------------------
 
-    def create(self, request: GenerationRequest) -> SimTask:
+    def create(self, request: GenerationRequest, workspace: str = "") -> SimTask:
+        """A new task; ``workspace`` is whose render queue it joins (``QueueFull`` when that is full)."""
         self.restore()
         code = fail_code(request.prompt)
         credits = reserved_credits(request)
@@ -323,6 +339,8 @@ class Engine:
             raise RequestRejected(
                 402, "insufficient_quota", "Insufficient quota. Please top up your account.", "insufficient_quota"
             )
+        if code is None:
+            self.renders.check(workspace)  # before anything is created or reserved
         now = self.clock()
         duration = request.effective("duration")
         quality = request.effective("quality")
@@ -339,18 +357,18 @@ class Engine:
             payload=request.to_payload(),
         )
         if code is None:
-            self._start_render(task, request)
+            self._start_render(task, request, workspace)
         self.tasks[task.id] = task
         self._save(task)
         return task
 
-    def _start_render(self, task: SimTask, request: GenerationRequest) -> None:
+    def _start_render(self, task: SimTask, request: GenerationRequest, workspace: str = "") -> None:
         # A random token names the file: task ids never become file names.
         token = task.file_token = secrets.token_hex(16)
         self.files[token] = task
-        self._render(task, request, token)
+        self._render(task, request, token, workspace)
 
-    def _render(self, task: SimTask, request: GenerationRequest, token: str) -> None:
+    def _render(self, task: SimTask, request: GenerationRequest, token: str, workspace: str = "") -> None:
         ratio = request.effective("aspect_ratio")
         if ratio == "adaptive":
             ratio = adaptive_ratio(request.prompt)
@@ -368,14 +386,8 @@ class Engine:
             aspect_ratio=ratio if request.effective("aspect_ratio") != "adaptive" else f"adaptive → {ratio}",
             label=task.id,
         )
-        future: cf.Future
-        try:
-            with _bare_main():
-                future = self._executor().submit(render, job)
-        except Exception as exc:  # a broken or shut-down pool: this task fails as service_error
-            future = cf.Future()
-            future.set_exception(exc)
-            self.close()  # the next task gets a fresh pool
+        # Already admitted (``create`` checked the queue; a restored task is owed its video).
+        future = self.renders.submit(render, job, workspace=workspace, force=True)
 
         def rendered(_: cf.Future) -> None:
             task.rendered_at = self.clock()

@@ -30,7 +30,7 @@ from lib.store.engine import dispose_engines
 from lib.store.polling import PollingStore
 from lib.store.reading import ReadingStore
 from lib.store.records import Comparison, Run, Workspace, new_id, valid_id
-from lib.store.submission import SUBMIT_GRACE_SECONDS, NewRun, SubmissionStore
+from lib.store.submission import SUBMIT_GRACE_SECONDS, NewRun, SubmissionStore, TaskTaken
 
 __all__ = [
     "SUBMIT_GRACE_SECONDS",
@@ -38,6 +38,7 @@ __all__ = [
     "NewRun",
     "Run",
     "Store",
+    "TaskTaken",
     "Workspace",
     "dispose_engines",
     "new_id",

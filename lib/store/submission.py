@@ -28,6 +28,10 @@ ORPHAN_AFTER = 600.0  # a run of this very process still `submitting` after this
 PROCESS = secrets.token_hex(8)  # marks runs created by this process, for crash recovery
 
 
+class TaskTaken(ValueError):
+    """The provider task id already belongs to another run: a paid task is followed by one run only."""
+
+
 @dataclass(frozen=True)
 class NewRun:
     """One run to save (``Store.create_runs``): what to send, what we expect it to cost, its submit key."""
@@ -128,31 +132,42 @@ class SubmissionStore(WorkspaceStore):
     def mark_submitted(self, run_id: str, task: Task, *, now: float | None = None) -> Run | None:
         """Record the provider's answer to the POST; the worker takes it from here.
 
-        Also accepted from ``unknown``: a late answer beats crash recovery's guess.
+        Also accepted from ``unknown``: a late answer beats crash recovery's guess. An answer
+        naming a task another run already holds leaves this run ``unknown``, saying so.
         """
         now = time.time() if now is None else now
-        status = status_of(task)
-        url = video_url_of(task)
-        # Anything but a plain "working on it" (or a finished run with its link) is left
-        # for the worker's first GET to confirm.
-        if status not in POLLED and not (status is RunStatus.COMPLETED and url):
-            status = RunStatus.PENDING
-        values = {
-            "status": status.value,
-            "task_id": clean_text(task.id, TASK_ID_MAX),
-            "credits_reserved": task.credits_reserved,
-            "estimated_time": task.estimated_time,
-            "progress": task.progress,
-            "submitted_at": now,
-            "next_poll_at": None,  # None: the worker's schedule decides from submitted_at
-            "error_code": None,
-            "error_message": None,
-            "finished_at": None,
-            "updated_at": now,
-        }
-        if status is RunStatus.COMPLETED:
-            values.update(completed_at=now, video_url=url, progress=100)
-        return self._transition(run_id, {RunStatus.SUBMITTING, RunStatus.UNKNOWN}, values)
+        try:
+            return self._transition(run_id, {RunStatus.SUBMITTING, RunStatus.UNKNOWN}, _submitted(task, now))
+        except IntegrityError:
+            return self.mark_unknown(
+                run_id,
+                "duplicate_task",
+                "The provider answered with a task id that another run already holds, so this run cannot "
+                "follow it. Check the provider dashboard.",
+                now=now,
+            )
+
+    def attach_task(self, run_id: str, task: Task, fingerprint: str, *, now: float | None = None) -> Run | None:
+        """Give an ``unknown`` run without a task the provider's task (confirmed by a GET), and the key
+        that read it; the worker follows it from here. ``TaskTaken`` if another run holds it already."""
+        now = time.time() if now is None else now
+        values = {**_submitted(task, now), "key_fingerprint": fingerprint}
+        try:
+            with self._write() as conn:
+                holder = conn.execute(sa.select(runs.c.id).where(runs.c.task_id == values["task_id"])).first()
+                if holder is not None and holder[0] != run_id:
+                    raise TaskTaken("That task id already belongs to another run.")
+                changed = conn.execute(
+                    runs.update()
+                    .where(runs.c.id == run_id, runs.c.status == RunStatus.UNKNOWN.value, runs.c.task_id.is_(None))
+                    .values(**values)
+                ).rowcount
+                run = self._fetch(conn, run_id)
+        except IntegrityError:  # another run took it between our look and our write
+            raise TaskTaken("That task id already belongs to another run.") from None
+        if changed and run is not None:
+            events.publish(run.workspace_id, run.id, "updated")
+        return run
 
     def mark_submit_failed(self, run_id: str, code: str, message: str, *, now: float | None = None) -> Run | None:
         """The POST was refused (or never sent): nothing was charged."""
@@ -205,6 +220,32 @@ class SubmissionStore(WorkspaceStore):
         for ws, run_id in notices:
             events.publish(ws, run_id, "finished")
         return [r[0] for r in rows]
+
+
+def _submitted(task: Task, now: float) -> dict:
+    """The values a run takes from the provider's answer about its task (the POST's, or a confirming GET)."""
+    status = status_of(task)
+    url = video_url_of(task)
+    # Anything but a plain "working on it" (or a finished run with its link) is left
+    # for the worker's first GET to confirm.
+    if status not in POLLED and not (status is RunStatus.COMPLETED and url):
+        status = RunStatus.PENDING
+    values = {
+        "status": status.value,
+        "task_id": clean_text(task.id, TASK_ID_MAX),
+        "credits_reserved": task.credits_reserved,
+        "estimated_time": task.estimated_time,
+        "progress": task.progress,
+        "submitted_at": now,
+        "next_poll_at": None,  # None: the worker's schedule decides from submitted_at
+        "error_code": None,
+        "error_message": None,
+        "finished_at": None,
+        "updated_at": now,
+    }
+    if status is RunStatus.COMPLETED:
+        values.update(completed_at=now, video_url=url, progress=100)
+    return values
 
 
 def _row(

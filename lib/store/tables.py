@@ -40,7 +40,8 @@ runs = sa.Table(
     sa.Column("group_id", sa.String(64), nullable=True, index=True),
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("progress", sa.Integer, nullable=False, default=0),
-    sa.Column("task_id", sa.String(256), nullable=True, index=True),
+    # One provider task, one run: attaching a task id by hand cannot give it to a second run.
+    sa.Column("task_id", sa.String(256), nullable=True, index=True, unique=True),
     sa.Column("credits_reserved", sa.Float, nullable=True),
     sa.Column("estimated_time", sa.Float, nullable=True),
     sa.Column("video_url", sa.Text, nullable=True),

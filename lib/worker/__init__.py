@@ -5,7 +5,8 @@ read the store. Parts:
 
 - ``lib.worker.schedule``: when to poll (the adaptive schedule and its formula) and the
   global request-rate limit (``TokenBucket``);
-- ``lib.worker.worker``: the ``Worker`` itself (polling, archiving, its thread);
+- ``lib.worker.worker``: the ``Worker`` itself (polling, its thread);
+- ``lib.worker.archiving``: saving finished videos, every failure counted and backed off;
 - this module: the process's one worker, for ``server.py`` and the pages:
   ``start(settings)``, ``current()``, ``stop()``.
 
@@ -22,10 +23,12 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from lib.settings import DEMO_API_KEY, Settings
+from lib import demo
+from lib.settings import Settings
 from lib.store import Store
+from lib.worker.archiving import ARCHIVE_ATTEMPTS
 from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, Schedule, TokenBucket
-from lib.worker.worker import ARCHIVE_ATTEMPTS, NOT_FOUND_LIMIT, Worker
+from lib.worker.worker import NOT_FOUND_LIMIT, Worker
 
 __all__ = [
     "ARCHIVE_ATTEMPTS",
@@ -48,7 +51,7 @@ def start(settings: Settings, base_url: str | None = None, **config: Any) -> Wor
     """Start this process's worker from ``settings`` (once; later calls return the running one).
 
     The server's own key is registered with ``base_url`` (default ``settings.base_url``);
-    in demo mode the simulator's well-known key, so demo runs resume too, and the
+    in demo mode this process's demo key (``lib.demo``), so demo runs resume too, and the
     simulator's host joins ``settings.allowed_fetch_hosts`` so its videos can be saved.
     ``config`` goes to ``Worker`` (``max_rps=``, ``schedule=``, ...).
     """
@@ -60,10 +63,11 @@ def start(settings: Settings, base_url: str | None = None, **config: Any) -> Wor
             allowed = (*settings.allowed_fetch_hosts, demo_host) if demo_host else settings.allowed_fetch_hosts
             config.setdefault("allowed_hosts", allowed)
             config.setdefault("transport", settings.transport)
+            config.setdefault("min_free", settings.min_free_bytes)
             store = Store.from_settings(settings)
             _worker = Worker(store, **config).start()
         worker = _worker
-    key = settings.api_key or (DEMO_API_KEY if settings.demo else None)
+    key = settings.api_key or (demo.key() if settings.demo else None)
     if key and url:
         worker.register_key(key, url)
     return worker

@@ -2,7 +2,10 @@
 
 It only ever GETs (task status, result files): a POST is never sent from here, so a
 run is never paid for twice. API keys live in memory only (``register_key``) and are
-matched to runs by fingerprint; a run whose key is not registered simply waits.
+matched to runs by fingerprint; a run whose key is not registered waits without
+costing anything (a personal key pasted before a restart): a callback for it is
+remembered and served once the key is registered again. Saving videos is
+``lib.worker.archiving``.
 
 When each run is polled comes from ``lib.worker.schedule``; every GET passes one
 global token bucket. A 429 pauses all API polling for its ``Retry-After``; 5xx and
@@ -14,29 +17,28 @@ longer waits). Call ``start()`` for the daemon thread, or step deterministically
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
 from lib import archive, retries
 from lib.client import ApiError, BadRequestError, EvolinkClient, NotFoundError, RateLimitError, key_fingerprint
+from lib.logs import Throttle
 from lib.retries import RetryPolicy
 from lib.settings import DEFAULT_BASE_URL
 from lib.status import POLLED, TO_ARCHIVE, RunStatus
 from lib.store import Run, Store
 from lib.text import clean_text
+from lib.worker.archiving import ARCHIVE_ATTEMPTS, Archiver
 from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, Schedule, TokenBucket
 
 log = logging.getLogger("studio.worker")
 
-ARCHIVE_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3  # consecutive 404s before a task is declared gone (tolerates a just-created task)
 GIVE_UP_AFTER = 26 * 3600.0  # past the 24 h link lifetime nothing can be saved any more
 RECOVER_EVERY = 60.0  # seconds between sweeps for runs stuck in `submitting` (see Store.recover_after_crash)
@@ -50,7 +52,8 @@ class Worker:
     ``retry`` is the backoff between polls (default: ``lib.retries.BETWEEN_POLLS``
     starting at the schedule's floor); archive attempts back off by the same policy
     from ``archive_backoff``. ``allowed_hosts`` are result-link hosts downloads may
-    reach although they are not public (``lib.net``); ``transport`` is used by every
+    reach although they are not public (``lib.net``); no download starts unless
+    ``min_free`` bytes stay free on the data dir's disk; ``transport`` is used by every
     API client ``register_key`` makes unless it is given one.
     """
 
@@ -68,6 +71,7 @@ class Worker:
         not_found_limit: int = NOT_FOUND_LIMIT,
         give_up_after: float = GIVE_UP_AFTER,
         allowed_hosts: Iterable[str] = (),
+        min_free: int = 0,
         download_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         archive_threads: int = 2,
@@ -80,27 +84,35 @@ class Worker:
         # burst + max_rps - 1 requests (3 at max_rps 2), above the advertised limit.
         self.bucket = TokenBucket(max_rps, 1.0 if burst is None else burst)
         self.retry = retry or dataclasses.replace(retries.BETWEEN_POLLS, initial_delay=schedule.floor)
-        self.archive_retry = dataclasses.replace(self.retry, initial_delay=archive_backoff)
-        self.archive_attempts = max(1, archive_attempts)
-        self.max_bytes = max_bytes
         self.not_found_limit = max(1, not_found_limit)
         self.give_up_after = give_up_after
         self.allowed_hosts = tuple(allowed_hosts)
         self.transport = transport
         self.idle_wait = idle_wait
         self.clock = clock
-        self._download = download_client or archive.download_client()
         self._clients: dict[str, EvolinkClient] = {}
         self._poked: set[str] = set()
-        self._archiving: dict[str, Future[None]] = {}
+        self._parked: dict[str, str] = {}  # run id -> key fingerprint: pokes waiting for their key
         self._paused_until = 0.0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._archive_threads = archive_threads
-        self._pool: ThreadPoolExecutor | None = None
         self._counts: Counter[str] = Counter()
+        self.logs = Throttle(log)
+        self.archiver = Archiver(
+            store,
+            retry=dataclasses.replace(self.retry, initial_delay=archive_backoff),
+            attempts=archive_attempts,
+            max_bytes=max_bytes,
+            min_free=min_free,
+            allowed_hosts=self.allowed_hosts,
+            download_client=download_client,
+            threads=archive_threads,
+            clock=clock,
+            count=self._count,
+            wake=self._wake.set,
+        )
         self._polls_by_run: Counter[str] = Counter()
         self._next_due: float | None = None
         self._limited = False  # the last step left a due run waiting for a token
@@ -118,6 +130,11 @@ class Worker:
         with self._lock:
             old = self._clients.get(fingerprint)
             self._clients[fingerprint] = client
+            # Callbacks that arrived while this key was away are served now.
+            back = [run_id for run_id, fp in self._parked.items() if fp == fingerprint]
+            for run_id in back:
+                del self._parked[run_id]
+            self._poked.update(back)
         if old is not None:
             old.close()
         self._wake.set()
@@ -134,8 +151,13 @@ class Worker:
     # --- outside triggers -----------------------------------------------------------------
 
     def poke(self, run_id: str) -> None:
-        """Poll this run as soon as the rate limit allows (a callback arrived, or a new run)."""
+        """Poll this run as soon as the rate limit allows (a callback arrived, or a new run).
+
+        A run already waiting for its key stays remembered; it costs nothing until the key returns.
+        """
         with self._lock:
+            if run_id in self._parked:
+                return
             self._poked.add(run_id)
         self._wake.set()
 
@@ -148,11 +170,12 @@ class Worker:
         return True
 
     def stats(self) -> dict[str, Any]:
-        """Counters for benchmarks and tests: polls, downloads, outcomes, polls by run."""
+        """Counters for benchmarks and tests: polls, downloads, outcomes, polls by run, pokes waiting for a key."""
         with self._lock:
             out: dict[str, Any] = dict(self._counts)
             out["polls_by_run"] = dict(self._polls_by_run)
             out["paused_until"] = self._paused_until
+            out["parked"] = len(self._parked)
         return out
 
     def polls_for(self, run_id: str) -> int:
@@ -184,7 +207,7 @@ class Worker:
             try:
                 done = self._handle(run, now, background=background)
             except Exception:
-                log.exception("worker: run %s failed unexpectedly; backing off", run.id)
+                self.logs.exception(run.id, "worker: run %s failed unexpectedly; backing off", run.id)
                 self._count("errors")
                 done = True
                 self._safe_defer(run, now + self.retry.delay(run.poll_failures + 1))
@@ -192,7 +215,11 @@ class Worker:
                 handled += 1
             elif run.id in poked:
                 with self._lock:
-                    self._poked.add(run.id)  # keep the poke until it can be served
+                    if run.status in POLLED and run.key_fingerprint not in self._clients:
+                        # Remembered, not retried: it is served when the key comes back.
+                        self._parked[run.id] = run.key_fingerprint
+                    else:
+                        self._poked.add(run.id)  # keep the poke until it can be served
         self._next_due = next_due
         return handled
 
@@ -206,11 +233,11 @@ class Worker:
             for run_id in self.store.recover_after_crash(now=now):
                 log.warning("worker: run %s was stuck submitting; settled without resending", run_id)
         except Exception:
-            log.exception("worker: recovering stuck runs failed")
+            self.logs.exception("recover", "worker: recovering stuck runs failed")
 
     def _due_at(self, run: Run, poked: set[str]) -> float:
         if run.status in TO_ARCHIVE:
-            return run.next_poll_at or 0.0
+            return max(run.next_poll_at or 0.0, self.archiver.not_before(run.id))
         if run.id in poked:
             return 0.0
         return run.next_poll_at if run.next_poll_at is not None else self.schedule.first_poll_at(run)
@@ -218,7 +245,7 @@ class Worker:
     def _handle(self, run: Run, now: float, *, background: bool) -> bool:
         """Poll or archive one due run; False when it had to wait (no key, rate limit)."""
         if run.status in TO_ARCHIVE:
-            return self._archive(run, background=background)
+            return self.archiver.save(run, background=background)
         started = run.submitted_at or run.created_at
         if now - started > self.give_up_after:
             self.store.mark_unknown(
@@ -234,7 +261,9 @@ class Worker:
         if client is None:
             self._count("waiting_for_key")
             return False
-        if now < self._paused_until or not self.bucket.try_take(now):
+        # The token is taken at the time of the request, not of the step's start: a step whose
+        # earlier requests were slow would otherwise send its later ones bunched with the next step's.
+        if now < self._paused_until or not self.bucket.try_take(max(now, self.clock())):
             self._count("rate_limited_locally")
             self._limited = True
             return False
@@ -251,8 +280,9 @@ class Worker:
             task = client.get_task(run.task_id or "")
         except RateLimitError as exc:
             wait = max(self.retry.delay(run.poll_failures, exc.retry_after), self.schedule.floor)
+            answered = max(now, self.clock())  # the wait counts from the answer, not from the step's start
             with self._lock:
-                self._paused_until = max(self._paused_until, now + wait)  # everyone waits after a 429
+                self._paused_until = max(self._paused_until, answered + wait)  # everyone waits after a 429
                 self._counts["http_429"] += 1
             self.store.record_poll_error(run.id, "The provider asked us to slow down (429).", now + wait, now=now)
             return
@@ -275,7 +305,7 @@ class Worker:
         if updated is not None:
             self._count_outcome(run.status, updated.status)
             if updated.status in TO_ARCHIVE:
-                self._archive(updated, background=background)
+                self.archiver.save(updated, background=background)
 
     def _not_found(self, run: Run, now: float) -> None:
         if run.poll_failures + 1 >= self.not_found_limit:
@@ -300,83 +330,11 @@ class Worker:
         if after != before and after in _COUNTED:
             self._count(str(after))
 
-    # --- archiving ---------------------------------------------------------------------------
-
-    def _archive(self, run: Run, *, background: bool) -> bool:
-        with self._lock:
-            busy = run.id in self._archiving
-        if busy:
-            return False
-        if not background:
-            self._archive_now(run)
-            return True
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max(1, self._archive_threads), thread_name_prefix="studio-archive")
-            future = self._pool.submit(self._archive_now, run)
-            self._archiving[run.id] = future
-        future.add_done_callback(functools.partial(self._archive_done, run.id))
-        return True
-
-    def _archive_done(self, run_id: str, _future: Future[None]) -> None:
-        with self._lock:
-            self._archiving.pop(run_id, None)
-        self._wake.set()
-
-    def _archive_now(self, run: Run) -> None:
-        try:
-            self._download_and_record(run)
-        except Exception:
-            log.exception("worker: archiving run %s failed unexpectedly", run.id)
-            self._count("errors")
-            self._safe_defer(run, self.clock() + self.archive_retry.delay(run.archive_attempts + 1))
-
-    def _download_and_record(self, run: Run) -> None:
-        self._count("downloads")
-        try:
-            request = run.request
-        except ValueError:  # stored by an older version the request model no longer accepts
-            request = None
-        try:
-            saved = archive.archive_video(
-                run.video_url or "",
-                self.store.data_dir,
-                archive.expectation(request) if request else archive.Expectation(),
-                max_bytes=self.max_bytes,
-                client=self._download,
-                metadata=archive.metadata_for(request) if request else None,
-                allowed_hosts=self.allowed_hosts,
-            )
-        except archive.LinkExpired as exc:
-            self.store.mark_expired(run.id, str(exc), now=self.clock())
-            self._count("expired")
-            return
-        except archive.ArchiveError as exc:
-            attempts = run.archive_attempts + 1
-            if not exc.retry or attempts >= self.archive_attempts:
-                self.store.mark_failed(
-                    run.id,
-                    "archive_failed",
-                    f"The video was generated (and billed) but could not be saved after {attempts} "
-                    f"attempt{'s' if attempts > 1 else ''}: {exc}",
-                    now=self.clock(),
-                )
-                self._count("failed")
-                return
-            now = self.clock()
-            self.store.record_archive_error(run.id, str(exc), now + self.archive_retry.delay(attempts - 1), now=now)
-            self._count("archive_retries")
-            return
-        self.store.mark_archived(
-            run.id, saved.token, saved.size, saved.duration, saved.width, saved.height, now=self.clock()
-        )
-        self._count("archived")
-
     def _safe_defer(self, run: Run, when: float) -> None:
         try:
             self.store.defer(run.id, when)
         except Exception:
-            log.exception("worker: could not reschedule run %s", run.id)
+            self.logs.exception(f"{run.id}/defer", "worker: could not reschedule run %s", run.id)
 
     # --- the thread --------------------------------------------------------------------------
 
@@ -405,10 +363,7 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        self.archiver.stop()
 
     def close(self) -> None:
         """stop(), then close every client (the keys leave memory)."""
@@ -417,14 +372,14 @@ class Worker:
             clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             client.close()
-        self._download.close()
+        self.archiver.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 self._step(self.clock(), background=True)
-            except Exception:
-                log.exception("worker: loop step failed")
+            except Exception:  # e.g. a damaged database: said once in a while, tried again each second
+                self.logs.exception("loop", "worker: loop step failed")
                 self._count("loop_errors")
             self._wake.wait(self._sleep_time())
             self._wake.clear()
@@ -443,8 +398,7 @@ class Worker:
         """Block until no run is left that this worker can move on (tests, benchmarks)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self._lock:
-                busy = bool(self._archiving)
+            busy = self.archiver.busy
             pending = [
                 r for r in self.store.unfinished_runs() if r.status in TO_ARCHIVE or self.has_key(r.key_fingerprint)
             ]

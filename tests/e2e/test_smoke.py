@@ -18,7 +18,21 @@ def test_a_fresh_servers_first_request_for_a_page_gets_the_whole_app(app_server,
 
 def test_health_reports_demo_mode_and_running_worker(app_server):
     body = httpx.get(f"{app_server.url}/api/health").json()
-    assert body == {"status": "ok", "mode": "demo", "worker": "running"}
+    assert {k: body[k] for k in ("status", "mode", "worker", "database", "disk")} == {
+        "status": "ok",
+        "mode": "demo",
+        "worker": "running",
+        "database": "ok",
+        "disk": "ok",
+    }
+
+
+def test_only_the_app_itself_may_call_its_demo_simulator(app_server):
+    for headers in ({}, {"Authorization": "Bearer demo-key-offline-simulator"}, {"Authorization": "Bearer sk-x"}):
+        assert httpx.get(f"{app_server.url}/sim/v1/credits", headers=headers).status_code == 401
+        body = {"model": "seedance-2.0-fast-text-to-video", "prompt": "A free ride", "duration": 4}
+        r = httpx.post(f"{app_server.url}/sim/v1/videos/generations", json=body, headers=headers)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
 
 
 def test_studio_renders_without_exception(app_server, page):

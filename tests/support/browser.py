@@ -27,6 +27,7 @@ MISSING = (
     "or set CHROMIUM_PATH, then run `make test` again."
 )
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CSP_WORDS = "Content Security Policy"  # in every console message Chromium writes about a violation
 TIMEOUT_MS = 60_000  # one page action on a busy machine
 
 

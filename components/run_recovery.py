@@ -1,0 +1,85 @@
+"""On a run card: the way back for a run that lost its key, and for an unknown run whose task was paid for.
+
+Both are shown in the card's status area (``components.run_card``); the rules are in
+``lib.recovery``. A key pasted here goes to the worker's memory only, and the field is
+emptied at once.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import connection, submit, workspace
+from components.plain import md
+from lib import client as api
+from lib import recovery, worker
+from lib.store import Run
+
+
+def missing_key(run: Run) -> bool:
+    """For a run whose key is not in memory: say so, with the key field right there. True when shown."""
+    w = worker.current()
+    if w is None or not recovery.waits_for_key(run, w.has_key(run.key_fingerprint)):
+        return False
+    with st.container(key=f"rekey-box-{run.id}"):
+        st.warning(recovery.MISSING_KEY, icon=":material/key:")
+        st.text_input(
+            "Evolink API key",
+            type="password",
+            key=f"rekey-{run.id}",
+            on_change=_rekey,
+            args=(run.id, run.key_fingerprint),
+            placeholder="the key this run was made with",
+            help="Kept in the server's memory only, to follow this run: never saved, logged or shown.",
+        )
+        note = st.session_state.pop(f"rekey-note-{run.id}", None)
+        if note:
+            st.caption(note)  # our own words
+    return True
+
+
+def _rekey(run_id: str, fingerprint: str) -> None:
+    key = (st.session_state.get(f"rekey-{run_id}") or "").strip()
+    st.session_state[f"rekey-{run_id}"] = ""  # the key leaves this session at once
+    if not key:
+        return
+    if api.key_fingerprint(key) != fingerprint:
+        st.session_state[f"rekey-note-{run_id}"] = "That is not the key this run was made with."
+        return
+    w = worker.current()
+    if w is not None:
+        w.register_key(key, connection.base_url(), transport=connection.settings().transport)
+        w.poke(run_id)
+
+
+def attach_task_id(run: Run) -> None:
+    """For an ``unknown`` run without a task: "Attach the provider's task id", checked before it is saved."""
+    if not recovery.can_attach(run):
+        return
+    with st.expander("Attach the provider's task id", icon=":material/link:"):
+        st.caption(
+            "If the provider's dashboard shows a task for this run, paste its id: it is checked with the "
+            "provider, then this run follows it."
+        )
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("Task id", key=f"attach-{run.id}", max_chars=300, placeholder="task-unified-…")
+            st.button("Attach", key=f"attach-go-{run.id}", on_click=_attach, args=(run.id,))
+        problem = st.session_state.pop(f"attach-note-{run.id}", None)
+        if problem:
+            st.error(md(problem), icon=":material/error:")
+
+
+def _attach(run_id: str) -> None:
+    db = workspace.store()
+    run = db.get_run(run_id)
+    if run is None:
+        return
+    try:
+        with submit.client_for_submit() as client:  # this session's key, also handed to the worker
+            saved = recovery.attach(db, client, run, st.session_state.get(f"attach-{run_id}", ""))
+    except recovery.AttachRefused as exc:
+        st.session_state[f"attach-note-{run_id}"] = str(exc)
+        return
+    w = worker.current()
+    if w is not None:
+        w.poke(saved.id)
