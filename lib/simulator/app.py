@@ -32,6 +32,7 @@ from lib.settings import load_settings
 from lib.simulator.engine import (
     DEFAULT_BALANCE,
     DEFAULT_LINK_TTL,
+    PROGRESS_MODELS,
     TASK_ERRORS,
     TASK_ID_PREFIX,
     Engine,
@@ -317,9 +318,15 @@ def create_app(
     drop_rate: float = 0.0,
     seed: int | None = None,
     render_workers: int = 1,
+    duration_noise: float = 0.0,
+    progress: str = PROGRESS_MODELS[0],
     clock=None,
 ) -> SimulatorApp:
-    """A fresh simulator (its own tasks, balance and files). ``speed`` None: the settings' demo speed."""
+    """A fresh simulator (its own tasks, balance and files). ``speed`` None: the settings' demo speed.
+
+    ``duration_noise`` (0.3: each task takes its estimate ±30 %) and ``progress`` (one of
+    ``PROGRESS_MODELS``) set the task timing; ``seed`` seeds the fault dice and the noise.
+    """
     engine_args = {"clock": clock} if clock is not None else {}
     engine = Engine(
         speed=load_settings().demo_speed if speed is None else float(speed),
@@ -327,6 +334,9 @@ def create_app(
         link_ttl=float(link_ttl),
         balance=float(balance),
         render_workers=max(1, min(2, int(render_workers))),
+        duration_noise=float(duration_noise),
+        progress=progress,
+        seed=seed,
         **engine_args,
     )
     faults = Faults(rate_429, int(retry_after), rate_500, slow_rate, float(slow_seconds), drop_rate, seed)
@@ -353,6 +363,8 @@ def create_app(
         "speed": engine.speed,
         "link_ttl": engine.link_ttl,
         "balance": engine.ledger.balance,
+        "duration_noise": engine.duration_noise,
+        "progress": engine.progress,
         **asdict(faults),
     }
     app.state.stats = Counter()
