@@ -32,7 +32,7 @@ from lib.settings import DEFAULT_BASE_URL
 from lib.status import POLLED, TO_ARCHIVE, RunStatus
 from lib.store import Run, Store
 from lib.text import clean_text
-from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, Schedule, TokenBucket
+from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, ProgressLog, Schedule, TokenBucket
 
 log = logging.getLogger("studio.worker")
 
@@ -102,6 +102,7 @@ class Worker:
         self._pool: ThreadPoolExecutor | None = None
         self._counts: Counter[str] = Counter()
         self._polls_by_run: Counter[str] = Counter()
+        self.samples = ProgressLog()  # what each run's polls said: the schedule forecasts from it
         self._next_due: float | None = None
         self._limited = False  # the last step left a due run waiting for a token
         self._recovered_at = float("-inf")
@@ -271,7 +272,8 @@ class Worker:
             self._count("poll_errors")
             self.store.record_poll_error(run.id, _plain(exc), now + self.retry.delay(run.poll_failures), now=now)
             return
-        updated = self.store.update_from_task(run.id, task, self.schedule.next_poll_at(run, now), now=now)
+        next_at = self.schedule.after_poll(run, task, now, self.samples)
+        updated = self.store.update_from_task(run.id, task, next_at, now=now)
         if updated is not None:
             self._count_outcome(run.status, updated.status)
             if updated.status in TO_ARCHIVE:
