@@ -14,6 +14,7 @@ import statistics
 import time
 from collections import Counter
 from concurrent.futures import Future
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -423,3 +424,62 @@ def test_against_the_simulator_every_model_ends_archived_with_a_bounded_number_o
             fixed += fixed_poller(sim_task, rng)[0]
         assert gets <= fixed, (model, gets, fixed)  # two tasks each: only "fewer", the share is for many
     assert sim.app.state.stats["GET /v1/tasks/{task_id}"] == sum(store.get_run(r).poll_count for r in runs)
+
+
+# --- who gets the next GET when they are scarce -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """Just what the schedule reads from a run."""
+
+    id: str
+    status: RunStatus = RunStatus.PROCESSING
+    created_at: float = 0.0
+    submitted_at: float | None = 0.0
+    estimated_time: float | None = 100.0
+    progress: int = 0
+    last_polled_at: float | None = None
+    poll_failures: int = 0
+    next_poll_at: float | None = None
+
+
+def test_scarce_gets_go_to_callbacks_then_to_the_likeliest_finishes():
+    log = ProgressLog()
+    now = 100.0
+    windows = {"half": (90, 110), "sure": (95, 99), "early": (105, 130)}
+    for run_id, (lo, hi) in windows.items():
+        log.add(run_id, Sample(50, 40))
+        log.expect(run_id, lo, hi)
+    runs = [
+        Due("early"),
+        Due("half"),
+        Due("fresh", estimated_time=120),  # never heard from here: its estimate says 84-156 s
+        Due("sure"),
+        Due("poked"),
+        Due("saving", status=RunStatus.COMPLETED),
+        Due("young", estimated_time=400),  # its estimate's window is far off
+    ]
+    order = [r.id for r in Schedule().in_turn(runs, now, {"poked"}, log)]
+    assert order == ["poked", "saving", "sure", "half", "fresh", "early", "young"]
+
+
+def test_a_callback_gets_the_next_token_before_runs_that_were_due_earlier(rig):
+    clock, provider, store, ws = rig
+    worker = make_worker(store, clock, provider)
+    start = clock.now
+    firsts = [sim_task("none", 40, 60, start, f"task-first-{i}") for i in range(4)]  # first looks due at 20 s
+    ids = [submit(store, ws.id, provider, t, start) for t in firsts]
+    called = sim_task("linear", 40, 21, start, "task-called")  # done at 21 s; the provider calls back
+    called_id = submit(store, ws.id, provider, called, start)
+    try:
+        clock.now = start + 20
+        worker.run_once(clock.now)  # one token: one of the first looks
+        clock.now = start + 21.2
+        worker.poke_task("task-called")
+        worker.run_once(clock.now)
+    finally:
+        worker.close()
+    assert provider.gets[-1] == (start + 21.2, "task-called")
+    assert store.get_run(called_id).status is RunStatus.ARCHIVED
+    assert sum(store.get_run(i).poll_count for i in ids) == 1  # the other first looks wait their turn

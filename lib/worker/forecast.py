@@ -179,6 +179,7 @@ class ProgressLog:
         self.per_run = max(6, per_run)
         self.runs = max(1, runs)
         self._samples: OrderedDict[str, list[Sample]] = OrderedDict()
+        self._windows: dict[str, tuple[float, float]] = {}  # run id -> its finish window, in clock time
         self._lock = threading.Lock()
 
     def samples(self, run_id: str) -> list[Sample]:
@@ -203,15 +204,40 @@ class ProgressLog:
             if len(kept) > self.per_run:
                 del kept[_expendable(kept)]
             while len(self._samples) > self.runs:
-                self._samples.popitem(last=False)
+                gone, _ = self._samples.popitem(last=False)
+                self._windows.pop(gone, None)
+
+    def expect(self, run_id: str, earliest: float, latest: float) -> None:
+        """Remember the run's last forecast window, in clock time (``chance_done`` reads it)."""
+        with self._lock:
+            if run_id in self._samples:
+                self._windows[run_id] = (earliest, latest)
+
+    def expected(self, run_id: str) -> tuple[float, float] | None:
+        with self._lock:
+            return self._windows.get(run_id)
 
     def forget(self, run_id: str) -> None:
         with self._lock:
             self._samples.pop(run_id, None)
+            self._windows.pop(run_id, None)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._samples)
+
+
+def chance_done(earliest: float, latest: float, now: float) -> float:
+    """How likely a task is done by ``now`` when its finish lies anywhere in ``[earliest, latest]``.
+
+    >>> chance_done(10, 20, 5), chance_done(10, 20, 15), chance_done(10, 20, 25), chance_done(10, 9, 10)
+    (0.0, 0.5, 1.0, 1.0)
+    """
+    if now < earliest:
+        return 0.0
+    if latest <= earliest:
+        return 1.0
+    return min(1.0, (now - earliest) / (latest - earliest))
 
 
 def _expendable(kept: list[Sample]) -> int:

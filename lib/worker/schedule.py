@@ -30,7 +30,11 @@ with linear progress (the finish seen a median 0.3 s late), 0.53× with progress
 steps and 0.52× with none (1.1-1.3 s late); the fixed poller sees each finish a median
 2.5 s late.
 
-Every GET to the API also passes one global ``TokenBucket`` (``max_rps``). Waiting
+Every GET to the API also passes one global ``TokenBucket`` (``max_rps``). When more
+runs are due than it lets through, ``in_turn`` decides who goes first: a run a callback
+said is done, then the runs likeliest to be done by now, and only then first looks and
+polls closing in, which lose nothing by waiting. (Served in due order instead, 16 runs
+sent within 5 s saw their finishes a median 1.0 s late instead of 0.4 s.) Waiting
 after an error is not a schedule matter: ``lib.retries`` decides that.
 
 Example:
@@ -49,12 +53,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lib.schema import Task
-from lib.worker.forecast import Forecast, ProgressLog, Sample, forecast
+from lib.status import TO_ARCHIVE, RunStatus
+from lib.worker.forecast import Forecast, ProgressLog, Sample, chance_done, forecast
 
 DEFAULT_MAX_RPS = 2.0  # provider advice: 1-2 s between requests
 IDLE_WAIT = 1.0  # how often the loop looks for new runs when nothing is due
@@ -89,6 +94,13 @@ class Submitted(Protocol):
     def last_polled_at(self) -> float | None: ...
     @property
     def poll_failures(self) -> int: ...
+    @property
+    def status(self) -> RunStatus: ...
+    @property
+    def next_poll_at(self) -> float | None: ...
+
+
+R = TypeVar("R", bound=Submitted)
 
 
 def _start(run: Submitted) -> float:
@@ -173,10 +185,33 @@ class Schedule:
         if task.state.terminal:
             log.forget(run.id)
             return None
+        start = _start(run)
         log.seed(run.id, stored_samples(run))
-        log.add(run.id, Sample(now - _start(run), task.progress))
+        log.add(run.id, Sample(now - start, task.progress))
         estimated = task.estimated_time if task.estimated_time is not None else run.estimated_time
-        return now + self.delay(now - _start(run), estimated, log.samples(run.id))
+        f = self.forecast(log.samples(run.id), estimated)
+        log.expect(run.id, start + f.earliest, start + f.latest)
+        return now + self._wait(now - start, f)
+
+    def in_turn(self, runs: Iterable[R], now: float, poked: set[str], log: ProgressLog) -> list[R]:
+        """``runs`` in the order they get GETs when the rate limit cannot serve every due one at once.
+
+        First runs to save and runs a callback said are done; then runs that may be done by
+        now, the likeliest first (``chance_done`` over their forecast window); then the rest
+        (first looks, closing in) in their stored order: delaying those costs no lag.
+        """
+
+        def turn(run: R) -> tuple[int, float]:
+            if run.status in TO_ARCHIVE or run.id in poked:
+                return (0, 0.0)
+            window = log.expected(run.id)
+            if window is None:  # not heard from in this process: what the estimate says
+                estimate, start = self.estimate(run.estimated_time), _start(run)
+                window = (start + (1 - self.spread) * estimate, start + (1 + self.spread) * estimate)
+            chance = chance_done(*window, now)
+            return (1, -chance) if chance > 0 else (2, 0.0)
+
+        return sorted(runs, key=turn)
 
 
 class TokenBucket:

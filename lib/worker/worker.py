@@ -177,7 +177,7 @@ class Worker:
         next_due: float | None = None
         self._limited = False
         self._recover_stuck(now)
-        for run in self.store.unfinished_runs():
+        for run in self.schedule.in_turn(self.store.unfinished_runs(), now, poked, self.samples):
             due = self._due_at(run, poked)
             if due > now:
                 next_due = due if next_due is None else min(next_due, due)
