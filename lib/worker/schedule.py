@@ -96,8 +96,6 @@ class Submitted(Protocol):
     def poll_failures(self) -> int: ...
     @property
     def status(self) -> RunStatus: ...
-    @property
-    def next_poll_at(self) -> float | None: ...
 
 
 R = TypeVar("R", bound=Submitted)
@@ -175,10 +173,6 @@ class Schedule:
 
     def first_poll_at(self, run: Submitted) -> float:
         return _start(run) + self.delay(0.0, run.estimated_time)
-
-    def next_poll_at(self, run: Submitted, now: float, samples: Sequence[Sample] = ()) -> float:
-        """When to poll ``run`` again after an answer at ``now``, given its samples so far."""
-        return now + self.delay(now - _start(run), run.estimated_time, samples)
 
     def after_poll(self, run: Submitted, task: Task, now: float, log: ProgressLog) -> float | None:
         """Record what the provider just said about ``run`` in ``log``; when to ask again (None: it ended)."""
