@@ -486,6 +486,9 @@ def _rows(followed: list[Followed], fixed: FixedPoller, callbacks: Callbacks, re
             else:
                 what = f"{name}: completion → playable, median / p90"
                 rows.append(Row("detection", what, f"{med:.2f} / {p90:.2f} s"))
+            if group == CALLBACK:
+                saved_after = [i.archived - i.callback for i in ok if i.archived and i.callback]
+                rows.append(Row("detection", f"{name}: callback → saved, median", f"{median(saved_after):.2f} s"))
             worker = [i.detected - i.done for i in ok if i.detected]
             saved = [i.archived - i.detected for i in ok if i.archived and i.detected]
             shown = [i.playable - i.archived for i in ok if i.archived]
