@@ -68,3 +68,8 @@ def cpu_seconds(pid: int | str = "self", tid: int | None = None) -> float:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+
+
+def load() -> str:
+    """The machine's 1-minute load average against its cores: timings mean little on a busy machine."""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"

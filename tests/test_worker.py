@@ -1,4 +1,4 @@
-"""Worker: adaptive schedule, rate limit, backoff and archiving.
+"""Worker: polling, rate limit, backoff and archiving (the schedule itself: tests/test_schedule.py).
 
 Stepped on a fake clock, then against the live simulator with faults.
 """
@@ -23,7 +23,7 @@ from lib.schema import GenerationRequest, Task
 from lib.settings import load_settings, override
 from lib.status import RunStatus
 from lib.store import Store, new_id, submission, valid_id
-from lib.worker import Schedule, TokenBucket, Worker
+from lib.worker import Schedule, Worker
 from tests.support.media import make_mp4
 from tests.support.transport import Recorder
 from tests.support.waiting import wait_until
@@ -34,48 +34,6 @@ REQ = GenerationRequest(
     model="seedance-2.0-fast-text-to-video", prompt="A paper boat", duration=4, quality="480p", aspect_ratio="16:9"
 )
 BASE = "https://api.test"
-
-
-# --- the schedule and the bucket, as pure functions ----------------------------------------------
-
-
-def polls_until(done_at: float, next_delay) -> int:
-    """GETs a poller sends until it first sees a task that completes at ``done_at``."""
-    t, n = 0.0, 0
-    while True:
-        t += next_delay(t)
-        n += 1
-        if t >= done_at:
-            return n
-
-
-def test_schedule_is_sparse_early_and_dense_near_the_end():
-    s = Schedule()
-    assert s.delay(0, 165) == 30  # ceiling
-    assert s.delay(0, 20) == 10  # half the estimate
-    assert s.delay(155, 165) == 5
-    assert s.delay(164.5, 165) == 1  # floor near the end
-    assert s.delay(166, 165) == pytest.approx(1.1)  # just late: still about 1 s
-    assert s.delay(1000, 165) == 30  # very late: back to the ceiling
-    assert s.delay(10, None) == 25  # no estimate: assume a minute
-    assert s.delay(50, 100, progress=90) < s.delay(50, 100, progress=50)
-
-
-@pytest.mark.parametrize("estimate", [30, 60, 165, 300])
-def test_adaptive_schedule_sends_fewer_gets_than_a_fixed_5s_poller(estimate):
-    s = Schedule()
-    adaptive = polls_until(estimate, lambda t: s.delay(t, estimate))
-    fixed = polls_until(estimate, lambda t: 5.0)
-    assert adaptive < fixed or (estimate <= 30 and adaptive <= fixed)
-    if estimate == 165:
-        assert adaptive <= 12 and fixed == 33
-
-
-def test_token_bucket():
-    b = TokenBucket(rate=2, burst=2)
-    assert [b.try_take(0.0) for _ in range(3)] == [True, True, False]
-    assert b.try_take(0.5) and not b.try_take(0.5)
-    assert b.try_take(10.0) and b.try_take(10.0) and not b.try_take(10.0)  # burst caps the saving
 
 
 # --- a scripted provider on a fake clock --------------------------------------------------------

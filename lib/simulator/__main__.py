@@ -9,7 +9,14 @@ from __future__ import annotations
 import argparse
 
 from lib.settings import DEFAULT_DEMO_SPEED
-from lib.simulator.engine import DEFAULT_BALANCE, DEFAULT_LINK_TTL
+from lib.simulator.engine import DEFAULT_BALANCE, DEFAULT_LINK_TTL, PROGRESS_MODELS
+
+
+def _noise(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError("a share from 0 up to (not including) 1, e.g. 0.3 for ±30%")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,7 +42,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--slow-rate", type=float, default=0.0, help="share of /v1 requests delayed")
     p.add_argument("--slow-seconds", type=float, default=3.0, help="delay of a slow request")
     p.add_argument("--drop-rate", type=float, default=0.0, help="share of /v1 requests whose connection is dropped")
-    p.add_argument("--seed", type=int, default=None, help="seed for the fault dice")
+    p.add_argument(
+        "--duration-noise",
+        type=_noise,
+        default=0.0,
+        help="tasks take their estimated_time ± up to this share (e.g. 0.3 for ±30%%; default 0: exactly)",
+    )
+    p.add_argument(
+        "--progress",
+        choices=PROGRESS_MODELS,
+        default=PROGRESS_MODELS[0],
+        help="how reported progress moves: linear (default), stepwise (0, 50, 100) or none (0 until done)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed for the fault dice and the duration noise")
     p.add_argument("--render-workers", type=int, default=None, help="render processes (default: sized to the machine)")
     p.add_argument("--queue-limit", type=int, default=None, help="renders queued before a 429")
     p.add_argument("--log-level", default="info")

@@ -41,6 +41,7 @@ from lib.settings import load_settings
 from lib.simulator.engine import (
     DEFAULT_BALANCE,
     DEFAULT_LINK_TTL,
+    PROGRESS_MODELS,
     TASK_ERRORS,
     TASK_ID_PREFIX,
     Engine,
@@ -342,12 +343,16 @@ def create_app(
     render_workers: int | None = None,
     queue_limit: int | None = None,
     api_key: str | None = None,
+    duration_noise: float = 0.0,
+    progress: str = PROGRESS_MODELS[0],
     clock=None,
 ) -> SimulatorApp:
     """A fresh simulator (its own tasks, balance and files). ``speed`` None: the settings' demo speed.
 
     ``api_key``: the only bearer token accepted (None: any). ``render_workers`` None: sized
     to the machine; ``queue_limit`` None: ``lib.simulator.queue``'s default for that size.
+    ``duration_noise`` (0.3: each task takes its estimate ±30 %) and ``progress`` (one of
+    ``PROGRESS_MODELS``) set the task timing; ``seed`` seeds the fault dice and the noise.
     """
     engine_args = {"clock": clock} if clock is not None else {}
     workers = default_workers() if render_workers is None else max(1, min(os.cpu_count() or 1, int(render_workers)))
@@ -358,6 +363,9 @@ def create_app(
         balance=float(balance),
         render_workers=workers,
         queue_limit=queue_limit,
+        duration_noise=float(duration_noise),
+        progress=progress,
+        seed=seed,
         **engine_args,
     )
     faults = Faults(rate_429, int(retry_after), rate_500, slow_rate, float(slow_seconds), drop_rate, seed)
@@ -384,6 +392,8 @@ def create_app(
         "speed": engine.speed,
         "link_ttl": engine.link_ttl,
         "balance": engine.ledger.balance,
+        "duration_noise": engine.duration_noise,
+        "progress": engine.progress,
         **asdict(faults),
     }
     app.state.stats = Counter()

@@ -3,6 +3,12 @@
 Nothing here knows about HTTP. A task's status is computed from its creation time and
 its schedule each time it is read, so polling order and frequency never matter; it only
 reaches ``completed`` once the schedule has run out *and* its video file is rendered.
+
+Like the real service, a task need not finish when its ``estimated_time`` says:
+``duration_noise`` (e.g. 0.3) stretches or shrinks each task's schedule by a random share
+up to ±30 % (seeded), while the estimate it reports stays the typical time. Its progress
+follows one of ``PROGRESS_MODELS``: ``linear`` (rises steadily to 99), ``stepwise`` (0,
+then 50 from halfway, then 100) or ``none`` (0 until done).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import random
 import re
 import secrets
 import string
@@ -64,6 +71,7 @@ _ID_CHARS = string.ascii_lowercase + string.digits
 # 5-8 s at 720p 30-90 s; 10-15 s at 720p 60-180 s; 1080p "longer").
 _SECONDS_PER_OUTPUT_SECOND = {"480p": 7.0, "720p": 10.0, "1080p": 16.0}
 PENDING_SHARE = 0.1  # first tenth of the schedule: queued
+PROGRESS_MODELS = ("linear", "stepwise", "none")  # how a task's reported progress moves (module docstring)
 
 _ADAPTIVE_WORDS = (
     ("9:16", ("vertical", "portrait", "竖屏", "竖版", "tiktok", "reels")),
@@ -159,6 +167,7 @@ class SimTask:
     rendered_at: float | None = None
     billed: bool = False
     payload: dict | None = None  # the request body, to render again after a restart
+    progress_model: str = "linear"  # one of PROGRESS_MODELS
 
     _SAVED = (
         "id",
@@ -173,6 +182,7 @@ class SimTask:
         "rendered_at",
         "billed",
         "payload",
+        "progress_model",
     )
 
     def record(self) -> dict:
@@ -185,14 +195,22 @@ class SimTask:
             return "pending", 0
         if elapsed < self.schedule:
             share = (elapsed - self.schedule * PENDING_SHARE) / (self.schedule * (1 - PENDING_SHARE))
-            return "processing", max(1, min(99, int(share * 100)))
+            return "processing", self.progress_at(share)
         if self.fail_code:
             return "failed", 100
         if self.render is None or not self.render.done():
-            return "processing", 99  # schedule ran out but the renderer is behind
+            return "processing", self.progress_at(1.0)  # schedule ran out but the renderer is behind
         if self.render.cancelled() or self.render.exception() is not None:
             return "failed", 100  # the renderer crashed or was shut down: service_error
         return "completed", 100
+
+    def progress_at(self, share: float) -> int:
+        """The progress reported with ``share`` (0-1) of the processing time gone, by ``progress_model``."""
+        if self.progress_model == "none":
+            return 0
+        if self.progress_model == "stepwise":
+            return 0 if share < 0.5 else 50
+        return max(1, min(99, int(share * 100)))
 
     @property
     def error_code(self) -> str:
@@ -226,12 +244,23 @@ class Engine:
     render_workers: int = 1
     queue_limit: int | None = None  # renders waiting or running at once (None: lib.simulator.queue's default)
     clock: Callable[[], float] = time.time
+    # Task timing: each schedule is the typical time × (1 ± up to duration_noise), drawn
+    # from a generator seeded with `seed`; `progress` is the model of tasks created from
+    # now on (a benchmark may change it between tasks).
+    duration_noise: float = 0.0
+    progress: str = "linear"
+    seed: int | None = None
     tasks: dict[str, SimTask] = field(default_factory=dict)
     files: dict[str, SimTask] = field(default_factory=dict)  # file token -> task
 
     def __post_init__(self) -> None:
         if not self.speed or self.speed <= 0:
             raise ValueError("speed must be a positive number")
+        if not 0 <= self.duration_noise < 1:
+            raise ValueError("duration_noise must be at least 0 and below 1 (0.3: ±30 %)")
+        if self.progress not in PROGRESS_MODELS:
+            raise ValueError(f"progress must be one of {', '.join(PROGRESS_MODELS)}")
+        self._noise = random.Random(self.seed)
         self._tmp: tempfile.TemporaryDirectory | None = None
         if self.data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="seedance-sim-")
@@ -344,23 +373,33 @@ class Engine:
         now = self.clock()
         duration = request.effective("duration")
         quality = request.effective("quality")
-        schedule = base_seconds(duration, quality) / self.speed
+        typical = base_seconds(duration, quality) / self.speed
+        if self.progress not in PROGRESS_MODELS:
+            raise ValueError(f"progress must be one of {', '.join(PROGRESS_MODELS)}")
         task = SimTask(
             id=new_task_id(now),
             created=now,
             model=request.model,
             duration=duration,
-            schedule=schedule,
-            estimated_time=max(1, round(schedule)),
+            schedule=typical * self._stretch(),
+            estimated_time=max(1, round(typical)),
             credits=credits,
             fail_code=code,
             payload=request.to_payload(),
+            progress_model=self.progress,
         )
         if code is None:
             self._start_render(task, request, workspace)
         self.tasks[task.id] = task
         self._save(task)
         return task
+
+    def _stretch(self) -> float:
+        """How much longer (or shorter) than its estimate the next task takes: 1 ± up to ``duration_noise``."""
+        if not self.duration_noise:
+            return 1.0
+        with self._lock:
+            return 1.0 + self._noise.uniform(-self.duration_noise, self.duration_noise)
 
     def _start_render(self, task: SimTask, request: GenerationRequest, workspace: str = "") -> None:
         # A random token names the file: task ids never become file names.

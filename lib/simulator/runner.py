@@ -59,7 +59,8 @@ def serve_in_thread(
     """Serve a new simulator on 127.0.0.1 in a daemon thread; returns once it accepts connections.
 
     ``settings`` are ``create_app``'s keyword arguments (data_dir, link_ttl, balance,
-    rate_429, retry_after, rate_500, slow_rate, slow_seconds, drop_rate, seed, ...).
+    rate_429, retry_after, rate_500, slow_rate, slow_seconds, drop_rate, seed,
+    duration_noise, progress, ...).
     """
     app = create_app(speed=speed, **settings)
     sock = _bind(HOST, port)

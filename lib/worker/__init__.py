@@ -3,7 +3,9 @@
 The end is ``archived`` or a clear failure. The worker never calls Streamlit; pages
 read the store. Parts:
 
-- ``lib.worker.schedule``: when to poll (the adaptive schedule and its formula) and the
+- ``lib.worker.forecast``: when a task will finish, from its estimate and the progress
+  seen so far (``forecast``, ``ProgressLog``);
+- ``lib.worker.schedule``: when to poll (the schedule's rules, from the forecast) and the
   global request-rate limit (``TokenBucket``);
 - ``lib.worker.worker``: the ``Worker`` itself (polling, its thread);
 - ``lib.worker.archiving``: saving finished videos, every failure counted and backed off;

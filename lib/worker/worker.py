@@ -35,7 +35,7 @@ from lib.status import POLLED, TO_ARCHIVE, RunStatus
 from lib.store import Run, Store
 from lib.text import clean_text
 from lib.worker.archiving import ARCHIVE_ATTEMPTS, Archiver
-from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, Schedule, TokenBucket
+from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, ProgressLog, Schedule, TokenBucket
 
 log = logging.getLogger("studio.worker")
 
@@ -114,6 +114,7 @@ class Worker:
             wake=self._wake.set,
         )
         self._polls_by_run: Counter[str] = Counter()
+        self.samples = ProgressLog()  # what each run's polls said: the schedule forecasts from it
         self._next_due: float | None = None
         self._limited = False  # the last step left a due run waiting for a token
         self._recovered_at = float("-inf")
@@ -199,7 +200,7 @@ class Worker:
         next_due: float | None = None
         self._limited = False
         self._recover_stuck(now)
-        for run in self.store.unfinished_runs():
+        for run in self.schedule.in_turn(self.store.unfinished_runs(), now, poked, self.samples):
             due = self._due_at(run, poked)
             if due > now:
                 next_due = due if next_due is None else min(next_due, due)
@@ -301,7 +302,8 @@ class Worker:
             self._count("poll_errors")
             self.store.record_poll_error(run.id, _plain(exc), now + self.retry.delay(run.poll_failures), now=now)
             return
-        updated = self.store.update_from_task(run.id, task, self.schedule.next_poll_at(run, now), now=now)
+        next_at = self.schedule.after_poll(run, task, now, self.samples)
+        updated = self.store.update_from_task(run.id, task, next_at, now=now)
         if updated is not None:
             self._count_outcome(run.status, updated.status)
             if updated.status in TO_ARCHIVE:

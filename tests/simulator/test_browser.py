@@ -15,7 +15,12 @@ PLAY = """async (url) => {
     setTimeout(() => fail(new Error('timeout')), 10000);
   });
   await v.play();
-  await new Promise(r => setTimeout(r, 500));
+  // Wait for the playhead to move (however slow the machine), not for a fixed time.
+  await new Promise((ok, fail) => {
+    const moved = () => { if (v.currentTime > 0) ok(); };
+    v.addEventListener('timeupdate', moved); moved();
+    setTimeout(() => fail(new Error('the playhead never moved')), 30000);
+  });
   return {width: v.videoWidth, height: v.videoHeight, duration: v.duration, time: v.currentTime};
 }"""
 

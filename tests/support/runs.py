@@ -7,8 +7,6 @@ schedule by the same factor (floor 1 s -> 1/speed s, ...).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import httpx
 
 from lib import archive, submit
@@ -40,8 +38,7 @@ def scaled_worker(
     store: Store, base_url: str, speed: float, *, key: str = KEY, transport: httpx.BaseTransport | None = None, **kw
 ) -> wk.Worker:
     """A worker whose schedule, rate limit and archive backoff run ``speed`` times faster, with ``key`` registered."""
-    s = wk.Schedule()
-    schedule = replace(s, floor=s.floor / speed, ceiling=s.ceiling / speed, default_estimate=s.default_estimate / speed)
+    schedule = wk.Schedule().scaled(speed)
     kw.setdefault("max_rps", wk.DEFAULT_MAX_RPS * speed)
     kw.setdefault("archive_backoff", 2.0 / speed)
     kw.setdefault("allowed_hosts", ["127.0.0.1"])  # the simulator serves its videos from here
