@@ -95,9 +95,13 @@ def prepare(
     submit_key: str,
     estimate: pricing.Estimate | None = None,
     participant: str | None = None,
+    participant_id: str | None = None,
     parent_id: str | None = None,
 ) -> Run:
-    """Persist the run as ``submitting`` (raises ``lib.budget.BudgetExceeded`` with the numbers)."""
+    """Persist the run as ``submitting`` (raises ``lib.budget.BudgetExceeded`` with the numbers).
+
+    ``participant`` is the name the run shows; ``participant_id`` whose cap it counts against.
+    """
     est = estimate or pricing.estimate(request)
     return db.create_run(
         workspace_id,
@@ -106,6 +110,7 @@ def prepare(
         est.exact,
         fingerprint,
         participant=participant,
+        participant_id=participant_id,
         parent_id=parent_id,
         submit_key=submit_key,
         enforce_budget=True,

@@ -9,7 +9,7 @@ Servers starting at once on one PostgreSQL take turns (an advisory lock).
 Example:
     >>> import sqlalchemy as sa
     >>> engine = sa.create_engine("sqlite://")
-    >>> upgrade(engine) == [head()]
+    >>> upgrade(engine)[-1] == head()
     True
     >>> upgrade(engine)  # already there: nothing to do
     []

@@ -52,6 +52,7 @@ class SubmissionStore(WorkspaceStore):
         group_id: str | None = None,
         *,
         submit_key: str | None = None,
+        participant_id: str | None = None,
         enforce_budget: bool = False,
         now: float | None = None,
     ) -> Run:
@@ -61,6 +62,7 @@ class SubmissionStore(WorkspaceStore):
             [NewRun(request, estimate_credits, estimate_exact, submit_key, parent_id)],
             fingerprint=key_fingerprint,
             participant=participant,
+            participant_id=participant_id,
             group_id=group_id,
             enforce_budget=enforce_budget,
             now=now,
@@ -74,12 +76,16 @@ class SubmissionStore(WorkspaceStore):
         *,
         fingerprint: str,
         participant: str | None = None,
+        participant_id: str | None = None,
         group_id: str | None = None,
         enforce_budget: bool = False,
         what: str = "This run",
         now: float | None = None,
     ) -> list[Run]:
         """Persist runs as ``submitting``, before any POST: all of them or none; returned in order.
+
+        ``participant`` is the display name the runs show, ``participant_id`` whose cap
+        they count against (``lib.identity``).
 
         A run whose ``submit_key`` is already stored (a double click, a rerun of the same
         group) is returned as stored, neither inserted nor charged again. With
@@ -89,7 +95,7 @@ class SubmissionStore(WorkspaceStore):
         """
         now = time.time() if now is None else now
         participant = clean_text(participant, PARTICIPANT_MAX) or None
-        rows = [_row(workspace_id, item, fingerprint, participant, group_id, now) for item in new]
+        rows = [_row(workspace_id, item, fingerprint, (participant, participant_id), group_id, now) for item in new]
         keys = [row["submit_key"] for row in rows if row["submit_key"] is not None]
         try:
             with self._write() as conn:
@@ -97,7 +103,7 @@ class SubmissionStore(WorkspaceStore):
                 fresh = [row for row in rows if row["submit_key"] not in stored]
                 if enforce_budget and fresh:
                     credits = sum(row["estimate_credits"] for row in fresh)
-                    budget.check(self._room(conn, workspace_id, participant, lock=True), credits, what=what)
+                    budget.check(self._room(conn, workspace_id, participant_id, lock=True), credits, what=what)
                 if fresh:
                     conn.execute(runs.insert(), fresh)
         except IntegrityError:
@@ -208,9 +214,15 @@ class SubmissionStore(WorkspaceStore):
 
 
 def _row(
-    workspace_id: str, item: NewRun, fingerprint: str, participant: str | None, group_id: str | None, now: float
+    workspace_id: str,
+    item: NewRun,
+    fingerprint: str,
+    who: tuple[str | None, str | None],
+    group_id: str | None,
+    now: float,
 ) -> dict:
     request = item.request
+    participant, participant_id = who
     return {
         "id": new_id(),
         "workspace_id": workspace_id,
@@ -221,6 +233,7 @@ def _row(
         "estimate_exact": bool(item.estimate_exact),
         "key_fingerprint": fingerprint,
         "participant": participant,
+        "participant_id": participant_id,
         "parent_id": item.parent_id,
         "group_id": group_id,
         "status": RunStatus.SUBMITTING.value,
