@@ -29,7 +29,8 @@ def _cost_text(at) -> str:
 
 
 def _hint_codes(at) -> list[str]:
-    return [m.group(1) for md in at.markdown if (m := re.search(r"\*\*([a-z]+(?:-[a-z]+)+)\*\*", md.value))]
+    """The codes of the hints shown (each hint's container is keyed ``hint-<code>-<n>``)."""
+    return [m.group(1) for c in at.container if c.key and (m := re.fullmatch(r"hint-([a-z-]+)-\d+", c.key))]
 
 
 def test_defaults_render_with_an_estimate(at):
