@@ -14,7 +14,11 @@ pages = [
 ]
 page = st.navigation(pages)
 
-workspace.sidebar_section()
+ws, budget_slot = workspace.sidebar_section()
 connection.sidebar_section()
 connection.demo_banner()
-page.run()
+try:
+    page.run()
+finally:
+    # Filled after the page ran, so a run submitted just now already counts.
+    workspace.budget_block(budget_slot, ws)

@@ -4,7 +4,8 @@
 (with Range requests), provider callbacks at /api/hooks/evolink/<secret>, /api/health,
 and in demo mode the offline simulator at /sim. The lifespan starts the one background
 worker that polls and archives runs, so unfinished runs resume after a restart even
-when nobody has a browser open.
+when nobody has a browser open. Every browser gets a participant id cookie on the
+pages it loads (``lib.identity``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
 from lib import archive, hooks, worker
+from lib.identity import IdentityCookie
 from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, demo_base_url, load_settings
 
 log = logging.getLogger("studio.server")
@@ -126,4 +128,9 @@ routes: list[BaseRoute] = [
 if SIMULATOR is not None:
     routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))
 
-app = st.App("app.py", lifespan=lifespan, routes=routes, middleware=[Middleware(MediaTokenGuard)])
+app = st.App(
+    "app.py",
+    lifespan=lifespan,
+    routes=routes,
+    middleware=[Middleware(MediaTokenGuard), Middleware(IdentityCookie)],
+)

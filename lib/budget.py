@@ -56,6 +56,12 @@ LIMIT_NAMES: dict[Limit, str] = {
 }
 # A run that does not fit, said before the click.
 OVER = "Over {limit} by {over} credits."
+# The provider's figure far from ours (``reserved_remark``).
+RESERVED_REMARK = (
+    "The provider reserved {change} than our estimate; budgets count the provider's figure, "
+    "so this run commits {reserved} credits."
+)
+MORE, LESS = "{pct}% more", "{pct}% less"
 
 
 def spend(credits_reserved: float | None, estimate_credits: float) -> float:
@@ -169,3 +175,18 @@ def reserved_differs(estimate: float, reserved: float | None) -> bool:
     if estimate <= 0:
         return reserved > EPSILON
     return abs(reserved - estimate) / estimate > RESERVED_TOLERANCE
+
+
+def reserved_remark(estimate: float, reserved: float | None) -> str | None:
+    """A sentence when the provider's reserved figure is far from our estimate (``reserved_differs``), else None.
+
+    >>> reserved_remark(31.26, 67.5).split(";")[0]
+    'The provider reserved 116% more than our estimate'
+    >>> reserved_remark(31.26, 31.5) is None
+    True
+    """
+    if reserved is None or not reserved_differs(estimate, reserved):
+        return None
+    pct = round(abs(reserved - estimate) / estimate * 100) if estimate > 0 else 100
+    change = (MORE if reserved > estimate else LESS).format(pct=pct)
+    return RESERVED_REMARK.format(change=change, reserved=format_amount(reserved))

@@ -87,18 +87,26 @@ def test_confirm_states_the_total_then_sends_one_post_per_cell(at, provider, db)
     assert at.subheader[0].value == "Quality × Audio"
 
 
-def test_budget_refuses_the_whole_grid_with_the_numbers(at, provider, db):
+def test_a_grid_over_the_budget_cannot_be_asked_for_and_says_by_how_much(at, provider, db):
     budget = round(TWO_BY_TWO / 2)
-    db.set_budget(at.session_state["ws"], budget)
+    db.set_budget(at.session_state["ws"], budget, by=at.session_state["pid"])  # this session started it
     _two_by_two(at)
-    at.button(key="cmp_run").click().run()
-    at.button(key="cmp_go").click().run()
-    left = format_amount(budget)
-    assert [e.value for e in at.error] == [
-        f"This grid needs {format_amount(TWO_BY_TWO)} credits; the workshop budget has {left} of {left} left "
-        f"(over by {format_amount(TWO_BY_TWO - budget)})."
+    assert at.button(key="cmp_run").disabled
+    assert [w.value for w in at.warning] == [
+        f"Over the workshop budget by {format_amount(TWO_BY_TWO - budget)} credits."
     ]
     assert provider.posts == [] and db.list_runs(at.session_state["ws"]) == []
+
+
+def test_a_budget_lowered_while_confirming_disables_confirm(at, provider, db):
+    _two_by_two(at)
+    at.button(key="cmp_run").click().run()
+    assert not at.button(key="cmp_go").disabled
+    db.set_budget(at.session_state["ws"], 10, by=at.session_state["pid"])  # the facilitator, from another tab
+    at.run()
+    assert at.button(key="cmp_go").disabled
+    assert [w.value for w in at.warning] == [f"Over the workshop budget by {format_amount(TWO_BY_TWO - 10)} credits."]
+    assert provider.posts == []
 
 
 def test_cancel_sends_nothing(at, provider):
