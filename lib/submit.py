@@ -31,6 +31,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from lib import pricing
+from lib.advice import CHECK_ACCOUNT
 from lib.client import ApiError, EvolinkClient
 from lib.schema import GenerationRequest
 from lib.status import RunStatus
@@ -130,7 +131,7 @@ def send(db: Store, client: EvolinkClient, run: Run, *, callback_url: str | None
         message = exc.hint or exc.message
         if exc.maybe_created:
             # The provider may have created (and will bill) it: never send it again by ourselves.
-            db.mark_unknown(run.id, exc.code, f"{message} Check the provider dashboard before retrying.")
+            db.mark_unknown(run.id, exc.code, f"{message} {CHECK_ACCOUNT}")
         else:
             db.mark_submit_failed(run.id, exc.code, message if not exc.message else f"{message} ({exc.message})")
     else:

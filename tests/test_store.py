@@ -250,7 +250,7 @@ def test_recover_after_crash_settles_old_submitting_runs_without_resubmitting(st
     changed = store.recover_after_crash()
     assert set(changed) == {sent.id, never_sent.id}
     sent, never_sent = store.get_run(sent.id), store.get_run(never_sent.id)
-    assert sent.status is RunStatus.UNKNOWN and "provider dashboard" in sent.error_message
+    assert sent.status is RunStatus.UNKNOWN and "check the Evolink account" in sent.error_message
     assert never_sent.status is RunStatus.SUBMIT_FAILED and never_sent.error_code == "not_sent"
     assert store.get_run(fresh.id).status is RunStatus.SUBMITTING
     assert store.claim_submit(sent.id) is False  # nothing may POST it again

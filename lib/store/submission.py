@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lib import budget, events
+from lib.advice import CHECK_ACCOUNT
 from lib.schema import GenerationRequest, Task
 from lib.settings import HOOK_PREFIX, TASK_ID_MAX
 from lib.status import POLLED, RunStatus
@@ -174,8 +175,8 @@ class SubmissionStore(WorkspaceStore):
         """Settle runs a previous process left in ``submitting``; never resubmits.
 
         Unclaimed ones never reached the wire (``submit_failed``, nothing charged);
-        claimed ones may have been created upstream (``unknown``: check the provider
-        dashboard). Runs of this process younger than ``grace_seconds`` are left alone,
+        claimed ones may have been created upstream (``unknown``: the facilitator checks
+        the account). Runs of this process younger than ``grace_seconds`` are left alone,
         since their POST may still be in flight. Returns the ids changed.
         """
         now = time.time() if now is None else now
@@ -199,7 +200,7 @@ class SubmissionStore(WorkspaceStore):
                         RunStatus.UNKNOWN,
                         "submit_interrupted",
                         "The app stopped while sending this run, so it may or may not have been "
-                        "created (and billed). Check the provider dashboard before submitting again.",
+                        f"created (and billed). {CHECK_ACCOUNT}",
                     )
                 conn.execute(
                     runs.update()

@@ -193,8 +193,8 @@ def test_a_post_that_may_have_been_billed_is_unknown_and_never_resent(at, demo_a
     at.button(key="submit").click().run()
     assert not at.exception, at.exception
     shown = " ".join(_unescaped(e.value) for e in at.error)
-    assert "Unknown — check the provider dashboard" in shown
-    assert "check your runs before submitting again" in shown
+    assert "Unknown — it may have been charged" in shown
+    assert "Ask the facilitator to check the Evolink account before submitting it again." in shown
     assert not [b for b in at.button if b.key == "retry"]  # nothing that would send it again
     at.run()  # a rerun sends nothing either
     assert len(provider.posts) == 1
