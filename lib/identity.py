@@ -12,10 +12,13 @@ Example:
     (True, False, False)
     >>> cookie_header(pid, secure=False).startswith(f"{COOKIE}={pid}; Path=/; Max-Age=31536000; HttpOnly")
     True
+    >>> public_id(pid, "ws_1") == public_id(pid, "ws_1") != public_id(pid, "ws_2"), len(public_id(pid, "ws_1"))
+    (True, 12)
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -41,6 +44,15 @@ def new_participant_id() -> str:
 def valid_participant_id(value: object) -> bool:
     """True for strings shaped like ``new_participant_id()``; check before trusting a cookie or session value."""
     return isinstance(value, str) and bool(_PID.fullmatch(value))
+
+
+def public_id(participant_id: str, workspace_id: str) -> str:
+    """The participant as exports name them: stable within a workspace, useless as a cookie.
+
+    The id itself is what a browser presents to be that participant, so it never leaves
+    the server; this digest tells participants apart without letting anyone become one.
+    """
+    return hashlib.sha256(f"{workspace_id}:{participant_id}".encode()).hexdigest()[:12]
 
 
 def cookie_header(participant_id: str, *, secure: bool) -> str:
