@@ -11,13 +11,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from pydantic import ValidationError
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1.element_tree import Selectbox
 
 from lib import catalog
-from lib.schema import GenerationRequest, error_messages
-from tests.support.settings_walk import TEXT_MODELS, expected_request, next_change
+from tests.support.settings_walk import TEXT_MODELS, expected_request, next_change, rule_messages
 
 PAGE = "app.py"  # the Studio is its first page; the success message links to the Gallery
 PROMPT = "A red fox runs through fresh snow, wide shot, golden light"
@@ -50,17 +48,6 @@ def change(at, field: str, value) -> None:
         at.toggle(key=field).set_value(value).run()
 
 
-def rule_messages(shown: dict) -> list[str]:
-    """What the schema says about the settings on screen: nothing when they make a valid request."""
-    spec = catalog.MODELS[shown["model"]]
-    values = {k: v for k, v in shown.items() if k != "web_search" or spec.web_search}
-    try:
-        GenerationRequest(prompt=PROMPT, **values)
-    except ValidationError as exc:
-        return sorted(error_messages(exc).values())
-    return []
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_random_walk_over_the_settings_never_breaks_the_studio_and_generate_sends_the_screen(
     demo_app, provider, seed
@@ -77,7 +64,7 @@ def test_a_random_walk_over_the_settings_never_breaks_the_studio_and_generate_se
         shown = screen(at)
         assert shown[field] == value or field == "model", (history, shown)
         errors = sorted(e.value for e in at.error)
-        assert errors == rule_messages(shown), (history, shown)
+        assert errors == rule_messages(shown, PROMPT), (history, shown)
         assert bool(at.metric) == (not errors), history  # the cost card, whenever the settings are valid
     if catalog.MODELS[screen(at)["model"]].mode != "text":
         change(at, "model", rng.choice(TEXT_MODELS))

@@ -25,7 +25,10 @@ def ready(page) -> None:
 
 
 def type_prompt(page, text: str) -> None:
+    """Type the prompt (nothing to do if the box holds it already: an unchanged box starts no run)."""
     box = page.locator(".st-key-prompt textarea")
+    if box.input_value() == text:
+        return
     box.fill(text)
     rerun(page, lambda: box.press("Tab"))  # a text area commits its value on blur
 
@@ -54,7 +57,9 @@ def set_setting(page, field: str, value: Any) -> None:
         for _ in range(abs(value - now)):
             rerun(page, lambda: thumb.press(key))  # one step, one run: the keyboard is exact
     else:
-        rerun(page, page.locator(f".st-key-{field} label").first.click)
+        switch = page.locator(f".st-key-{field} input[type=checkbox]")
+        switch.focus()
+        rerun(page, lambda: switch.press("Space"))  # the keyboard, not the pointer: no tooltip in the way
 
 
 def screen(page) -> dict[str, Any]:
