@@ -46,11 +46,11 @@ def restore(ws: Workspace) -> None:
 def save(ws: Workspace) -> None:
     """Save the draft if it changed since it was last saved (one write per change, none per rerun)."""
     ss = st.session_state
+    ss.pop(parameters.REMIXED, None)  # a remix has been shown: from now on it is the draft
     text = drafts.dumps(parameters.values())
     ss[_TOO_LARGE] = text is None
     if text is None or text == ss.get(_SAVED):
         return
-    ss.pop(parameters.REMIXED, None)
     if workspace.store().save_draft(ws.id, workspace.participant(), drafts.loads(text)):
         ss[_SAVED] = text
 

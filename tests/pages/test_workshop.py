@@ -303,3 +303,61 @@ def test_participants_never_read_about_environment_variables_or_dashboards(open_
 def test_the_builders_plain_price_words_still_come_from_the_rate_card(open_as, people):
     at = open_as(people["ana"], prompt=PROMPT)
     assert pricing.format_amount(DEFAULT_RUN) in at.button(key="submit").label
+
+
+def _finished_run(db, ws_id: str):
+    """A run that has finished (failed), so its card in the gallery offers Remix."""
+    from lib.schema import GenerationRequest, Task
+
+    run = db.create_run(
+        ws_id, GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A kite"), 1, True, "k"
+    )
+    db.claim_submit(run.id)
+    db.mark_submitted(run.id, Task(id="task-r", status="pending"))
+    db.mark_failed(run.id, "generation_timeout", "Too long.")
+    return run
+
+
+def _open_gallery(pid: str, ws_id: str):
+    """A new session of a browser that opens the gallery first."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.support.apptest import ROOT
+
+    at = AppTest.from_file(str(ROOT / APP), default_timeout=60)
+    at.session_state["pid"] = pid
+    at.query_params["ws"] = ws_id
+    return at.switch_page("pages/gallery.py").run()
+
+
+def test_a_remix_wins_over_the_saved_draft_and_becomes_it(workshop, people, demo_app):
+    ws, _secret = workshop
+    db = demo_app.store
+    run = _finished_run(db, ws.id)
+    db.join(ws.id, people["ana"])
+    db.save_draft(ws.id, people["ana"], {"prompt": "My unfinished draft", "quality": "480p"})
+    at = _open_gallery(people["ana"], ws.id)
+    at.button(key=f"remix-{run.id}").click().run()
+    assert not at.exception, at.exception
+    assert at.text_area(key="prompt").value == "A kite"
+    assert at.selectbox(key="model").value == "seedance-2.0-fast-text-to-video"
+    assert db.load_draft(ws.id, people["ana"])["prompt"] == "A kite"
+
+
+def test_a_remix_that_changes_nothing_leaves_the_next_workspaces_draft_alone(workshop, people, demo_app):
+    ws, _secret = workshop
+    db = demo_app.store
+    run = _finished_run(db, ws.id)
+    other, _ = db.start_workspace(people["fac"])
+    db.join(other.id, people["ana"])
+    db.save_draft(other.id, people["ana"], {"prompt": "A draft for the other workshop"})
+    at = _open_gallery(people["ana"], ws.id)
+    at.button(key=f"remix-{run.id}").click().run()
+    at.switch_page("pages/gallery.py").run()
+    at.button(key=f"remix-{run.id}").click().run()  # the same run again: the draft does not change
+    assert at.text_area(key="prompt").value == "A kite"
+    at.query_params["ws"] = other.id
+    at.switch_page("pages/studio.py").run()
+    assert not at.exception, at.exception
+    assert at.session_state["ws"] == other.id
+    assert at.text_area(key="prompt").value == "A draft for the other workshop"
