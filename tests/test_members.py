@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
+
 import pytest
 
-from lib.store import Role, Store
+from lib.store import Role, Store, members
 from lib.store.members import secret_hash
 from lib.store.tables import workspaces
 
@@ -47,6 +49,17 @@ def test_the_facilitator_link_makes_another_browser_a_facilitator_only_with_the_
     assert db.claim_facilitator(ws.id, C, secret) and db.member(ws.id, C).facilitator  # a browser new to it
     other, _ = db.start_workspace(A)
     assert not db.claim_facilitator(other.id, B, secret)  # a secret opens its own workspace only
+
+
+def test_the_secret_is_compared_in_constant_time_and_never_logged(db, monkeypatch, caplog):
+    compared, real = [], hmac.compare_digest
+    monkeypatch.setattr(members.hmac, "compare_digest", lambda a, b: compared.append((a, b)) or real(a, b))
+    caplog.set_level("DEBUG")
+    ws, secret = db.start_workspace(A)
+    assert not db.claim_facilitator(ws.id, B, secret + "x")
+    assert db.claim_facilitator(ws.id, B, secret)
+    assert compared == [(secret_hash(secret + "x"), secret_hash(secret)), (secret_hash(secret), secret_hash(secret))]
+    assert secret not in caplog.text and secret_hash(secret) not in caplog.text
 
 
 def test_a_workspace_from_before_roles_is_adopted_by_its_first_visitor(db):
