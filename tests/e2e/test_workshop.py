@@ -113,6 +113,9 @@ def test_the_invite_link_carries_the_workspace_only_and_makes_nobody_someone_els
     assert len(set(pids.values())) == 3  # three browsers, three participants
     flink = fac.locator(".st-key-facilitator_link code").inner_text()
     assert "&f=" in flink and "&f=" not in invite
+    secret = flink.split("&f=", 1)[1].strip()
+    assert secret not in server.log_path.read_text(errors="replace")  # never logged
+    assert secret not in people["ana"].content() and secret not in people["ben"].content()
     for name, page in people.items():
         assert pids[name] not in invite and pids[name] not in page.url and pids[name] not in page.content()
     db = Store(server.data_dir)
