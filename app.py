@@ -15,10 +15,14 @@ pages = [
 page = st.navigation(pages)
 
 try:
-    workspace.sidebar_section()
+    ws, budget_slot = workspace.sidebar_section()
     connection.sidebar_section()
     connection.demo_banner()
-    page.run()
+    try:
+        page.run()
+    finally:
+        # Filled after the page ran, so a run submitted just now already counts.
+        workspace.budget_block(budget_slot, ws)
 except Exception as exc:  # the server's disk or database failing: a plain sentence, not a traceback
     if not trouble.shown(exc):
         raise

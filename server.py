@@ -8,6 +8,7 @@ runs, so unfinished runs resume after a restart even when nobody has a browser o
 A database that cannot be opened at start is explained in the log and on every page;
 the server still starts and answers. Every response carries ``lib.headers``' security
 headers.
+Every browser gets a participant id cookie on the pages it loads (``lib.identity``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
 from lib import archive, demo, headers, health, hooks, transfer, worker
+from lib.identity import IdentityCookie
 from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, demo_base_url, load_settings
 
 log = logging.getLogger("studio.server")
@@ -176,6 +178,6 @@ app = st.App(
     "app.py",
     lifespan=lifespan,
     routes=routes,
-    middleware=[Middleware(headers.SecurityHeaders, csp=CSP), Middleware(MediaTokenGuard)],
+    middleware=[Middleware(headers.SecurityHeaders, csp=CSP), Middleware(MediaTokenGuard), Middleware(IdentityCookie)],
     on_script_error=on_script_error,
 )

@@ -1,20 +1,36 @@
-"""Copy as code: the current request as curl, Python and Node, with a placeholder key."""
+"""For developers: the callback URL, and the current request as curl, Python and Node with a placeholder key."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components import parameters
 from lib import snippets
 from lib.schema import GenerationRequest
 
+# Every word this module puts on screen.
+WORDS = {
+    "title": "For developers",
+    "code": "**Copy as code**",
+    "invalid": "Fix the settings above to get code for this request.",
+    "key": "Replace YOUR_API_KEY with your key; the app never puts a real key in code.",
+}
+
+
+def for_developers(request: GenerationRequest | None, errors: dict[str, str]) -> None:
+    """One expander with what only developers need, closed unless the callback URL has a problem."""
+    with st.expander(WORDS["title"], icon=":material/code:", expanded="callback_url" in errors):
+        parameters.callback_field(errors)
+        code_tabs(request)
+
 
 def code_tabs(request: GenerationRequest | None) -> None:
-    with st.expander("Copy as code", icon=":material/code:"):
-        if request is None:
-            st.caption("Fix the settings above to get code for this request.")
-            return
-        curl, python, node = st.tabs(["curl", "Python", "Node"])
-        curl.code(snippets.as_curl(request), language="bash")
-        python.code(snippets.as_python(request), language="python")
-        node.code(snippets.as_node(request), language="javascript")
-        st.caption("Replace YOUR_API_KEY with your key; the app never puts a real key in code.")
+    st.markdown(WORDS["code"])
+    if request is None:
+        st.caption(WORDS["invalid"])
+        return
+    curl, python, node = st.tabs(["curl", "Python", "Node"])
+    curl.code(snippets.as_curl(request), language="bash")
+    python.code(snippets.as_python(request), language="python")
+    node.code(snippets.as_node(request), language="javascript")
+    st.caption(WORDS["key"])

@@ -44,57 +44,74 @@ def _studio_base() -> dict:
     return base
 
 
-def _use_run_prompt() -> None:
-    run = workspace.store().get_run(st.session_state.get("cmp_base_run") or "")
-    if run is not None:
-        st.session_state["cmp_prompt"] = run.request.prompt
-        st.session_state["cmp_var_A"] = run.request.prompt
+_FILLED_FROM = "_cmp_filled_from"  # the run whose prompt the base prompt and variants were filled from
+
+# Every word this module puts on screen (the axes' titles and values are in ``lib.compare``).
+WORDS = {
+    "start_from": "Start from",
+    "sources": {"studio": "The Studio's settings", "run": "An earlier run"},
+    "run": "Run",
+    "no_runs": "No runs yet in this workspace: starting from the Studio's settings.",
+    "base_prompt": "Base prompt",
+    "base_prompt_help": "Used by every cell unless prompts are one of the axes.",
+    "base": "Base settings: {summary}",
+}
+
+
+def _fill_from(run_id: str | None) -> None:
+    """The base prompt and the prompt variants from a run: its own prompt as A, and the other variants of
+    the comparison it was part of, if prompts were compared there."""
+    ss = st.session_state
+    run = workspace.store().get_run(run_id or "")
+    if run is None or ss.get(_FILLED_FROM) == run.id:
+        return
+    ss[_FILLED_FROM] = run.id
+    ss["cmp_prompt"] = run.request.prompt
+    others: list[str] = []
+    comparison = workspace.store().get_comparison(run.group_id) if run.group_id else None
+    if comparison is not None:
+        others = [p for p in compare.prompt_variants(comparison.spec).values() if p != run.request.prompt]
+    variants = [run.request.prompt, *others][: len(compare.PROMPT_LABELS)]
+    for label, text in zip(compare.PROMPT_LABELS, variants, strict=False):
+        ss[f"cmp_var_{label}"] = text
+    if others:
+        for label in compare.PROMPT_LABELS[len(variants) :]:
+            ss[f"cmp_var_{label}"] = ""
 
 
 def base_picker(ws: Workspace) -> dict:
     """The base request's fields: the Studio's current settings, or any earlier run's."""
     runs = workspace.store().list_runs(ws.id, limit=50)
     source = st.segmented_control(
-        "Start from",
+        WORDS["start_from"],
         ["studio", "run"],
         key="cmp_source",
         required=True,
         default="studio",
-        format_func={"studio": "The Studio's settings", "run": "An earlier run"}.get,
+        format_func=WORDS["sources"].get,
     )
     if source == "run" and runs:
         by_id = {r.id: r for r in runs}
         run_id = st.selectbox(
-            "Run",
+            WORDS["run"],
             list(by_id),
             key="cmp_base_run",
-            on_change=_use_run_prompt,
             format_func=lambda i: (
                 f"{one_line(by_id[i].request.prompt, 70)} · {by_id[i].request.effective('quality')}"
                 f" · {by_id[i].request.effective('duration')} s"
             ),
         )
+        # Also when the menu's first run is taken as it is: nothing "changed", but it is the start.
+        _fill_from(run_id)
         base = compare.request_fields(by_id[run_id].request)
     else:
         if source == "run":
-            st.caption("No runs yet in this workspace: starting from the Studio's settings.")
+            st.caption(WORDS["no_runs"])
         base = _studio_base()
     st.session_state.setdefault("cmp_prompt", base.get("prompt", ""))
-    st.text_area(
-        "Base prompt", key="cmp_prompt", height=100, help="Used by every cell unless prompts are one of the axes."
-    )
+    st.text_area(WORDS["base_prompt"], key="cmp_prompt", height=100, help=WORDS["base_prompt_help"])
     base["prompt"] = st.session_state.get("cmp_prompt", "")
-    shown = {k: v for k, v in base.items() if k != "prompt"}
-    st.caption(
-        "Base settings: "
-        + (
-            ", ".join(
-                f"{k.replace('_', ' ')} {compare.value_label(k, v) if k in compare.AXES else v}"
-                for k, v in shown.items()
-            )
-            or "the API defaults"
-        )
-    )
+    st.caption(WORDS["base"].format(summary=compare.summary(base)))
     return base
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import inline
 
+WINNER = "&#127942; Winner ·"  # the mark on the winning cell (a trophy)
 VIDEO_HEIGHT = 220  # px per cell; fixed so the iframe's height is known without measuring
 _ROW_EXTRA = 44  # the caption under each video
 _CHROME = 120  # controls and column headers
@@ -28,6 +29,7 @@ class PlayerCell:
     label: str
     src: str | None = None
     status: str = ""
+    winner: bool = False
 
 
 _STYLE = """
@@ -43,6 +45,8 @@ td{vertical-align:top}
 figure{margin:0}
 video{width:100%;height:%(h)dpx;background:#000;border-radius:.4rem;object-fit:contain}
 figcaption{font-size:.85rem;padding-top:.2rem}
+td.winner video,td.winner .status{outline:4px solid #f0b400;outline-offset:2px}
+td.winner figcaption{font-weight:600}
 .status{height:%(h)dpx;display:flex;align-items:center;justify-content:center;text-align:center;
  background:#f0f2f6;border-radius:.4rem;padding:0 .6rem;font-size:.9rem}
 """
@@ -59,6 +63,13 @@ def player_html(cells: list[PlayerCell], row_labels: list[str], col_labels: list
     playable = [c for c in sorted(cells, key=lambda c: (c.row, c.col)) if c.src]
     index = {(c.row, c.col): i for i, c in enumerate(playable)}
     one_axis = col_labels == [""]
+
+    def caption(cell: PlayerCell) -> str:
+        return f"{WINNER} {e(cell.label)}" if cell.winner else e(cell.label)
+
+    def td(cell: PlayerCell) -> str:
+        return '<td class="winner">' if cell.winner else "<td>"
+
     head = "" if one_axis else "<tr><th></th>" + "".join(f"<th>{e(label)}</th>" for label in col_labels) + "</tr>"
     body = []
     for r, row_label in enumerate(row_labels):
@@ -69,13 +80,13 @@ def player_html(cells: list[PlayerCell], row_labels: list[str], col_labels: list
                 tds.append("<td></td>")
             elif cell.src:
                 tds.append(
-                    f'<td><figure><video data-cell="{index[(r, c)]}" src="{e(cell.src)}" aria-label="{e(cell.label)}" '
-                    f'title="{e(cell.label)}" muted playsinline preload="auto"></video>'
-                    f"<figcaption>{e(cell.label)}</figcaption></figure></td>"
+                    f'{td(cell)}<figure><video data-cell="{index[(r, c)]}" src="{e(cell.src)}" '
+                    f'aria-label="{e(cell.label)}" title="{e(cell.label)}" muted playsinline preload="auto"></video>'
+                    f"<figcaption>{caption(cell)}</figcaption></figure></td>"
                 )
             else:
                 tds.append(
-                    f'<td><div class="status">{e(cell.status)}</div><figcaption>{e(cell.label)}</figcaption></td>'
+                    f'{td(cell)}<div class="status">{e(cell.status)}</div><figcaption>{caption(cell)}</figcaption></td>'
                 )
         body.append(f'<tr><th class="row">{e(row_label)}</th>{"".join(tds)}</tr>')
     options = "".join(f'<option value="{i}">{e(c.label)}</option>' for i, c in enumerate(playable))

@@ -133,7 +133,10 @@ def results(comparison: Comparison, runs: dict[str, Run]) -> None:
     for cell in spec["cells"]:
         run = runs.get(cell.get("run_id") or "")
         src = run_card.media_url(run.media_token) if run is not None and run.archived else None
-        cells.append(compare_player.PlayerCell(cell["row"], cell["col"], cell["label"], src, _cell_status(cell, run)))
+        won = run is not None and run.id == spec.get("winner")
+        cells.append(
+            compare_player.PlayerCell(cell["row"], cell["col"], cell["label"], src, _cell_status(cell, run), winner=won)
+        )
     with st.container(key="cmp_player"):
         compare_player.player(cells, row_labels, col_labels)
     winner = spec.get("winner")

@@ -87,7 +87,10 @@ def sidebar_section() -> None:
     """Connection status, an optional personal key, and the account balance."""
     st.sidebar.subheader("Connection")
     if is_demo():
-        st.sidebar.caption("Offline simulator — nothing is billed. Set EVOLINK_API_KEY on the server to go live.")
+        st.sidebar.caption(
+            "Offline simulator — nothing is billed. "
+            "The facilitator connects a real account when the workshop goes live."
+        )
     else:
         st.sidebar.caption("Live: Evolink API" + (" (your own key)" if st.session_state.get("personal_key") else ""))
         _personal_key()

@@ -5,7 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import net, pricing
+from lib.budget import LIMIT_NAMES, Limit, Room
 from lib.schema import GenerationRequest
+
+# Every word this module puts on screen.
+WORDS = {
+    "title": "**Estimated cost**",
+    "waiting": "Appears as soon as the settings are valid.",
+    "seconds": "{usd} · {seconds:g} billable seconds",
+    "line": "{label}: {credits}",
+    "reference": "Reference videos: {seconds:g} s ({how}).",
+    "measured": "measured",
+    "entered": "as entered",
+    "left": "Left under {limit}: {left} of {total} credits.",
+}
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
@@ -34,22 +47,39 @@ def input_video_seconds(request: GenerationRequest | None) -> tuple[float, bool]
     return float(st.session_state.get("input_video_seconds") or 0.0), False
 
 
-def cost_card(request: GenerationRequest | None, errors: dict[str, str]) -> pricing.Estimate | None:
+def room_lines(room: Room) -> list[str]:
+    """What is left under each limit that is set, the workshop budget first."""
+    return [
+        WORDS["left"].format(
+            limit=LIMIT_NAMES[limit], left=pricing.format_amount(max(left, 0.0)), total=pricing.format_amount(total)
+        )
+        for limit, total, left in room.limits()
+        if limit in (Limit.BUDGET, Limit.CAP)
+    ]
+
+
+def cost_card(
+    request: GenerationRequest | None, errors: dict[str, str], room: Room | None = None
+) -> pricing.Estimate | None:
+    """The estimate line by line, and what is left of the workspace budget and of this participant's cap."""
     with st.container(key="cost", border=True):
+        st.markdown(WORDS["title"])
         if request is None:
-            st.markdown("**Estimated cost**")
-            st.caption("Appears as soon as the settings are valid.")
-            return None
-        seconds, measured = input_video_seconds(request)
-        est = pricing.estimate(request, input_video_seconds=seconds)
-        approx = "" if est.exact else "≈ "
-        st.markdown("**Estimated cost**")
-        st.metric("Credits", f"{approx}{pricing.format_amount(est.credits)} credits", label_visibility="collapsed")
-        st.caption(f"{approx}{pricing.format_usd(est.usd)} · {est.billable_seconds:g} billable seconds")
-        for label, credits in est.lines:
-            st.caption(f"{label}: {pricing.format_amount(credits)}")
-        if request.video_urls:
-            st.caption(f"Reference videos: {seconds:g} s ({'measured' if measured else 'as entered'}).")
-        for note in est.notes:
-            st.caption(note)
+            st.caption(WORDS["waiting"])
+            est = None
+        else:
+            seconds, measured = input_video_seconds(request)
+            est = pricing.estimate(request, input_video_seconds=seconds)
+            approx = "" if est.exact else "≈ "
+            st.metric("Credits", f"{approx}{pricing.format_amount(est.credits)} credits", label_visibility="collapsed")
+            st.caption(approx + WORDS["seconds"].format(usd=pricing.format_usd(est.usd), seconds=est.billable_seconds))
+            for label, credits in est.lines:
+                st.caption(WORDS["line"].format(label=label, credits=pricing.format_amount(credits)))
+            if request.video_urls:
+                how = WORDS["measured"] if measured else WORDS["entered"]
+                st.caption(WORDS["reference"].format(seconds=seconds, how=how))
+            for note in est.notes:
+                st.caption(note)
+        for line in room_lines(room or Room()):
+            st.caption(line)
         return est

@@ -12,21 +12,44 @@ _ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": 
 _QUOTE_MAX = 60
 _HINT_ARGS = "_hint_args"  # what the hints were last checked with, for the fix buttons' callbacks
 
+# Every word this module puts on screen (hint titles are data next to the hint codes: ``lib.hints.TITLES``).
+WORDS = {
+    "prompt": "Prompt",
+    "placeholder": (
+        'A close-up of an old fisherman at dawn, golden light. He smiles and says: "The sea is calm today." '
+        "Slow dolly in."
+    ),
+    "prompt_help": (
+        'Dialogue in straight double quotes ("…") is spoken aloud. '
+        "Set the aspect ratio and quality in the panel, not here."
+    ),
+    "hints": "**Hints**",
+    "hints_count": "**Hints** · {n}",
+    "fix_all": "Fix all ({n})",
+    "fix_all_help": "Apply every safe fix; settings named in the prompt go into their fields.",
+    "empty": "Hints appear here as you type.",
+    "clean": "Nothing to flag. Subject, action, camera and light are all there.",
+    "fix": "Apply fix",
+    "fix_help": "Replace with: {text}",
+    "nothing": "(nothing)",
+    "set": "Set {field} to {value}",
+    "set_and_remove": "Set {field} to {value} and remove the words",
+    "remove": "Remove the words",
+    "fields": {"aspect_ratio": "Aspect ratio", "quality": "Quality"},
+    "characters": "{n:,} characters",
+    "words": "{n:,} / {limit:,} English words",
+    "cjk": "{n:,} / {limit} Chinese characters",
+}
+
 
 def prompt_box(errors: dict[str, str]) -> None:
     st.text_area(
-        "Prompt",
+        WORDS["prompt"],
         key="prompt",
         persist_state="session",
-        height=260,
-        placeholder=(
-            "A close-up of an old fisherman at dawn, golden light. "
-            'He smiles and says: "The sea is calm today." Slow dolly in.'
-        ),
-        help=(
-            'Dialogue in straight double quotes ("…") is spoken aloud. '
-            "Set the aspect ratio and quality in the panel, not here."
-        ),
+        height=220,
+        placeholder=WORDS["placeholder"],
+        help=WORDS["prompt_help"],
     )
     stats = hints.stats(st.session_state.get("prompt", ""))
     st.caption(_counter(stats))
@@ -35,11 +58,10 @@ def prompt_box(errors: dict[str, str]) -> None:
 
 
 def _counter(stats: hints.PromptStats) -> str:
-    words, cjk = stats.words, stats.cjk
-    parts = [f"{stats.characters:,} characters"]
-    parts.append(f"{words:,} / {catalog.PROMPT_RECOMMENDED_WORDS:,} English words")
-    if cjk:
-        parts.append(f"{cjk:,} / {catalog.PROMPT_RECOMMENDED_CJK} Chinese characters")
+    parts = [WORDS["characters"].format(n=stats.characters)]
+    parts.append(WORDS["words"].format(n=stats.words, limit=catalog.PROMPT_RECOMMENDED_WORDS))
+    if stats.cjk:
+        parts.append(WORDS["cjk"].format(n=stats.cjk, limit=catalog.PROMPT_RECOMMENDED_CJK))
     return " · ".join(parts)
 
 
@@ -54,64 +76,96 @@ def _fresh_hints() -> tuple[str, list[hints.Hint]]:
     return prompt, hints.lint(prompt, **args) if prompt and args else []
 
 
+def _apply(prompt: str, chosen: list[hints.Hint]) -> None:
+    """The fixed text, and the settings the fixes carry, so the prompt keeps its meaning."""
+    ss = st.session_state
+    ss["prompt"] = hints.apply_fixes(prompt, chosen)
+    settings = hints.settings_of(chosen)
+    for hint in chosen:
+        if hint.fix is None and hint.setting is not None:  # words that cannot go tidily: the setting alone
+            settings.setdefault(*hint.setting)
+    for field, value in settings.items():
+        ss[field] = value
+
+
 def _apply_all() -> None:
     prompt, found = _fresh_hints()
-    st.session_state["prompt"] = hints.apply_fixes(prompt, found)
+    _apply(prompt, [h for h in found if h.fix is not None])
 
 
 def _apply_one(code: str, text: str) -> None:
-    """Apply the fix of the hint with this code about this text, if the prompt still has it."""
+    """Apply the fix (and the setting) of the hint with this code about this text, if the prompt still has it."""
     prompt, found = _fresh_hints()
     for hint in found:
-        if hint.code == code and prompt[hint.start : hint.end] == text and hint.fix is not None:
-            st.session_state["prompt"] = hints.apply_fixes(prompt, [hint])
+        if hint.code == code and prompt[hint.start : hint.end] == text and (hint.fix, hint.setting) != (None, None):
+            _apply(prompt, [hint])
             return
+
+
+def _fix_label(hint: hints.Hint) -> str:
+    if hint.setting is None:
+        return WORDS["fix"] if hint.fix else WORDS["remove"]
+    field, value = hint.setting
+    words = WORDS["set"] if hint.fix is None else WORDS["set_and_remove"]
+    return words.format(field=WORDS["fields"].get(field, field), value=value)
 
 
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def hints_panel(spec: catalog.ModelSpec, media: dict[str, int], web_search: bool) -> list[hints.Hint]:
-    """Check the current prompt and list its hints, most serious first, each quoting its text.
+    """Check the current prompt and list every hint, most serious first, each with its title and its text.
 
     ``media`` counts the links of each kind as ``hints.lint`` takes them (``images=``, ...).
+    The panel grows with its hints (no inner scrolling that could hide the last one).
     """
-    prompt = st.session_state.get("prompt", "")
+    ss = st.session_state
+    prompt = ss.get("prompt", "")
     # An editor nobody has typed in yet gets an invitation, not an error.
-    st.session_state[_HINT_ARGS] = {"model": spec.id, "web_search": web_search, **media}
-    found = hints.lint(prompt, **st.session_state[_HINT_ARGS]) if prompt else []
-    with st.container(key="hints", border=True, height=420):
+    ss[_HINT_ARGS] = {
+        "model": spec.id,
+        "web_search": web_search,
+        "aspect_ratio": ss.get("aspect_ratio"),
+        "quality": ss.get("quality"),
+        **media,
+    }
+    found = hints.lint(prompt, **ss[_HINT_ARGS]) if prompt else []
+    with st.container(key="hints", border=True):
         fixable = [h for h in found if h.fix is not None]
-        st.markdown(f"**Hints** · {len(found)}" if found else "**Hints**")
+        st.markdown(WORDS["hints_count"].format(n=len(found)) if found else WORDS["hints"])
         if fixable:
             st.button(
-                f"Fix all ({len(fixable)})",
+                WORDS["fix_all"].format(n=len(fixable)),
                 key="fix_all",
                 on_click=_apply_all,
                 icon=":material/auto_fix_high:",
-                use_container_width=True,
+                width="stretch",
+                help=WORDS["fix_all_help"],
             )
         if not prompt:
-            st.caption("Hints appear here as you type.")
+            st.caption(WORDS["empty"])
         elif not found:
-            st.caption("Nothing to flag. Subject, action, camera and light are all there.")
+            st.caption(WORDS["clean"])
         for i, hint in sorted(enumerate(found), key=lambda p: (_ORDER.get(p[1].severity, 3), p[1].start)):
             quoted = one_line(prompt[hint.start : hint.end], _QUOTE_MAX)
-            with st.container(key=f"hint-{i}", gap="small"):
+            # The code names the container (for tests and styling); people read the title.
+            with st.container(key=f"hint-{hint.code}-{i}", gap="small"):
                 st.markdown(
-                    f"{_ICONS.get(hint.severity, '')} **{hint.code}**"
+                    f"{_ICONS.get(hint.severity, '')} **{md(hint.title)}**"
                     + (f" · `{_code_escape(quoted)}`" if quoted else "")
                 )
                 st.caption(md(hint.message, limit=2000))
-                if hint.fix is not None:
+                if hint.fix is not None or hint.setting is not None:
                     st.button(
-                        "Apply fix",
+                        _fix_label(hint),
                         key=f"fix-{i}",
                         on_click=_apply_one,
                         args=(hint.code, prompt[hint.start : hint.end]),
                         type="tertiary",
                         icon=":material/auto_fix_normal:",
-                        help=f"Replace with: {hint.fix or '(nothing)'}",
+                        help=WORDS["fix_help"].format(text=hint.fix or WORDS["nothing"])
+                        if hint.fix is not None
+                        else None,
                     )
     return found
 

@@ -8,14 +8,32 @@ import streamlit as st
 
 from components import connection, inline, workspace
 from components.plain import md
+from lib import budget, hooks, pricing, submit, worker, workshop
 from lib import client as api
-from lib import hooks, pricing, submit, worker, workshop
-from lib.budget import BudgetExceeded
+from lib.budget import BudgetExceeded, Room
 from lib.schema import GenerationRequest
 from lib.status import RunStatus
 from lib.store import Run, new_id
 
 _LAST = "_last_submit"  # this session's last submission (``lib.submit.form_key``)
+
+# Every word this module puts on screen.
+WORDS = {
+    "generate": "Generate video",
+    "generate_help": "Ctrl+Enter (⌘+Enter on a Mac)",
+    "submitting": "Submitting…",
+    "submitted": "Submitted: your video is being made.",
+    "submitted_eta": "Submitted: your video is being made, about {seconds} s.",
+    "figures": "Our estimate {estimate} credits · the provider reserved {reserved}",
+    "reserved_unknown": "nothing yet",
+    "watch": "Watch it in the gallery",
+    "no_answer": "no answer from the provider",
+    "retry": "Retry",
+    "left": "{label}: {left} credits.",
+    "budget_left": "Budget left",
+    "cancel": "Cancel",
+    "confirm": "Confirm · {credits}",
+}
 
 
 def _last() -> dict:
@@ -53,7 +71,8 @@ def save_group(items: list[workshop.Item], group_id: str, *, what: str) -> list[
             items,
             group_id=group_id,
             fingerprint=fingerprint(),
-            participant=workspace.participant(),
+            participant=workspace.display_name(workspace.current()),
+            participant_id=workspace.participant(),
             what=what,
         )
     except BudgetExceeded as exc:
@@ -75,19 +94,29 @@ def confirm_group(
     total: pricing.Estimate,
     count: int,
     icon: str,
-    budget_label: str = "Budget left",
+    budget_label: str | None = None,
+    blocked: bool = False,
 ) -> str | None:
     """Ask once, then one confirmation that states the total; returns the group id on Confirm.
 
     The group id is made when the user first asks, so a rerun or a double click on
-    Confirm reuses it and cannot save (or pay for) the group twice.
+    Confirm reuses it and cannot save (or pay for) the group twice. A total that would
+    not fit the budget or the cap (``lib.budget.shortfall``) cannot be asked for, and
+    the page says which limit and by how much; so can the caller (``blocked``).
     """
     ws = workspace.current()
-    left = workspace.store().budget_room(ws.id, workspace.participant()).left
-    if left is not None:
-        st.caption(f"{budget_label}: {pricing.format_amount(max(left, 0))} credits.")
+    room = workspace.room(ws)
+    if room.left is not None:
+        label = budget_label or WORDS["budget_left"]
+        st.caption(WORDS["left"].format(label=label, left=pricing.format_amount(max(room.left, 0))))
+    short = budget.shortfall(room, total.credits) if count else None
+    if short is not None:
+        with st.container(key=f"{prefix}_blocked"):
+            st.warning(str(short), icon=":material/savings:")
     pending = f"{prefix}_pending"
-    if st.button(ask, key=f"{prefix}_run", type="primary", disabled=not count, icon=icon):
+    if st.button(
+        ask, key=f"{prefix}_run", type="primary", disabled=not count or blocked or short is not None, icon=icon
+    ):
         st.session_state[pending] = new_id()
     group_id = st.session_state.get(pending)
     if not group_id or not count:
@@ -95,11 +124,15 @@ def confirm_group(
     with st.container(border=True, key=f"{prefix}_confirm"):
         st.markdown(question)
         go, cancel = st.columns(2)
-        if cancel.button("Cancel", key=f"{prefix}_cancel", width="stretch"):
+        if cancel.button(WORDS["cancel"], key=f"{prefix}_cancel", width="stretch"):
             st.session_state.pop(pending, None)
             st.rerun()
         if go.button(
-            f"Confirm · {pricing.format_credits(total.credits)}", key=f"{prefix}_go", type="primary", width="stretch"
+            WORDS["confirm"].format(credits=pricing.format_credits(total.credits)),
+            key=f"{prefix}_go",
+            type="primary",
+            width="stretch",
+            disabled=short is not None,
         ):
             return group_id
     return None
@@ -128,7 +161,8 @@ def submit_request(
             fingerprint=fingerprint(),
             submit_key=submit_key,
             estimate=estimate,
-            participant=workspace.participant(),
+            participant=workspace.display_name(ws),
+            participant_id=workspace.participant(),
             parent_id=parent_id,
         )
     except BudgetExceeded as exc:
@@ -144,24 +178,30 @@ def submit_request(
     return run
 
 
-def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate | None) -> None:
-    label = "Generate video"
+def submit_button(request: GenerationRequest | None, estimate: pricing.Estimate | None, room: Room) -> None:
+    """Generate: disabled, saying which limit and by how much, when the run would not fit (``lib.budget``)."""
+    label = WORDS["generate"]
     if estimate is not None:
         label += f" · {'≈ ' if not estimate.exact else ''}{pricing.format_amount(estimate.credits)} credits"
+    short = budget.shortfall(room, estimate.credits) if estimate is not None else None
     if st.button(
         label,
         key="submit",
         type="primary",
         shortcut="Ctrl+Enter",
-        disabled=request is None,
-        use_container_width=True,
+        disabled=request is None or short is not None,
+        width="stretch",
         icon=":material/movie:",
-        help="Ctrl+Enter (⌘+Enter on a Mac)",
+        help=WORDS["generate_help"],
     ):
-        with st.spinner("Submitting…"):
+        with st.spinner(WORDS["submitting"]):
             run = submit_request(request, estimate, parent_id=st.session_state.get("remix_of"))
         if run is not None and run.task_id:
             st.session_state.pop("remix_of", None)  # the remix is made; later runs are new ones
+        st.rerun()  # every figure on the page (what is left, the sidebar's total) counts the run at once
+    if short is not None:
+        with st.container(key="submit_blocked"):
+            st.warning(str(short), icon=":material/savings:")
     _submit_from_editor()
     outcome()
 
@@ -201,23 +241,32 @@ def outcome() -> None:
     if run is None:
         return
     if run.task_id and run.status not in (RunStatus.SUBMIT_FAILED, RunStatus.UNKNOWN):
-        reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
+        reserved = (
+            WORDS["reserved_unknown"]
+            if run.credits_reserved is None
+            else f"{pricing.format_amount(run.credits_reserved)} credits"
+        )
+        eta = f"{run.estimated_time:.0f}" if run.estimated_time else None
         with st.container(key="submit-ok"):
-            st.success(f"Submitted. Task {md(run.task_id)}", icon=":material/check_circle:")
-            st.caption(
-                f"Our estimate {pricing.format_amount(run.estimate_credits)} credits · provider reserved {reserved}"
+            st.success(
+                WORDS["submitted_eta"].format(seconds=eta) if eta else WORDS["submitted"],
+                icon=":material/check_circle:",
             )
+            st.caption(WORDS["figures"].format(estimate=pricing.format_amount(run.estimate_credits), reserved=reserved))
+            remark = budget.reserved_remark(run.estimate_credits, run.credits_reserved)
+            if remark:
+                st.caption(remark)
             st.page_link(
                 "pages/gallery.py",
-                label="Watch it in the gallery",
+                label=WORDS["watch"],
                 icon=":material/video_library:",
                 query_params={"ws": run.workspace_id},
             )
     else:
         with st.container(key="submit-failed"):
             st.error(
-                f"{run.label.capitalize()}: {md(run.error_message or 'no answer from the provider')}",
+                f"{run.label.capitalize()}: {md(run.error_message or WORDS['no_answer'])}",
                 icon=":material/error:",
             )
             if run.status is RunStatus.SUBMIT_FAILED:
-                st.button("Retry", key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")
+                st.button(WORDS["retry"], key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")

@@ -20,6 +20,10 @@ from __future__ import annotations
 
 from lib import pricing
 
+# Said wherever a run may have been created (and billed) without the app knowing. Participants
+# have no provider dashboard to look at; the facilitator has the account.
+CHECK_ACCOUNT = "Ask the facilitator to check the Evolink account before submitting it again."
+
 ADVICE: dict[str, str] = {
     # The provider's task error codes.
     "content_policy_violation": "Reword the prompt (or turn the content filter off, at {filter_off}) and submit again.",
@@ -34,7 +38,7 @@ ADVICE: dict[str, str] = {
     "quota_exceeded": "The account is out of credits: top up, then retry.",
     "service_unavailable": "The provider is busy; try again in a few minutes.",
     "resource_not_found": "A media link could not be found; check the links, then submit again.",
-    "unknown_error": "The provider gave no reason; try again, and check its dashboard if it happens again.",
+    "unknown_error": "The provider gave no reason; try again, and tell the facilitator if it happens again.",
     # A submit the provider refused for lack of credits.
     "insufficient_quota": "The account is out of credits: top up, then retry.",
     # A run state: the result link expired before the video was saved.

@@ -1,8 +1,11 @@
 """CSV batches: read prompts and settings from a spreadsheet, and check and price every row before anything is sent.
 
 The file needs a ``prompt`` column; the other columns are optional settings
-(``COLUMNS``). Headers are matched ignoring case, spaces and hyphens; switches
-accept yes/no, true/false, on/off and 1/0; a blank cell means the default.
+(``COLUMNS``). Headers are matched ignoring case, spaces and hyphens; a model may be
+written as its id or as the Studio shows it ("Text to video · fast"); switches
+accept yes/no, true/false, on/off and 1/0; image, video and audio link columns take
+one or more links separated by spaces, line breaks or ``|``; a blank cell means the
+default.
 
 Example:
     >>> batch = parse_csv("Prompt, Duration ,quality\\nA fox in snow,8,\\nA boat,16,480p\\n")
@@ -24,13 +27,22 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from lib import catalog, pricing
+from lib import catalog, drafts, pricing
 from lib.hints import Hint, lint
 from lib.schema import GenerationRequest, error_messages
 from lib.text import one_line
 
-COLUMNS = ("prompt", "model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
+SETTINGS = ("model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
+LINKS = tuple(catalog.MEDIA_BY_FIELD)  # image_urls, video_urls, audio_urls
+COLUMNS = ("prompt", *SETTINGS, *LINKS)
 SWITCHES = ("generate_audio", "content_filter", "web_search")
+
+
+def _link_aliases(media: catalog.MediaKind) -> tuple[str, ...]:
+    """What people call a column of links: image, images, image_url, image links, ..."""
+    return (media.kind, media.many.replace(" ", "_"), f"{media.kind}_url", f"{media.kind}_links", f"{media.kind}s")
+
+
 # Headers people write for the same column.
 ALIASES = {
     "audio": "generate_audio",
@@ -40,9 +52,12 @@ ALIASES = {
     "search": "web_search",
     "seconds": "duration",
     "resolution": "quality",
+    **{alias: media.field for media in catalog.MEDIA.values() for alias in _link_aliases(media)},
 }
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "on", "1"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f", "off", "0"})
+
+UNKNOWN_MODEL = "Model: {given!r} is not a Seedance 2.0 model. Write it as the Studio shows it ({labels}) or as its id."
 
 MAX_ROWS = 200  # one batch is one confirmation: keep it to what a person can review
 MAX_BYTES = 5_000_000  # far above any real prompt sheet; stops a wrong file early
@@ -129,7 +144,12 @@ def _values(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {"prompt": cells.get("prompt", "").strip()}
     errors: dict[str, str] = {}
     model = cells.get("model", "").strip()
-    values["model"] = model.lower() if model.lower() in catalog.MODELS else (model[:80] or catalog.DEFAULT_MODEL)
+    # An id, or the model as the Studio shows it; blank is the default model.
+    found = drafts.choice("model", model.lower()) or drafts.choice("model", model) if model else catalog.DEFAULT_MODEL
+    values["model"] = found or model[:80]
+    if not found:
+        labels = ", ".join(m.label for m in catalog.MODELS.values())
+        errors["model"] = UNKNOWN_MODEL.format(given=model[:40], labels=labels)
     if cells.get("duration", "").strip():
         values["duration"] = _duration(cells["duration"])
     if cells.get("quality", "").strip():
@@ -144,7 +164,20 @@ def _values(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
         else:
             if value is not None:
                 values[column] = value
+    for column in LINKS:
+        links = parse_links(cells.get(column, ""))
+        if links:
+            values[column] = links
     return values, errors
+
+
+def parse_links(raw: str) -> tuple[str, ...]:
+    r"""Links in one cell, separated by spaces, line breaks or ``|`` (a comma can be part of a link).
+
+    >>> parse_links(" https://a.test/1.png | https://a.test/2.png\nhttps://a.test/3.png ")
+    ('https://a.test/1.png', 'https://a.test/2.png', 'https://a.test/3.png')
+    """
+    return tuple(link[:2048] for link in raw.replace("|", " ").split())
 
 
 def parse_row(line: int, cells: dict[str, str]) -> BatchRow:
@@ -160,7 +193,15 @@ def parse_row(line: int, cells: dict[str, str]) -> BatchRow:
         request = None
     row = BatchRow(line=line, prompt=values["prompt"], values=values, request=request, errors=errors)
     if "prompt" not in errors and values["model"] in catalog.MODELS:
-        row.hints = lint(values["prompt"], model=values["model"], web_search=bool(values.get("web_search")))
+        counts = {media.limits: len(values.get(media.field, ())) for media in catalog.MEDIA.values()}
+        row.hints = lint(
+            values["prompt"],
+            model=values["model"],
+            web_search=bool(values.get("web_search")),
+            aspect_ratio=values.get("aspect_ratio"),
+            quality=values.get("quality"),
+            **counts,
+        )
     if request is not None:
         row.estimate = pricing.estimate(request)
     return row
@@ -222,7 +263,7 @@ def parse_csv(data: bytes | str) -> Batch:
 
 
 def template_csv() -> bytes:
-    """A CSV to start from: every column, two example rows, blank cells left to the defaults."""
+    """A CSV to start from: every column, three example rows (one for an image model), blank cells the defaults."""
     df = pd.DataFrame(
         [
             {
@@ -234,6 +275,9 @@ def template_csv() -> bytes:
                 "generate_audio": "yes",
                 "content_filter": "yes",
                 "web_search": "no",
+                "image_urls": "",
+                "video_urls": "",
+                "audio_urls": "",
             },
             {
                 "prompt": "A paper boat drifts down a rainy street gutter, low angle, tracking shot.",
@@ -244,6 +288,22 @@ def template_csv() -> bytes:
                 "generate_audio": "no",
                 "content_filter": "",
                 "web_search": "",
+                "image_urls": "",
+                "video_urls": "",
+                "audio_urls": "",
+            },
+            {
+                "prompt": "@image1 comes to life: the girl in the photo turns and waves, soft window light.",
+                "model": "Image to video · fast",
+                "duration": 5,
+                "quality": "720p",
+                "aspect_ratio": "adaptive",
+                "generate_audio": "yes",
+                "content_filter": "",
+                "web_search": "",
+                "image_urls": catalog.MEDIA["image"].example,
+                "video_urls": "",
+                "audio_urls": "",
             },
         ],
         columns=list(COLUMNS),

@@ -76,7 +76,7 @@ def valid_task_id(task_id: object) -> bool:
 
 # --- errors ----------------------------------------------------------------------------
 
-_MAYBE_CREATED = " The run may still have been created (and billed): check your runs before submitting again."
+_MAYBE_CREATED = " The run may still have been created (and billed)."
 
 
 class ApiError(Exception):
@@ -116,7 +116,9 @@ class BadRequestError(ApiError):
 class AuthenticationError(ApiError):
     """401: the API key is missing, wrong or revoked."""
 
-    hint = "The API key was not accepted. Check the key (sidebar or EVOLINK_API_KEY), then try again."
+    hint = (
+        "The API key was not accepted. Check the key pasted in the sidebar, or ask the facilitator about the server's."
+    )
 
 
 class InsufficientCreditsError(ApiError):
@@ -202,7 +204,9 @@ class EvolinkClient:
         # Pasted keys often carry a trailing newline; an empty key is a setup mistake.
         key = api_key.strip() if isinstance(api_key, str) else ""
         if not key:
-            raise ValueError("API key is empty: set EVOLINK_API_KEY or paste a key in the sidebar.")
+            raise ValueError(
+                "API key is empty: paste a key in the sidebar, or ask the facilitator to set the server's."
+            )
         self._key = key
         self.fingerprint = key_fingerprint(key)
         if max_retries is not None:

@@ -73,6 +73,19 @@ def value_label(axis: str, value: Any) -> str:
     return str(value)
 
 
+def summary(base: dict[str, Any]) -> str:
+    """A base request's settings in plain words, in the order the picker offers them.
+
+    >>> summary({"model": "seedance-2.0-text-to-video", "prompt": "A fox", "duration": 5, "generate_audio": True})
+    'Text to video · standard · 5 s · audio on'
+    >>> summary({"prompt": "A fox"})
+    'the API defaults'
+    """
+    return " · ".join(value_label(name, base[name]) for name in AXES if name != "prompt" and name in base) or (
+        "the API defaults"
+    )
+
+
 @dataclass(frozen=True)
 class Axis:
     """One axis of a grid: which setting, and the values it takes.

@@ -1,7 +1,11 @@
 """Workspace exports (CSV and JSON) built with pandas: the runs, their settings and outcomes.
 
 Only what a person needs to compare runs goes out; never a key, a key fingerprint, a
-callback secret or an internal submit key.
+callback secret, an internal submit key or a participant's own id (the cookie that
+makes a browser that participant): participants are named by their display name and
+``lib.identity.public_id``. ``video_link`` is the saved video on this server (under
+``base_url``, else ``STUDIO_PUBLIC_URL``, else a path on this server); the provider's
+own link expires within a day. Ratings are whole numbers.
 
 Example:
     >>> to_csv([]).decode().strip()
@@ -15,12 +19,15 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from lib.identity import public_id
+from lib.settings import MEDIA_PREFIX, load_settings
 from lib.store import Run, Workspace
 
 COLUMNS = [
     "run_id",
     "created",
     "participant",
+    "participant_id",
     "status",
     "model",
     "prompt",
@@ -41,6 +48,7 @@ COLUMNS = [
     "parent_run",
     "group",
     "video_seconds",
+    "video_link",
 ]
 
 
@@ -52,7 +60,15 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
-def rows(runs: list[Run]) -> list[dict]:
+def video_link(run: Run, base_url: str | None = None) -> str | None:
+    """Where the saved video plays (this server's media route), or None before it is saved."""
+    if not run.archived or run.media_token is None:
+        return None
+    base = (base_url if base_url is not None else load_settings().public_url) or ""
+    return f"{base.rstrip('/')}{MEDIA_PREFIX}{run.media_token}"
+
+
+def rows(runs: list[Run], *, base_url: str | None = None) -> list[dict]:
     out = []
     for r in runs:
         req = r.request
@@ -61,6 +77,7 @@ def rows(runs: list[Run]) -> list[dict]:
                 "run_id": r.id,
                 "created": _iso(r.created_at),
                 "participant": r.participant,
+                "participant_id": public_id(r.participant_id, r.workspace_id) if r.participant_id else None,
                 "status": r.status.value,
                 "model": r.model,
                 "prompt": req.prompt,
@@ -81,16 +98,19 @@ def rows(runs: list[Run]) -> list[dict]:
                 "parent_run": r.parent_id,
                 "group": r.group_id,
                 "video_seconds": r.media_duration,
+                "video_link": video_link(r, base_url),
             }
         )
     return out
 
 
-def frame(runs: list[Run]) -> pd.DataFrame:
-    return pd.DataFrame(rows(runs), columns=COLUMNS)
+def frame(runs: list[Run], *, base_url: str | None = None) -> pd.DataFrame:
+    df = pd.DataFrame(rows(runs, base_url=base_url), columns=COLUMNS)
+    df["rating"] = df["rating"].astype("Int64")  # 4, not 4.0, even with unrated runs among them
+    return df
 
 
-def to_csv(runs: list[Run]) -> bytes:
+def to_csv(runs: list[Run], *, base_url: str | None = None) -> bytes:
     """The runs as CSV; any text cell a spreadsheet would run as a formula starts with ``'`` instead.
 
     Prompts, names, notes and provider messages are anyone's text: ``=HYPERLINK(...)``
@@ -106,11 +126,11 @@ def to_csv(runs: list[Run]) -> bytes:
             return "'" + value
         return value
 
-    return frame(runs).map(inert).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    return frame(runs, base_url=base_url).map(inert).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
-def to_json(ws: Workspace, runs: list[Run]) -> bytes:
-    records = json.loads(frame(runs).to_json(orient="records", force_ascii=False))
+def to_json(ws: Workspace, runs: list[Run], *, base_url: str | None = None) -> bytes:
+    records = json.loads(frame(runs, base_url=base_url).to_json(orient="records", force_ascii=False))
     doc = {
         "workspace": {"id": ws.id, "name": ws.name, "exported": _iso(datetime.now(UTC).timestamp())},
         "runs": records,

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hmac
 import os
 import secrets
@@ -26,7 +27,7 @@ SECRET_FILE = "hook_secret"
 def hook_secret(data_dir: str | os.PathLike) -> str:
     """The random secret of this data directory, created on first use (file mode 0600).
 
-    Written whole under a temporary name, then linked into place: a crash never leaves
+    Written whole under a temporary name, then renamed into place: a crash never leaves
     an empty or half-written secret, and when two processes race, the first one's wins.
     """
     path = Path(data_dir) / SECRET_FILE
@@ -34,30 +35,26 @@ def hook_secret(data_dir: str | os.PathLike) -> str:
         if existing := path.read_text().strip():
             return existing
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(24)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.", suffix=".part")  # mode 0600
+    # Racing processes take turns on a lock held on the directory itself (it leaves no file).
+    dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(value)
-            fh.flush()
-            os.fsync(fh.fileno())
-        for _ in range(3):
-            try:
-                existing = path.read_text().strip()
-            except FileNotFoundError:
-                existing = ""
-            if existing:
-                return existing
-            if path.exists():
-                path.unlink(missing_ok=True)  # empty: an older version crashed while writing it
-            try:
-                os.link(tmp, path)  # fails if another process got there first: then read theirs
-            except FileExistsError:
-                continue
-            return value
-        raise OSError(f"could not settle the callback secret in {path.parent}")
+        fcntl.flock(dir_fd, fcntl.LOCK_EX)
+        with contextlib.suppress(FileNotFoundError):
+            if existing := path.read_text().strip():
+                return existing  # another process settled it while this one waited
+        value = secrets.token_urlsafe(24)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.", suffix=".part")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(value)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)  # whole or not at all; an empty file an older version left is replaced
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return value
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        os.close(dir_fd)  # closing releases the lock
 
 
 def secret_matches(data_dir: str | os.PathLike, candidate: str) -> bool:

@@ -72,7 +72,7 @@ LABELS: dict[RunStatus, str] = {
     RunStatus.ARCHIVED: "done",
     RunStatus.FAILED: "failed",
     RunStatus.SUBMIT_FAILED: "not submitted",
-    RunStatus.UNKNOWN: "unknown — check the provider dashboard",
+    RunStatus.UNKNOWN: "unknown — it may have been charged",
     RunStatus.EXPIRED: "expired — the video link ran out before it was saved",
 }
 

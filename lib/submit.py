@@ -31,6 +31,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from lib import pricing
+from lib.advice import CHECK_ACCOUNT
 from lib.client import ApiError, EvolinkClient
 from lib.schema import GenerationRequest
 from lib.status import RunStatus
@@ -95,9 +96,13 @@ def prepare(
     submit_key: str,
     estimate: pricing.Estimate | None = None,
     participant: str | None = None,
+    participant_id: str | None = None,
     parent_id: str | None = None,
 ) -> Run:
-    """Persist the run as ``submitting`` (raises ``lib.budget.BudgetExceeded`` with the numbers)."""
+    """Persist the run as ``submitting`` (raises ``lib.budget.BudgetExceeded`` with the numbers).
+
+    ``participant`` is the name the run shows; ``participant_id`` whose cap it counts against.
+    """
     est = estimate or pricing.estimate(request)
     return db.create_run(
         workspace_id,
@@ -106,6 +111,7 @@ def prepare(
         est.exact,
         fingerprint,
         participant=participant,
+        participant_id=participant_id,
         parent_id=parent_id,
         submit_key=submit_key,
         enforce_budget=True,
@@ -125,7 +131,7 @@ def send(db: Store, client: EvolinkClient, run: Run, *, callback_url: str | None
         message = exc.hint or exc.message
         if exc.maybe_created:
             # The provider may have created (and will bill) it: never send it again by ourselves.
-            db.mark_unknown(run.id, exc.code, f"{message} Check the provider dashboard before retrying.")
+            db.mark_unknown(run.id, exc.code, f"{message} {CHECK_ACCOUNT}")
         else:
             db.mark_submit_failed(run.id, exc.code, message if not exc.message else f"{message} ({exc.message})")
     else:

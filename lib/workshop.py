@@ -9,8 +9,8 @@ Example:
     >>> from lib.budget import BudgetExceeded
     >>> from lib.store import Store
     >>> db = Store("sqlite://")
-    >>> ws = db.create_workspace("Workshop")
-    >>> _ = db.set_budget(ws.id, 60)
+    >>> ws = db.create_workspace("Workshop", facilitator="pid_facilitator_0123456789")
+    >>> _ = db.set_budget(ws.id, 60, by="pid_facilitator_0123456789")
     >>> req = GenerationRequest(model="seedance-2.0-text-to-video", prompt="A fox", duration=4, quality="480p")
     >>> item = Item(req, pricing.estimate(req))
     >>> try:
@@ -52,6 +52,7 @@ def prepare_group(
     group_id: str,
     fingerprint: str,
     participant: str | None = None,
+    participant_id: str | None = None,
     what: str = "This batch",
 ) -> list[Run]:
     """Save every run of the group as ``submitting``, or none (raises ``lib.budget.BudgetExceeded`` naming ``what``).
@@ -68,6 +69,7 @@ def prepare_group(
         new,
         fingerprint=fingerprint,
         participant=participant,
+        participant_id=participant_id,
         group_id=group_id,
         enforce_budget=True,
         what=what,
@@ -98,7 +100,9 @@ def leaderboard(runs: Iterable[Run], *, limit: int | None = 10) -> list[Standing
     """Prompts ranked by the average rating of their rated runs (ties: more ratings first).
 
     The same prompt run with different settings counts as one entry, since it is the
-    prompt a workshop is learning to write. Prompts nobody rated are left out.
+    prompt a workshop is learning to write. Prompts nobody rated are left out. Who
+    wrote a prompt follows the participant id: two people with the same name are two
+    names, one person who renamed is one (their runs carry the current name).
     """
     by_prompt: dict[str, list[Run]] = {}
     for run in runs:
@@ -115,9 +119,15 @@ def leaderboard(runs: Iterable[Run], *, limit: int | None = 10) -> list[Standing
                 average=sum(rating for rating, _ in rated) / len(rated),
                 ratings=len(rated),
                 runs=len(group),
-                participants=tuple(sorted({r.participant for r in group if r.participant})),
+                participants=_names(group),
                 best_run_id=best.id,
             )
         )
     table.sort(key=lambda s: (-s.average, -s.ratings, s.prompt))
     return table if limit is None else table[:limit]
+
+
+def _names(runs: Iterable[Run]) -> tuple[str, ...]:
+    """Each participant's name once per participant id (runs from before ids: once per name)."""
+    by_who = {(r.participant_id or r.participant): r.participant for r in runs if r.participant}
+    return tuple(sorted(by_who.values(), key=str.casefold))

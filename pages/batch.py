@@ -9,7 +9,8 @@ st.title("CSV batch")
 st.caption("One prompt per row. Check every row and the total before anything is sent.")
 batch.template_button()
 batch.outcome(ws)
-parsed = batch.upload()
-if parsed is not None:
+uploaded = batch.upload()
+if uploaded is not None:
+    digest, parsed = uploaded
     total = batch.preview(parsed)
-    batch.confirm_and_send(ws, parsed, total)
+    batch.confirm_and_send(ws, digest, parsed, total)

@@ -81,7 +81,13 @@ def test_bad_rows_say_why_and_are_not_sent():
     assert by_prompt["Too long"].errors == {
         "duration": "Duration: a whole number of seconds from 4 to 15 (you gave 16)."
     }
-    assert by_prompt["Unknown model"].errors["model"].startswith("Model: choose one of the 9 Seedance 2.0 models")
+    assert (
+        by_prompt["Unknown model"]
+        .errors["model"]
+        .startswith(
+            "Model: 'seedance-3.0-ultra' is not a Seedance 2.0 model. Write it as the Studio shows it (Text to video"
+        )
+    )
     assert by_prompt["Fast in HD"].errors["quality"] == (
         "Quality: Text to video · fast offers 480p or 720p; 1080p needs a standard model."
     )
@@ -141,10 +147,46 @@ def test_utf8_bom_and_cjk_prompts():
 
 def test_template_parses_cleanly():
     b = parse_csv(batch.template_csv())
-    assert not b.problems and len(b.rows) == 2 and all(r.valid for r in b.rows)
+    assert not b.problems and len(b.rows) == 3 and all(r.valid for r in b.rows)
+    assert b.rows[2].request.image_urls == (catalog.MEDIA["image"].example,)  # an image model needs its image
     assert batch.template_csv().decode().splitlines()[0] == ",".join(batch.COLUMNS)
 
 
 def test_doctests():
     result = doctest.testmod(batch)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "model"),
+    [
+        ("Text to video · fast", "seedance-2.0-fast-text-to-video"),
+        ("text to video · FAST", "seedance-2.0-fast-text-to-video"),
+        ("Seedance-2.0-Mini-Text-To-Video", "seedance-2.0-mini-text-to-video"),
+        ("Reference to video · standard", "seedance-2.0-reference-to-video"),
+    ],
+)
+def test_models_as_the_studio_shows_them_are_accepted(written, model):
+    [row] = _rows(f"prompt,model,image_urls\nA cat naps,{written},https://example.com/cat.png\n")
+    assert row.values["model"] == model
+
+
+def test_an_unknown_model_is_named_in_the_rows_problem():
+    [row] = _rows("prompt,model\nA cat naps,Sora\n")
+    assert not row.valid and "Sora" in " ".join(row.errors.values())
+
+
+def test_link_columns_let_image_and_reference_models_be_batched():
+    b = parse_csv(
+        "prompt,model,images,video_urls,audio links\n"
+        "@image1 waves,seedance-2.0-image-to-video,https://example.com/a.png | https://example.com/b.png,,\n"
+        "@video1 in the style of @image1,Reference to video · fast,https://example.com/s.png,https://example.com/m.mp4,"
+        "https://example.com/v.mp3\n"
+        "@image1 waves,seedance-2.0-image-to-video,,,\n"
+    )
+    image, reference, missing = b.rows
+    assert image.valid and image.request.image_urls == ("https://example.com/a.png", "https://example.com/b.png")
+    assert reference.valid and reference.request.video_urls == ("https://example.com/m.mp4",)
+    assert reference.request.audio_urls == ("https://example.com/v.mp3",)
+    assert "media-reference" not in [h.code for h in image.hints + reference.hints]  # the links are counted
+    assert not missing.valid and "takes 1 to 2 images" in " ".join(missing.errors.values())

@@ -15,6 +15,7 @@ from lib.store import NewRun, Store
 
 REQ = GenerationRequest(model="seedance-2.0-fast-text-to-video", prompt="A kite", duration=4, quality="480p")
 FP = "k_test"
+FAC = "pid_facilitator_000000000000"  # the participant id of whoever started the workspace
 
 
 def test_doctest():
@@ -90,7 +91,7 @@ def db(tmp_path) -> Store:
 
 @pytest.fixture
 def ws(db):
-    return db.create_workspace("Workshop")
+    return db.create_workspace("Workshop", facilitator=FAC)
 
 
 def _submitted(db, ws, estimate, reserved, **kw):
@@ -103,14 +104,14 @@ def _submitted(db, ws, estimate, reserved, **kw):
 
 
 def test_committed_counts_billed_runs_at_the_providers_figure_else_our_estimate(db, ws):
-    waiting = db.create_run(ws.id, REQ, 10.0, True, FP, participant="Ada")  # not answered yet: our estimate
-    reserved = _submitted(db, ws, 7.0, 20.5, participant="Bo")  # the provider's figure
+    waiting = db.create_run(ws.id, REQ, 10.0, True, FP, participant_id="Ada")  # not answered yet: our estimate
+    reserved = _submitted(db, ws, 7.0, 20.5, participant_id="Bo")  # the provider's figure
     assert reserved.credits_reserved == 20.5
-    refused = db.create_run(ws.id, REQ, 30.0, True, FP, participant="Ada")
+    refused = db.create_run(ws.id, REQ, 30.0, True, FP, participant_id="Ada")
     db.mark_submit_failed(refused.id, "insufficient_quota", "No credits")  # never billed
-    failed = _submitted(db, ws, 5.0, 5.0, participant="Bo")
+    failed = _submitted(db, ws, 5.0, 5.0, participant_id="Bo")
     db.update_from_task(failed.id, Task(id="t", status="failed"))  # failed before completing: not billed
-    expired = _submitted(db, ws, 3.0, None, participant="Ada")
+    expired = _submitted(db, ws, 3.0, None, participant_id="Ada")
     db.update_from_task(expired.id, Task(id="t", status="completed", results=["http://x/v.mp4"]))
     db.mark_expired(expired.id)  # the provider finished it: billed
     assert db.committed_credits(ws.id) == pytest.approx(10.0 + 20.5 + 3.0)
@@ -125,32 +126,32 @@ def test_committed_counts_billed_runs_at_the_providers_figure_else_our_estimate(
 
 def test_budget_room_is_what_the_ui_shows_before_the_click(db, ws):
     assert db.budget_room(ws.id, "Ada") == Room()
-    db.set_budget(ws.id, 100, per_participant_cap=30)
-    db.create_run(ws.id, REQ, 10.0, True, FP, participant="Ada")
+    db.set_budget(ws.id, 100, per_participant_cap=30, by=FAC)
+    db.create_run(ws.id, REQ, 10.0, True, FP, participant_id="Ada")
     db.create_run(ws.id, REQ, 25.0, True, FP)
     assert db.budget_room(ws.id, "Ada") == Room(budget=100, budget_left=65, cap=30, cap_left=20)
-    assert db.budget_room(ws.id).left == 65  # no name: no cap
+    assert db.budget_room(ws.id).left == 65  # no participant: no cap
     with pytest.raises(KeyError):
         db.budget_room("nope-but-valid")
 
 
 def test_create_run_enforces_the_rule_exact_fit_in_cent_over_out(db, ws):
-    db.set_budget(ws.id, 100, per_participant_cap=40)
-    db.create_run(ws.id, REQ, 30.0, True, FP, participant="Ada", enforce_budget=True)
+    db.set_budget(ws.id, 100, per_participant_cap=40, by=FAC)
+    db.create_run(ws.id, REQ, 30.0, True, FP, participant_id="Ada", enforce_budget=True)
     with pytest.raises(BudgetExceeded) as exc:
-        db.create_run(ws.id, REQ, 10.01, True, FP, participant="Ada", enforce_budget=True)
+        db.create_run(ws.id, REQ, 10.01, True, FP, participant_id="Ada", enforce_budget=True)
     assert exc.value.limit is Limit.CAP and "your cap has 10.00 of 40.00 left (over by 0.01)" in str(exc.value)
-    db.create_run(ws.id, REQ, 10.0, True, FP, participant="Ada", enforce_budget=True)  # exactly the cap
-    db.create_run(ws.id, REQ, 60.0, True, FP, enforce_budget=True)  # no name, no cap: exactly the budget
+    db.create_run(ws.id, REQ, 10.0, True, FP, participant_id="Ada", enforce_budget=True)  # exactly the cap
+    db.create_run(ws.id, REQ, 60.0, True, FP, enforce_budget=True)  # no participant, no cap: exactly the budget
     with pytest.raises(BudgetExceeded) as exc:
-        db.create_run(ws.id, REQ, 0.01, True, FP, participant="Bo", enforce_budget=True)
+        db.create_run(ws.id, REQ, 0.01, True, FP, participant_id="Bo", enforce_budget=True)
     assert exc.value.limit is Limit.BUDGET
     assert len(db.list_runs(ws.id)) == 3
     db.create_run(ws.id, REQ, 0.01, True, FP)  # without enforce_budget (the worker's own bookkeeping, tests)
 
 
 def test_a_group_is_checked_as_one_total_and_saved_all_or_nothing(db, ws):
-    db.set_budget(ws.id, 50)
+    db.set_budget(ws.id, 50, by=FAC)
     group = [NewRun(REQ, 20.0, True, f"grp-{n}") for n in range(3)]
     with pytest.raises(BudgetExceeded) as exc:
         db.create_runs(ws.id, group, fingerprint=FP, group_id="grp", enforce_budget=True, what="This grid")
@@ -159,7 +160,7 @@ def test_a_group_is_checked_as_one_total_and_saved_all_or_nothing(db, ws):
     )
     assert db.list_runs(ws.id) == []
     saved = db.create_runs(ws.id, group[:2], fingerprint=FP, group_id="grp", enforce_budget=True)
-    db.set_budget(ws.id, 60)
+    db.set_budget(ws.id, 60, by=FAC)
     # The whole group again (a rerun): the two saved runs are not charged again, so the
     # third one fits exactly; weighing all three (40 + 60 > 60) would have refused it.
     again = db.create_runs(ws.id, group, fingerprint=FP, group_id="grp", enforce_budget=True, what="This grid")
@@ -169,8 +170,8 @@ def test_a_group_is_checked_as_one_total_and_saved_all_or_nothing(db, ws):
 
 def test_concurrent_runs_cannot_both_take_the_last_credits(tmp_path):
     setup = Store(tmp_path)
-    ws = setup.create_workspace()
-    setup.set_budget(ws.id, 25)
+    ws = setup.create_workspace(facilitator=FAC)
+    setup.set_budget(ws.id, 25, by=FAC)
     results, barrier = [], threading.Barrier(6)
 
     def submit():
@@ -193,8 +194,8 @@ def test_concurrent_runs_cannot_both_take_the_last_credits(tmp_path):
 
 def test_concurrent_groups_cannot_both_take_the_last_credits(tmp_path):
     setup = Store(tmp_path)
-    ws = setup.create_workspace()
-    setup.set_budget(ws.id, 30)
+    ws = setup.create_workspace(facilitator=FAC)
+    setup.set_budget(ws.id, 30, by=FAC)
     results, barrier = {}, threading.Barrier(2)
 
     def send(name):
@@ -216,3 +217,73 @@ def test_concurrent_groups_cannot_both_take_the_last_credits(tmp_path):
     runs = setup.list_runs(ws.id)
     assert len(runs) == 2 and len({r.group_id for r in runs}) == 1  # one whole group, nothing of the other
     assert all(r.status is RunStatus.SUBMITTING for r in runs)
+
+
+# --- before the click, and who may change the limits ---------------------------------------------
+
+
+def test_shortfall_names_the_limit_and_the_amount_before_anything_is_saved():
+    assert budget.shortfall(Room(budget=400.0, budget_left=12.0), 12.0) is None
+    short = budget.shortfall(Room(budget=400.0, budget_left=12.0, cap=100.0, cap_left=50.0), 24.3)
+    assert (short.limit, short.over) == (Limit.BUDGET, pytest.approx(12.3))
+    assert str(short) == "Over the workshop budget by 12.30 credits."
+    short = budget.shortfall(Room(budget=400.0, budget_left=300.0, cap=50.0, cap_left=-5.0), 10.0)
+    assert str(short) == "Over your cap by 10.00 credits."  # overspent already: nothing left, all of it is over
+    assert budget.shortfall(Room(), 1e9) is None
+
+
+def test_the_reserved_figure_is_remarked_on_beyond_five_percent():
+    assert budget.reserved_differs(31.26, 67.5)
+    assert budget.reserved_differs(100.0, 94.9) and budget.reserved_differs(100.0, 105.1)
+    assert not budget.reserved_differs(100.0, 95.0) and not budget.reserved_differs(100.0, 105.0)
+    assert not budget.reserved_differs(31.26, None)  # not known yet: nothing to say
+
+
+def test_a_cleared_limit_is_no_limit_not_zero(db, ws):
+    db.set_budget(ws.id, 400, per_participant_cap=50, by=FAC)
+    cleared = db.set_budget(ws.id, None, None, by=FAC)
+    assert (cleared.budget_credits, cleared.per_participant_cap) == (None, None)
+    assert db.budget_room(ws.id, "Ada") == Room()
+    db.create_run(ws.id, REQ, 10_000.0, True, FP, participant_id="Ada", enforce_budget=True)
+
+
+def test_only_the_facilitator_changes_the_limits_and_the_name(db, ws):
+    from lib.store import NotFacilitator
+
+    db.join(ws.id, "Ada")
+    db.set_budget(ws.id, 400, by=FAC)
+    for who in ("Ada", None, "someone-who-never-joined"):
+        with pytest.raises(NotFacilitator):
+            db.set_budget(ws.id, 100_000, by=who)
+        with pytest.raises(NotFacilitator):
+            db.rename_workspace(ws.id, "Mine now", by=who)
+    ws_now = db.get_workspace(ws.id)
+    assert (ws_now.budget_credits, ws_now.name) == (400, "Workshop")
+
+
+def test_the_cap_follows_the_participant_id_not_the_typed_name(db, ws):
+    db.set_budget(ws.id, None, per_participant_cap=30, by=FAC)
+    db.create_run(ws.id, REQ, 25.0, True, FP, participant="alice", participant_id="pid-a", enforce_budget=True)
+    # Another browser calling itself "Alice" (or "alice") has a cap of its own.
+    db.create_run(ws.id, REQ, 25.0, True, FP, participant="alice", participant_id="pid-b", enforce_budget=True)
+    with pytest.raises(BudgetExceeded) as exc:
+        db.create_run(ws.id, REQ, 6.0, True, FP, participant="Alice", participant_id="pid-a", enforce_budget=True)
+    assert exc.value.limit is Limit.CAP
+    assert db.committed_credits(ws.id, "pid-a") == db.committed_credits(ws.id, "pid-b") == 25.0
+
+
+def test_spend_per_participant_for_the_facilitator(db, ws):
+    db.join(ws.id, "pid-a")
+    db.join(ws.id, "pid-b")
+    db.set_display_name(ws.id, "pid-a", "Ana")
+    db.create_run(ws.id, REQ, 12.0, True, FP, participant="Ana", participant_id="pid-a")
+    _submitted(db, ws, 10.0, 20.5, participant="Ana", participant_id="pid-a")
+    refused = db.create_run(ws.id, REQ, 99.0, True, FP, participant="Ana", participant_id="pid-a")
+    db.mark_submit_failed(refused.id, "insufficient_quota", "No credits")  # counted as a run, not as spend
+    table = {s.participant_id: (s.display_name, s.credits, s.runs) for s in db.spend_by_participant(ws.id)}
+    assert table == {
+        "pid-a": ("Ana", pytest.approx(32.5), 3),
+        "pid-b": ("Participant 2", 0.0, 0),
+        FAC: ("Facilitator", 0.0, 0),
+    }
+    assert db.spend_by_participant(ws.id)[0].participant_id == "pid-a"  # the biggest spender first

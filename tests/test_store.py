@@ -13,7 +13,7 @@ import lib.store
 from lib.schema import GenerationRequest, Task
 from lib.settings import load_settings, override
 from lib.status import RunStatus
-from lib.store import Store, engine, records, submission, tables, valid_id
+from lib.store import Store, drafts, engine, members, records, submission, tables, valid_id
 
 REQ = GenerationRequest(
     model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes", duration=4, quality="480p"
@@ -36,16 +36,19 @@ def store(tmp_path) -> Store:
     return Store(tmp_path)
 
 
+FAC = "pid_facilitator_000000000000"
+
+
 @pytest.fixture()
 def ws(store):
-    return store.create_workspace("Workshop")
+    return store.create_workspace("Workshop", facilitator=FAC)
 
 
 def new_run(store, ws, credits=10.0, **kw):
     return store.create_run(ws.id, REQ, credits, True, "k_test", **kw)
 
 
-@pytest.mark.parametrize("module", [lib.store, engine, records, tables])
+@pytest.mark.parametrize("module", [lib.store, engine, records, tables, members, drafts])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted and not result.failed
@@ -71,18 +74,20 @@ def test_the_settings_name_the_database(tmp_path):
 
 
 def test_workspace_lifecycle(store):
-    ws = store.create_workspace()
+    ws = store.create_workspace(facilitator=FAC)
     assert re.fullmatch(r"[A-Za-z0-9_-]{11}", ws.id)
     assert ws.name == "Untitled workspace" and ws.budget_credits is None
-    assert store.rename_workspace(ws.id, "  Monday  ").name == "Monday"
-    ws = store.set_budget(ws.id, 500, per_participant_cap=50)
+    assert store.rename_workspace(ws.id, "  Monday  ", by=FAC).name == "Monday"
+    ws = store.set_budget(ws.id, 500, per_participant_cap=50, by=FAC)
     assert (ws.budget_credits, ws.per_participant_cap) == (500, 50)
     assert store.get_workspace("../etc/passwd") is None
     assert store.get_workspace("nope-but-valid") is None
     with pytest.raises(ValueError):
-        store.set_budget(ws.id, -1)
+        store.set_budget(ws.id, -1, by=FAC)
     with pytest.raises(ValueError):
-        store.rename_workspace(ws.id, "   ")
+        store.set_budget(ws.id, float("nan"), by=FAC)
+    with pytest.raises(ValueError):
+        store.rename_workspace(ws.id, "   ", by=FAC)
 
 
 def test_run_roundtrip_and_ids_fit_widget_keys(store, ws):
@@ -245,7 +250,7 @@ def test_recover_after_crash_settles_old_submitting_runs_without_resubmitting(st
     changed = store.recover_after_crash()
     assert set(changed) == {sent.id, never_sent.id}
     sent, never_sent = store.get_run(sent.id), store.get_run(never_sent.id)
-    assert sent.status is RunStatus.UNKNOWN and "provider dashboard" in sent.error_message
+    assert sent.status is RunStatus.UNKNOWN and "check the Evolink account" in sent.error_message
     assert never_sent.status is RunStatus.SUBMIT_FAILED and never_sent.error_code == "not_sent"
     assert store.get_run(fresh.id).status is RunStatus.SUBMITTING
     assert store.claim_submit(sent.id) is False  # nothing may POST it again
@@ -263,7 +268,7 @@ def test_concurrent_writers_on_one_sqlite_file(tmp_path):
         s = Store(tmp_path)
         try:
             for i in range(per_thread):
-                run = s.create_run(ws.id, REQ, 1.0, True, "k_test", participant=f"p{n}")
+                run = s.create_run(ws.id, REQ, 1.0, True, "k_test", participant=f"p{n}", participant_id=f"p{n}")
                 s.claim_submit(run.id)
                 s.mark_submitted(run.id, task(usage={}, id=f"task-unified-{n}-{i}"))
                 s.update_from_task(run.id, task("processing", progress=i % 100, id=f"task-unified-{n}-{i}"))

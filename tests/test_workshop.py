@@ -13,6 +13,7 @@ from lib.status import RunStatus
 from lib.store import Store
 
 FP = "k_test"
+FAC = "pid_facilitator_000000000000"
 
 
 def _req(prompt="A fox in snow", **kw) -> GenerationRequest:
@@ -44,7 +45,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def ws(db):
-    return db.create_workspace("Workshop")
+    return db.create_workspace("Workshop", facilitator=FAC)
 
 
 def test_doctest():
@@ -58,7 +59,7 @@ def test_no_budget_means_no_limit(db, ws):
 
 
 def test_prepare_group_is_all_or_nothing_and_names_the_numbers(db, ws):
-    db.set_budget(ws.id, 100)
+    db.set_budget(ws.id, 100, by=FAC)
     items = [_item(40), _item(40), _item(40)]
     with pytest.raises(BudgetExceeded) as exc:
         workshop.prepare_group(db, ws.id, items, group_id="grp_123456", fingerprint=FP, what="This grid")
@@ -71,26 +72,28 @@ def test_prepare_group_is_all_or_nothing_and_names_the_numbers(db, ws):
 
 
 def test_a_group_over_the_participant_cap_is_refused_naming_the_cap(db, ws):
-    db.set_budget(ws.id, 1000, 300)
-    db.create_run(ws.id, _req(), 250, True, FP, participant="Ana")
+    db.set_budget(ws.id, 1000, 300, by=FAC)
+    db.create_run(ws.id, _req(), 250, True, FP, participant="Ana", participant_id="pid-ana")
     with pytest.raises(BudgetExceeded) as exc:
-        workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_ana001", fingerprint=FP, participant="Ana")
+        workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_ana001", fingerprint=FP, participant_id="pid-ana")
     assert exc.value.limit is Limit.CAP
     assert str(exc.value) == "This batch needs 100.00 credits; your cap has 50.00 of 300.00 left (over by 50.00)."
-    # Another participant still has room; the cap applies to named runs only.
-    workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_ben001", fingerprint=FP, participant="Ben")
+    # Another participant still has room, even under the same name; the cap applies to a participant's runs only.
+    workshop.prepare_group(
+        db, ws.id, [_item(100)], group_id="grp_ben001", fingerprint=FP, participant="Ana", participant_id="pid-ben"
+    )
     workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_anon01", fingerprint=FP)
 
 
 def test_failed_submissions_do_not_count(db, ws):
-    db.set_budget(ws.id, 100)
+    db.set_budget(ws.id, 100, by=FAC)
     run = db.create_run(ws.id, _req(), 90, True, FP)
     db.mark_submit_failed(run.id, "x", "refused")
     workshop.prepare_group(db, ws.id, [_item(100)], group_id="grp_123456", fingerprint=FP)
 
 
 def test_prepare_and_send_group(db, ws):
-    db.set_budget(ws.id, 100)
+    db.set_budget(ws.id, 100, by=FAC)
     items = [_item(30, "one"), _item(30, "two")]
     runs = workshop.prepare_group(db, ws.id, items, group_id="grp_123456", fingerprint=FP, participant="Ana")
     assert [r.status for r in runs] == [RunStatus.SUBMITTING, RunStatus.SUBMITTING]
@@ -122,6 +125,16 @@ def test_leaderboard_ranks_prompts_by_average_rating(db, ws):
     fox = next(s for s in table if s.prompt == "fox")
     assert fox.participants == ("Ana", "Ben") and fox.runs == 3
     assert "owl" not in [s.prompt for s in table]
+
+
+def test_leaderboard_names_follow_the_participant_id(db, ws):
+    for name, pid in (("Ana", "pid-1"), ("Ana", "pid-2"), ("Ben", "pid-3")):
+        db.join(ws.id, pid)
+        r = db.create_run(ws.id, _req("fox"), 10, True, FP, participant=name, participant_id=pid)
+        db.set_rating(r.id, 4)
+    db.set_display_name(ws.id, "pid-3", "Benedict")  # a rename carries over to the runs already made
+    [fox] = workshop.leaderboard(db.list_runs(ws.id))
+    assert fox.participants == ("Ana", "Ana", "Benedict")
 
 
 def test_leaderboard_order_and_limit(db, ws):

@@ -13,19 +13,21 @@ Example:
     >>> hints = lint(prompt, model="seedance-2.0-text-to-video")
     >>> [h.code for h in hints]
     ['curly-quotes', 'aspect-ratio-in-prompt']
-    >>> apply_fixes(prompt, hints)
-    'A girl on a rooftop at sunset, close-up. She says: "Hello."'
+    >>> apply_fixes(prompt, hints), settings_of(hints)
+    ('A girl on a rooftop at sunset, close-up. She says: "Hello."', {'aspect_ratio': '9:16'})
+    >>> [h.title for h in hints]
+    ['Curly quotes are not spoken', 'The shape is set in Aspect ratio']
 """
 
 from __future__ import annotations
 
 from lib import catalog
 from lib.hints import dialogue, fields, structure
-from lib.hints.fixes import apply_fixes
-from lib.hints.hint import Hint, Severity
+from lib.hints.fixes import apply_fixes, settings_of
+from lib.hints.hint import TITLES, Hint, Severity
 from lib.hints.structure import PromptStats, stats
 
-__all__ = ["Hint", "PromptStats", "Severity", "apply_fixes", "lint", "stats"]
+__all__ = ["TITLES", "Hint", "PromptStats", "Severity", "apply_fixes", "lint", "settings_of", "stats"]
 
 
 def _resolve_model(model: str | catalog.ModelSpec) -> catalog.ModelSpec:
@@ -45,11 +47,14 @@ def lint(
     videos: int = 0,
     audios: int = 0,
     web_search: bool = False,
+    aspect_ratio: str | None = None,
+    quality: str | None = None,
 ) -> list[Hint]:
     """All hints for a prompt on a model, sorted by position.
 
     ``images``/``videos``/``audios`` are how many media of each kind the request
-    carries; ``web_search`` is whether the Web search switch is on.
+    carries; ``web_search`` is whether the Web search switch is on; ``aspect_ratio``
+    and ``quality`` are the fields as set, so no hint asks for a value already there.
 
     >>> [h.code for h in lint('He whispers: run.', model="seedance-2.0-text-to-video")]
     ['structure', 'unquoted-dialogue']
@@ -71,8 +76,8 @@ def lint(
         *dialogue.single_quoted_dialogue(prompt),
         *dialogue.unquoted_dialogue(prompt),
         *dialogue.unbalanced_quotes(prompt),
-        *fields.aspect_ratios(prompt),
-        *fields.resolutions(prompt, spec),
+        *fields.aspect_ratios(prompt, current=aspect_ratio),
+        *fields.resolutions(prompt, spec, current=quality),
         *structure.timestamps(prompt),
         *fields.web_search(prompt, spec, web_search),
         *fields.media_references(prompt, spec, {"image": images, "video": videos, "audio": audios}),

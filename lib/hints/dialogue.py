@@ -2,11 +2,15 @@
 
 Curly and single quotes around speech get a fix to straight double quotes; spoken
 words after a speaker ("She says:", "旁白：") without quotes, and a double quote
-without a partner, are pointed out. The speech verbs and labels are in ``words.toml``.
+without a partner, are pointed out. Curly quotes around written words (a sign, a
+title, a name) are left as they are: a fix would make Seedance speak them. The speech
+verbs, labels and the words that mark written text are in ``words.toml``.
 
 Example:
     >>> [(h.code, h.fix) for h in curly_quotes("她说：“你好”")]
     [('curly-quotes', '"你好"')]
+    >>> [(h.code, h.fix) for h in curly_quotes("A neon sign reading “OPEN” flickers")]
+    [('quoted-text', None)]
     >>> [h.code for h in unquoted_dialogue("Narrator: the city sleeps")]
     ['unquoted-dialogue']
 """
@@ -45,6 +49,13 @@ _SPEECH_VERB_TAIL_RE = re.compile(
 # A label with any of these words ("Camera:", "Golden light:") describes, it does not speak.
 _NON_SPEAKER = lowered(WORDS.non_speaker_labels, WORDS.camera_words_en, WORDS.lighting_words_en)
 _FUNCTION = lowered(WORDS.function_words)
+_TEXT_CARRIERS = lowered(WORDS.text_carriers_en)
+# Speech verbs that also introduce written words after a carrier ("a sign that says “OPEN”").
+_SAY = frozenset({"say", "says", "said", "saying"})
+_SPEECH = lowered(WORDS.speech_verbs_en) - _SAY
+_TEXT_CARRIERS_ZH = re.compile(alternation(WORDS.text_carriers_zh))
+CARRIER_WORDS = 4  # how many words before a quote may say it is written text
+CARRIER_CHARS_ZH = 6  # the same for Chinese, in characters
 
 
 def _quoted(text: str) -> str:
@@ -88,22 +99,51 @@ def curly_quotes(prompt: str) -> list[Hint]:
             i += 1
             continue
         inner = prompt[i + 1 : j]
-        hints.append(
-            Hint(
+        shown = f"{opener}{_quoted(inner)}{prompt[j]}"
+        if _written_text(prompt[max(0, i - 80) : i]):
+            hint = Hint(
+                code="quoted-text",
+                severity="info",
+                message=(
+                    f"{shown} is in curly quotes, so Seedance will not speak it: right for a sign, a title "
+                    'or a name. If someone says these words, use straight double quotes ("…").'
+                ),
+                start=i,
+                end=j + 1,
+            )
+        else:
+            hint = Hint(
                 code="curly-quotes",
                 severity="warning",
                 message=(
-                    f"{opener}{_quoted(inner)}{prompt[j]} uses curly quotes, which Seedance does "
-                    'not read as dialogue. If these words are spoken, use straight double quotes ("…") '
-                    "so they are voiced."
+                    f"{shown} uses curly quotes, which Seedance does not read as dialogue. If these "
+                    'words are spoken, use straight double quotes ("…") so they are voiced.'
                 ),
                 start=i,
                 end=j + 1,
                 fix=f'"{inner}"',
             )
-        )
+        hints.append(hint)
         i = j + 1
     return hints
+
+
+def _written_text(before: str) -> bool:
+    """True when the words right before a quote say it is written (a sign reading, a film called), not spoken.
+
+    A speaker's colon ("She says:", "Narrator:") and a verb of speaking other than "say"
+    ("the sign painter shouts") always mean speech.
+    """
+    cut = max(before.rfind(c) for c in SENTENCE_END + '\n"')
+    clause = before[cut + 1 :]
+    if clause.rstrip().endswith((":", "：")):
+        return False
+    last_words = [w.lower() for w in WORD.findall(clause)][-CARRIER_WORDS:]
+    if any(w in _SPEECH for w in last_words):
+        return False
+    if any(w in _TEXT_CARRIERS for w in last_words):
+        return True
+    return bool(_TEXT_CARRIERS_ZH.search(clause[-CARRIER_CHARS_ZH:]))
 
 
 def single_quoted_dialogue(prompt: str) -> list[Hint]:

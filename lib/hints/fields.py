@@ -79,8 +79,12 @@ def _is_ratio(prompt: str, m: re.Match[str]) -> bool:
     return pair in catalog.ASPECT_RATIOS  # "16x9" is a ratio; "3x2 grid" is not worth the risk
 
 
-def aspect_ratios(prompt: str) -> list[Hint]:
-    """An aspect ratio in the text: set it in the Aspect ratio field; removed when that reads cleanly."""
+def aspect_ratios(prompt: str, *, current: str | None = None) -> list[Hint]:
+    """An aspect ratio in the text: set it in the Aspect ratio field; removed when that reads cleanly.
+
+    The fix sets the field too (``Hint.setting``); when the field is ``current``ly that
+    ratio already, the hint only offers to take the words out.
+    """
     hints: list[Hint] = []
     for m in _RATIO_RE.finditer(prompt):
         if not _is_ratio(prompt, m):
@@ -88,7 +92,11 @@ def aspect_ratios(prompt: str) -> list[Hint]:
         a, b = m.group("a"), m.group("b")
         pair = f"{a}:{b}"
         field_value = pair if pair in catalog.ASPECT_RATIOS else _closest_field_ratio(_ratio_value(a, b))
-        if field_value == pair:
+        setting: tuple[str, str] | None = ("aspect_ratio", field_value)
+        if field_value == current:
+            advice = f"The Aspect ratio field is already {field_value}, so these words can go."
+            setting = None
+        elif field_value == pair:
             advice = f"Set Aspect ratio to {field_value} instead."
         else:
             advice = f"The Aspect ratio field has no {pair}; {field_value} is the closest."
@@ -109,20 +117,29 @@ def aspect_ratios(prompt: str) -> list[Hint]:
                 start=start,
                 end=end,
                 fix="" if span else None,
+                setting=setting,
             )
         )
     return hints
 
 
-def resolutions(prompt: str, spec: catalog.ModelSpec) -> list[Hint]:
-    """A resolution in the text ("4K", "1080p"): set Quality instead, to what this model offers."""
+def resolutions(prompt: str, spec: catalog.ModelSpec, *, current: str | None = None) -> list[Hint]:
+    """A resolution in the text ("4K", "1080p"): set Quality instead, to what this model offers.
+
+    The fix sets Quality too (``Hint.setting``), unless it is ``current``ly that already.
+    """
     hints: list[Hint] = []
     best = spec.qualities[-1]
     for m in _RESOLUTION_RE.finditer(prompt):
         core = m.group("core")
         first = _RES_WORD.match(core)
         wanted = WORDS.resolution_words.get(" ".join(first.group(0).lower().split()), "") if first else ""
-        if wanted and wanted in spec.qualities:
+        target = wanted if wanted in spec.qualities else best
+        setting: tuple[str, str] | None = ("quality", target)
+        if target == current:
+            advice = f"The Quality field is already {target}, so these words can go."
+            setting = None
+        elif wanted and wanted in spec.qualities:
             advice = f"Set Quality to {wanted} instead."
         elif wanted:
             advice = f"This model makes up to {best}; set Quality to {best}, or choose a standard model for {wanted}."
@@ -141,6 +158,7 @@ def resolutions(prompt: str, spec: catalog.ModelSpec) -> list[Hint]:
                 start=start,
                 end=end,
                 fix="" if span else None,
+                setting=setting,
             )
         )
     return hints

@@ -1,8 +1,10 @@
-"""Safe fixes: applying hints' replacements to a prompt, and finding text that can be deleted tidily.
+"""Safe fixes: applying hints' replacements to a prompt (and the settings they carry), and finding text that
+can be deleted tidily.
 
 Example:
-    >>> apply_fixes("A cat, 16:9, at dusk", [Hint("aspect-ratio-in-prompt", "warning", "", 5, 11, "")])
-    'A cat, at dusk'
+    >>> ratio = Hint("aspect-ratio-in-prompt", "warning", "", 5, 11, "", ("aspect_ratio", "16:9"))
+    >>> apply_fixes("A cat, 16:9, at dusk", [ratio]), settings_of([ratio])
+    ('A cat, at dusk', {'aspect_ratio': '16:9'})
     >>> removal_span("A cat, 16:9, at dusk", 7, 11, has_lead_word=False)
     (5, 11)
 """
@@ -15,30 +17,43 @@ from lib.hints.hint import Hint
 from lib.hints.words import CLAUSE_SEP, SENTENCE_END
 
 
+def chosen_fixes(hints: Iterable[Hint]) -> list[Hint]:
+    """The hints whose fixes are applied together: in order, none overlapping (the first one wins)."""
+    chosen: list[Hint] = []
+    for h in sorted(hints, key=lambda h: (h.start, h.end)):
+        if h.fix is None:
+            continue
+        if chosen and h.start < chosen[-1].end:
+            continue
+        if chosen and (h.start, h.end) == (chosen[-1].start, chosen[-1].end):
+            continue  # two rules proposing a fix for the same text: apply it once
+        chosen.append(h)
+    return chosen
+
+
 def apply_fixes(prompt: str, hints: Iterable[Hint]) -> str:
     """The prompt with every safe fix applied at once.
 
     Fixes are applied right to left so earlier spans stay valid; when two fixes
     overlap, the one that starts first wins and the other is skipped (lint again
-    to see whether it is still needed).
+    to see whether it is still needed). The settings those fixes carry are
+    ``settings_of(hints)``: apply both, or the prompt loses what the words said.
 
     >>> apply_fixes("abcdef", [Hint("x", "info", "", 1, 3, "X"), Hint("y", "info", "", 2, 4, "Y")])
     'aXdef'
     """
-    chosen: list[tuple[int, int, str]] = []
-    last_end = -1
-    for h in sorted(hints, key=lambda h: (h.start, h.end)):
-        if h.fix is None:
-            continue
-        if chosen and h.start < last_end:
-            continue
-        if chosen and (h.start, h.end) == chosen[-1][:2]:
-            continue  # two rules proposing a fix for the same text: apply it once
-        chosen.append((h.start, h.end, h.fix))
-        last_end = h.end
-    for start, end, fix in reversed(chosen):
-        prompt = prompt[:start] + fix + prompt[end:]
+    for h in reversed(chosen_fixes(hints)):
+        prompt = prompt[: h.start] + (h.fix or "") + prompt[h.end :]
     return prompt
+
+
+def settings_of(hints: Iterable[Hint]) -> dict[str, str]:
+    """The fields the applied fixes set (``Hint.setting``); for one field, the first hint's value wins."""
+    settings: dict[str, str] = {}
+    for h in chosen_fixes(hints):
+        if h.setting is not None:
+            settings.setdefault(*h.setting)
+    return settings
 
 
 def removal_span(text: str, start: int, end: int, *, has_lead_word: bool) -> tuple[int, int] | None:

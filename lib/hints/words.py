@@ -34,6 +34,8 @@ class Words:
     speaker_labels_zh: tuple[str, ...]
     non_speaker_labels: tuple[str, ...]
     function_words: tuple[str, ...]
+    text_carriers_en: tuple[str, ...]
+    text_carriers_zh: tuple[str, ...]
     # settings written in the prompt
     time_words_en: tuple[str, ...]
     time_words_zh: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""Workspaces and runs, persisted with SQLAlchemy Core so browser sessions and the worker share one truth.
+"""Workspaces, members and runs, persisted with SQLAlchemy Core so browser sessions and the worker share one truth.
 
 A run's ``status`` is a ``lib.status.RunStatus``; every run is saved as
 ``submitting`` before its one POST, and only moves forward from there. The store is
@@ -6,7 +6,9 @@ split by who writes what:
 
 - ``engine``: which database (``lib.settings``), one engine per process, SQLite set up for many writers
 - ``tables``: the schema; ``records``: the frozen records handed out (``Run``, ...)
-- ``workspaces``: names, limits and the committed spend that ``lib.budget`` weighs
+- ``members``: who takes part in a workspace (facilitator or participant), display names, recent workspaces
+- ``workspaces``: names, limits (facilitators only) and the committed spend that ``lib.budget`` weighs
+- ``drafts``: the Studio's prompt and settings per workspace and participant
 - ``submission``: creating runs (budget checked in the insert's transaction), the POST's outcome, crash recovery
 - ``polling``: what the worker writes; ``reading``: what pages read, ratings and notes
 - ``comparisons``: saved comparison grids
@@ -26,17 +28,23 @@ Example:
 from __future__ import annotations
 
 from lib.store.comparisons import ComparisonStore
+from lib.store.drafts import DraftStore
 from lib.store.engine import dispose_engines
+from lib.store.members import NotFacilitator
 from lib.store.polling import PollingStore
 from lib.store.reading import ReadingStore
-from lib.store.records import Comparison, Run, Workspace, new_id, valid_id
+from lib.store.records import Comparison, Member, Role, Run, Spend, Workspace, new_id, valid_id
 from lib.store.submission import SUBMIT_GRACE_SECONDS, NewRun, SubmissionStore, TaskTaken
 
 __all__ = [
     "SUBMIT_GRACE_SECONDS",
     "Comparison",
+    "Member",
     "NewRun",
+    "NotFacilitator",
+    "Role",
     "Run",
+    "Spend",
     "Store",
     "TaskTaken",
     "Workspace",
@@ -46,5 +54,5 @@ __all__ = [
 ]
 
 
-class Store(SubmissionStore, PollingStore, ReadingStore, ComparisonStore):
-    """Workspaces, runs and comparisons in one database; cheap to construct (engines are cached)."""
+class Store(SubmissionStore, PollingStore, ReadingStore, ComparisonStore, DraftStore):
+    """Workspaces, members, runs, drafts and comparisons in one database; cheap to construct (engines are cached)."""

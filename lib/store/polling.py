@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lib.advice import CHECK_ACCOUNT
 from lib.schema import Task, TaskState
 from lib.status import POLLED, TO_ARCHIVE, RunStatus
 from lib.store.base import ERROR_CODE_MAX, StoreBase, values_of
@@ -90,7 +91,7 @@ class PollingStore(StoreBase):
                 error_code="unexpected_status",
                 error_message=clean_text(
                     f"The provider ended this task with status {task.status!r}, which this app does not know. "
-                    "Check the provider dashboard."
+                    + CHECK_ACCOUNT
                 ),
             )
         else:

@@ -1,4 +1,4 @@
-"""What the store hands out: plain frozen records of workspaces, runs and comparisons, and the ids they carry.
+"""What the store hands out: plain frozen records of workspaces, members, runs and comparisons, and the ids they carry.
 
 Example:
     >>> valid_id(new_id()), valid_id("../etc/passwd")
@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -42,6 +43,39 @@ class Workspace:
     per_participant_cap: float | None
 
 
+class Role(StrEnum):
+    """What a participant may do in a workspace: the facilitator also sets its name and limits."""
+
+    FACILITATOR = "facilitator"
+    PARTICIPANT = "participant"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One browser's place in one workspace: its role, display name, and when it last opened it."""
+
+    workspace_id: str
+    participant_id: str
+    role: Role
+    display_name: str
+    joined_at: float
+    last_seen: float
+
+    @property
+    def facilitator(self) -> bool:
+        return self.role is Role.FACILITATOR
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What one participant's runs commit in a workspace (the facilitator's table)."""
+
+    participant_id: str
+    display_name: str
+    credits: float
+    runs: int
+
+
 @dataclass(frozen=True)
 class Run:
     """One run as stored: plain fields; ``.request`` rebuilds the GenerationRequest."""
@@ -54,7 +88,8 @@ class Run:
     estimate_credits: float
     estimate_exact: bool
     key_fingerprint: str
-    participant: str | None
+    participant: str | None  # the display name
+    participant_id: str | None
     parent_id: str | None
     group_id: str | None
     status: RunStatus
@@ -145,6 +180,18 @@ def workspace_of(row: Any) -> Workspace:
         created_at=m["created_at"],
         budget_credits=m["budget_credits"],
         per_participant_cap=m["per_participant_cap"],
+    )
+
+
+def member_of(row: Any) -> Member:
+    m = row._mapping
+    return Member(
+        workspace_id=m["workspace_id"],
+        participant_id=m["participant_id"],
+        role=Role(m["role"]),
+        display_name=m["display_name"],
+        joined_at=m["joined_at"],
+        last_seen=m["last_seen"],
     )
 
 

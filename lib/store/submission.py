@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lib import budget, events
+from lib.advice import CHECK_ACCOUNT
 from lib.schema import GenerationRequest, Task
 from lib.settings import HOOK_PREFIX, TASK_ID_MAX
 from lib.status import POLLED, RunStatus
@@ -56,6 +57,7 @@ class SubmissionStore(WorkspaceStore):
         group_id: str | None = None,
         *,
         submit_key: str | None = None,
+        participant_id: str | None = None,
         enforce_budget: bool = False,
         now: float | None = None,
     ) -> Run:
@@ -65,6 +67,7 @@ class SubmissionStore(WorkspaceStore):
             [NewRun(request, estimate_credits, estimate_exact, submit_key, parent_id)],
             fingerprint=key_fingerprint,
             participant=participant,
+            participant_id=participant_id,
             group_id=group_id,
             enforce_budget=enforce_budget,
             now=now,
@@ -78,12 +81,16 @@ class SubmissionStore(WorkspaceStore):
         *,
         fingerprint: str,
         participant: str | None = None,
+        participant_id: str | None = None,
         group_id: str | None = None,
         enforce_budget: bool = False,
         what: str = "This run",
         now: float | None = None,
     ) -> list[Run]:
         """Persist runs as ``submitting``, before any POST: all of them or none; returned in order.
+
+        ``participant`` is the display name the runs show, ``participant_id`` whose cap
+        they count against (``lib.identity``).
 
         A run whose ``submit_key`` is already stored (a double click, a rerun of the same
         group) is returned as stored, neither inserted nor charged again. With
@@ -93,7 +100,7 @@ class SubmissionStore(WorkspaceStore):
         """
         now = time.time() if now is None else now
         participant = clean_text(participant, PARTICIPANT_MAX) or None
-        rows = [_row(workspace_id, item, fingerprint, participant, group_id, now) for item in new]
+        rows = [_row(workspace_id, item, fingerprint, (participant, participant_id), group_id, now) for item in new]
         keys = [row["submit_key"] for row in rows if row["submit_key"] is not None]
         try:
             with self._write() as conn:
@@ -101,7 +108,7 @@ class SubmissionStore(WorkspaceStore):
                 fresh = [row for row in rows if row["submit_key"] not in stored]
                 if enforce_budget and fresh:
                     credits = sum(row["estimate_credits"] for row in fresh)
-                    budget.check(self._room(conn, workspace_id, participant, lock=True), credits, what=what)
+                    budget.check(self._room(conn, workspace_id, participant_id, lock=True), credits, what=what)
                 if fresh:
                     conn.execute(runs.insert(), fresh)
         except IntegrityError:
@@ -183,8 +190,8 @@ class SubmissionStore(WorkspaceStore):
         """Settle runs a previous process left in ``submitting``; never resubmits.
 
         Unclaimed ones never reached the wire (``submit_failed``, nothing charged);
-        claimed ones may have been created upstream (``unknown``: check the provider
-        dashboard). Runs of this process younger than ``grace_seconds`` are left alone,
+        claimed ones may have been created upstream (``unknown``: the facilitator checks
+        the account). Runs of this process younger than ``grace_seconds`` are left alone,
         since their POST may still be in flight. Returns the ids changed.
         """
         now = time.time() if now is None else now
@@ -208,7 +215,7 @@ class SubmissionStore(WorkspaceStore):
                         RunStatus.UNKNOWN,
                         "submit_interrupted",
                         "The app stopped while sending this run, so it may or may not have been "
-                        "created (and billed). Check the provider dashboard before submitting again.",
+                        f"created (and billed). {CHECK_ACCOUNT}",
                     )
                 conn.execute(
                     runs.update()
@@ -249,9 +256,15 @@ def _submitted(task: Task, now: float) -> dict:
 
 
 def _row(
-    workspace_id: str, item: NewRun, fingerprint: str, participant: str | None, group_id: str | None, now: float
+    workspace_id: str,
+    item: NewRun,
+    fingerprint: str,
+    who: tuple[str | None, str | None],
+    group_id: str | None,
+    now: float,
 ) -> dict:
     request = item.request
+    participant, participant_id = who
     return {
         "id": new_id(),
         "workspace_id": workspace_id,
@@ -262,6 +275,7 @@ def _row(
         "estimate_exact": bool(item.estimate_exact),
         "key_fingerprint": fingerprint,
         "participant": participant,
+        "participant_id": participant_id,
         "parent_id": item.parent_id,
         "group_id": group_id,
         "status": RunStatus.SUBMITTING.value,

@@ -1,10 +1,11 @@
-"""The database schema (SQLAlchemy Core): workspaces, their runs and their comparison grids.
+"""The database schema (SQLAlchemy Core): workspaces, who takes part in them, their runs, drafts and comparison grids.
 
-Times are Unix seconds (floats); ``runs.status`` holds ``lib.status.RunStatus`` values.
+Times are Unix seconds (floats); ``runs.status`` holds ``lib.status.RunStatus`` values;
+a participant id is the random id a browser keeps (``lib.identity``).
 
 Example:
     >>> sorted(metadata.tables)
-    ['comparisons', 'runs', 'workspaces']
+    ['comparisons', 'drafts', 'members', 'runs', 'workspaces']
 """
 
 from __future__ import annotations
@@ -21,6 +22,22 @@ workspaces = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("budget_credits", sa.Float, nullable=True),
     sa.Column("per_participant_cap", sa.Float, nullable=True),
+    # sha256 of the facilitator link's secret: the secret itself is shown once and never stored.
+    sa.Column("facilitator_hash", sa.String(64), nullable=True),
+)
+
+# Who takes part in a workspace: one row per (workspace, participant id), with the role,
+# the display name and when this browser last opened the workspace (its recent workspaces).
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id"), primary_key=True),
+    sa.Column("participant_id", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("joined_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Index("ix_members_participant_id", "participant_id", "last_seen"),
 )
 
 runs = sa.Table(
@@ -35,7 +52,8 @@ runs = sa.Table(
     sa.Column("estimate_credits", sa.Float, nullable=False),
     sa.Column("estimate_exact", sa.Boolean, nullable=False),
     sa.Column("key_fingerprint", sa.String(64), nullable=False),
-    sa.Column("participant", sa.String(100), nullable=True),
+    sa.Column("participant", sa.String(100), nullable=True),  # the display name, kept current on rename
+    sa.Column("participant_id", sa.String(64), nullable=True, index=True),
     sa.Column("parent_id", sa.String(32), nullable=True),
     sa.Column("group_id", sa.String(64), nullable=True, index=True),
     sa.Column("status", sa.String(20), nullable=False, index=True),
@@ -67,6 +85,16 @@ runs = sa.Table(
     sa.Column("rating", sa.Integer, nullable=True),
     sa.Column("notes", sa.Text, nullable=True),
     sa.Column("owner", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# The Studio's prompt and settings as one participant left them in one workspace.
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id"), primary_key=True),
+    sa.Column("participant_id", sa.String(64), primary_key=True),
+    sa.Column("values_json", sa.Text, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from lib import archive, retries
+from lib.advice import CHECK_ACCOUNT
 from lib.client import ApiError, BadRequestError, EvolinkClient, NotFoundError, RateLimitError, key_fingerprint
 from lib.logs import Throttle
 from lib.retries import RetryPolicy
@@ -252,8 +253,7 @@ class Worker:
             self.store.mark_unknown(
                 run.id,
                 "gave_up",
-                "No final answer from the provider within a day; its video link would have expired. "
-                "Check the provider dashboard.",
+                "No final answer from the provider within a day; its video link would have expired. " + CHECK_ACCOUNT,
                 now=now,
             )
             self._count("gave_up")
@@ -316,7 +316,7 @@ class Worker:
                 "task_not_found",
                 "The provider no longer knows this task (404 task_not_found), so its video cannot be "
                 "fetched. This happens when the API address or account changed since it was submitted. "
-                "Check the provider dashboard.",
+                + CHECK_ACCOUNT,
                 now=now,
             )
             self._count("failed")

@@ -43,7 +43,7 @@ def _type_prompt(page, text: str) -> None:
 
 def _submit(page, prompt: str) -> None:
     _type_prompt(page, prompt)
-    page.click(".st-key-submit button")
+    page.click(".st-key-submit button:visible")
     page.wait_for_selector(".st-key-submit-ok")
     wait_idle(page)
     assert prompt not in page.url
@@ -192,7 +192,7 @@ def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, pa
     rerun(page, lambda: thumb.press("ArrowRight"))
     rerun(page, page.locator(".st-key-content_filter label").click)
     assert SIX_S_FILTER_OFF in page.inner_text(".st-key-cost")
-    page.click(".st-key-submit button")
+    page.click(".st-key-submit button:visible")
     page.wait_for_selector(".st-key-submit-ok")
     wait_idle(page)
     ws = _ws(page)

@@ -1,4 +1,4 @@
-"""The Studio in a real Chromium: hints and their fix, and the estimate following the duration."""
+"""The Studio in a real Chromium: hints and their fix, the estimate following the duration, Generate on a phone."""
 
 import re
 
@@ -26,12 +26,13 @@ def test_curly_quotes_fix_and_estimate_follows_duration(app_server, page):
     rerun(page, lambda: prompt.press("Tab"))  # a text area commits its value on blur
 
     hints = page.locator(".st-key-hints")
-    assert "curly-quotes" in hints.inner_text()
+    assert "Curly quotes are not spoken" in hints.inner_text()  # a title in plain words, not the code
+    assert hints.locator("[class*='st-key-hint-curly-quotes-']").count() == 1
     assert _credits(page) == format_amount(5 * PER_S)
 
-    rerun(page, hints.locator(".st-key-fix_all button").click)
+    rerun(page, hints.locator(".st-key-fix_all button:visible").click)
     assert prompt.input_value() == STRAIGHT
-    assert "curly-quotes" not in hints.inner_text()
+    assert hints.locator("[class*='st-key-hint-curly-quotes-']").count() == 0
 
     # The thumb is an <input type=range> (implicit role "slider"): keyboard is exact.
     thumb = page.locator(".st-key-duration").get_by_role("slider")
@@ -59,3 +60,21 @@ def test_ctrl_enter_in_the_editor_submits_exactly_one_run_with_the_typed_prompt(
     runs = Store(app_server.data_dir).list_runs(ws)
     assert [r.request.prompt for r in runs] == [typed]
     no_exception(page)
+
+
+def test_on_a_phone_generate_is_within_one_screen_of_the_prompt(app_server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(app_server.url)
+        wait_idle(page)
+        prompt = page.locator(".st-key-prompt textarea")
+        prompt.wait_for()
+        button = page.locator(".st-key-submit button:visible")
+        button.wait_for()
+        top, bottom = prompt.bounding_box(), button.bounding_box()
+        assert bottom["y"] + bottom["height"] - top["y"] <= 844, (top, bottom)
+        assert bottom["x"] >= 0 and bottom["x"] + bottom["width"] <= 390  # on screen, not beside it
+        no_exception(page)
+    finally:
+        context.close()

@@ -53,14 +53,38 @@ def test_confirm_sends_the_valid_rows_as_one_group(at, provider, demo_app):
     assert len(provider.posts) == 2
 
 
-def test_budget_refuses_the_whole_batch_with_the_numbers(at, provider, demo_app):
+def test_a_batch_over_the_budget_cannot_be_sent_and_says_by_how_much(at, provider, demo_app):
     budget = round(VALID_ROWS / 2)
-    demo_app.store.set_budget(at.session_state["ws"], budget)
-    at.button(key="batch_run").click().run()
-    at.button(key="batch_go").click().run()
-    left = format_amount(budget)
-    assert [e.value for e in at.error if "credits" in e.value] == [
-        f"This batch needs {format_amount(VALID_ROWS)} credits; the workshop budget has {left} of {left} left "
-        f"(over by {format_amount(VALID_ROWS - budget)})."
+    demo_app.store.set_budget(at.session_state["ws"], budget, by=at.session_state["pid"])  # this session started it
+    at.run()
+    assert at.button(key="batch_run").disabled
+    blocked = at.container(key="batch_blocked")
+    assert [w.value for w in blocked.warning] == [
+        f"Over the workshop budget by {format_amount(VALID_ROWS - budget)} credits."
     ]
     assert provider.posts == [] and demo_app.store.list_runs(at.session_state["ws"]) == []
+
+
+def test_the_preview_leads_with_each_rows_problem_and_never_shows_none(at):
+    frame = at.dataframe[0].value
+    assert list(frame.columns[:4]) == ["Row", "Problems", "Hints", "Credits"]
+    assert "None" not in frame.to_string() and "nan" not in frame.to_string()
+    by_row = {r["Row"]: r for r in frame.to_dict("records")}
+    assert by_row["4"]["Problems"].startswith("Duration: a whole number of seconds from 4 to 15")
+    assert by_row["4"]["Credits"] == "" and by_row["2"]["Problems"] == "ready"
+    assert by_row["2"]["Model"] == "Text to video · fast"  # as the Studio shows it
+
+
+def test_a_sent_file_is_marked_and_is_not_sent_again_by_accident(at, provider):
+    at.button(key="batch_run").click().run()
+    at.button(key="batch_go").click().run()
+    assert len(provider.posts) == 2
+    assert at.container(key="batch_sent_before") is not None
+    assert at.button(key="batch_run").disabled
+    # Deliberately, it can be sent again.
+    [again] = [c for c in at.checkbox if c.key and c.key.startswith("batch_again_")]
+    again.check().run()
+    assert not at.button(key="batch_run").disabled
+    at.button(key="batch_run").click().run()
+    at.button(key="batch_go").click().run()
+    assert len(provider.posts) == 4

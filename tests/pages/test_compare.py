@@ -87,18 +87,26 @@ def test_confirm_states_the_total_then_sends_one_post_per_cell(at, provider, db)
     assert at.subheader[0].value == "Quality × Audio"
 
 
-def test_budget_refuses_the_whole_grid_with_the_numbers(at, provider, db):
+def test_a_grid_over_the_budget_cannot_be_asked_for_and_says_by_how_much(at, provider, db):
     budget = round(TWO_BY_TWO / 2)
-    db.set_budget(at.session_state["ws"], budget)
+    db.set_budget(at.session_state["ws"], budget, by=at.session_state["pid"])  # this session started it
     _two_by_two(at)
-    at.button(key="cmp_run").click().run()
-    at.button(key="cmp_go").click().run()
-    left = format_amount(budget)
-    assert [e.value for e in at.error] == [
-        f"This grid needs {format_amount(TWO_BY_TWO)} credits; the workshop budget has {left} of {left} left "
-        f"(over by {format_amount(TWO_BY_TWO - budget)})."
+    assert at.button(key="cmp_run").disabled
+    assert [w.value for w in at.warning] == [
+        f"Over the workshop budget by {format_amount(TWO_BY_TWO - budget)} credits."
     ]
     assert provider.posts == [] and db.list_runs(at.session_state["ws"]) == []
+
+
+def test_a_budget_lowered_while_confirming_disables_confirm(at, provider, db):
+    _two_by_two(at)
+    at.button(key="cmp_run").click().run()
+    assert not at.button(key="cmp_go").disabled
+    db.set_budget(at.session_state["ws"], 10, by=at.session_state["pid"])  # the facilitator, from another tab
+    at.run()
+    assert at.button(key="cmp_go").disabled
+    assert [w.value for w in at.warning] == [f"Over the workshop budget by {format_amount(TWO_BY_TWO - 10)} credits."]
+    assert provider.posts == []
 
 
 def test_cancel_sends_nothing(at, provider):
@@ -142,3 +150,28 @@ def test_finished_comparison_reopens_with_player_rating_and_winner(at, db, demo_
     fresh.button(key=f"cmp-win-{first.id}").click().run()
     assert db.get_comparison(cmp_id).spec["winner"] == first.id
     assert fresh.button(key=f"cmp-win-{first.id}").label == "Winner"
+    player = fresh.get("iframe")[0].proto.srcdoc
+    assert player.count('<td class="winner">') == 1 and "Winner ·" in player  # marked on the grid
+
+
+def test_the_base_settings_read_as_plain_words(at):
+    [base] = [c.value for c in at.caption if c.value.startswith("Base settings:")]
+    assert base == (
+        "Base settings: Text to video · standard · 720p · 5 s · 16:9 · audio on · content filter on · web search off"
+    )
+
+
+def test_starting_from_an_earlier_run_fills_the_base_prompt_and_the_variants(at, provider, db):
+    # A comparison of two prompts, so its runs carry their variants.
+    at.selectbox(key="cmp_rows").set_value("prompt").run()
+    at.text_area(key="cmp_var_B").input("A grey fox naps in the snow, close-up").run()
+    at.button(key="cmp_run").click().run()
+    at.button(key="cmp_go").click().run()
+    at.button(key="cmp_new").click().run()
+    at.segmented_control(key="cmp_source").set_value("run").run()
+    chosen = db.get_run(at.selectbox(key="cmp_base_run").value)
+    assert at.text_area(key="cmp_prompt").value == chosen.request.prompt  # no menu change needed
+    at.selectbox(key="cmp_rows").set_value("prompt").run()
+    variants = {at.text_area(key="cmp_var_A").value, at.text_area(key="cmp_var_B").value}
+    assert variants == {"A red fox runs through snow, wide shot", "A grey fox naps in the snow, close-up"}
+    assert at.text_area(key="cmp_var_A").value == chosen.request.prompt

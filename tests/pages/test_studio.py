@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from components import submit as submit_component
-from lib import pricing
+from lib import catalog, hints, pricing
 from lib import submit as submit_rules
 from lib.pricing import format_credits, load_rates
 from lib.status import RunStatus
@@ -29,7 +29,8 @@ def _cost_text(at) -> str:
 
 
 def _hint_codes(at) -> list[str]:
-    return [m.group(1) for md in at.markdown if (m := re.search(r"\*\*([a-z]+(?:-[a-z]+)+)\*\*", md.value))]
+    """The codes of the hints shown (each hint's container is keyed ``hint-<code>-<n>``)."""
+    return [m.group(1) for c in at.container if c.key and (m := re.fullmatch(r"hint-([a-z-]+)-\d+", c.key))]
 
 
 def test_defaults_render_with_an_estimate(at):
@@ -192,8 +193,8 @@ def test_a_post_that_may_have_been_billed_is_unknown_and_never_resent(at, demo_a
     at.button(key="submit").click().run()
     assert not at.exception, at.exception
     shown = " ".join(_unescaped(e.value) for e in at.error)
-    assert "Unknown — check the provider dashboard" in shown
-    assert "check your runs before submitting again" in shown
+    assert "Unknown — it may have been charged" in shown
+    assert "Ask the facilitator to check the Evolink account before submitting it again." in shown
     assert not [b for b in at.button if b.key == "retry"]  # nothing that would send it again
     at.run()  # a rerun sends nothing either
     assert len(provider.posts) == 1
@@ -224,3 +225,28 @@ def test_reference_videos_on_the_servers_own_network_are_not_probed(monkeypatch)
     assert opened == []
     assert cost_card._probe(("https://example.com/a.mp4",)) == 7.0
     assert opened == ["https://example.com/a.mp4"]
+
+
+def test_the_hint_panel_shows_every_hint_and_grows_with_them(at):
+    prompt = "A fox says “hi” to the camera, 16:9, 4K"
+    at.text_area(key="prompt").input(prompt).run()
+    found = hints.lint(
+        prompt,
+        model=catalog.DEFAULT_MODEL,
+        web_search=False,
+        aspect_ratio=at.selectbox(key="aspect_ratio").value,
+        quality=at.segmented_control(key="quality").value,
+    )
+    assert len(found) >= 4
+    assert sorted(_hint_codes(at)) == sorted(h.code for h in found)  # the last one too
+    [panel] = [c for c in at.container if c.key == "hints"]
+    assert panel.proto.height_config.use_content  # no fixed height: nothing scrolls out of sight
+
+
+def test_the_callback_url_and_copy_as_code_live_under_for_developers(at):
+    at.text_area(key="prompt").input(PROMPT).run()
+    [developers] = [e for e in at.expander if e.label == "For developers"]
+    assert not developers.proto.expanded  # closed: participants need none of it
+    assert [t.key for t in developers.text_input] == ["callback_url"]
+    assert len(developers.tabs) == 3 and "**Copy as code**" in [m.value for m in developers.markdown]
+    assert [t.key for t in at.text_input] == ["callback_url"]  # and nowhere else

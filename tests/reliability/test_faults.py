@@ -82,7 +82,7 @@ def test_500s_never_resend_a_post_and_polls_recover(world):
     # A 500 answer to the POST leaves the outcome unknown: said so, and never sent again.
     for r in runs:
         if r.task_id is None:
-            assert r.status == RunStatus.UNKNOWN and "dashboard" in r.error_message
+            assert r.status == RunStatus.UNKNOWN and "check the Evolink account" in r.error_message
     assert handle.app.state.stats["fault 500"] > 0
 
 
