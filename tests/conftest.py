@@ -58,15 +58,41 @@ def browser(chromium_path):
         b.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(browser):
-    """A fresh page; the test fails if anything on it broke the app's Content-Security-Policy."""
+def page(browser, request, tmp_path_factory):
+    """A fresh page; the test fails if anything on it broke the app's Content-Security-Policy.
+
+    When the test fails, a screenshot, the page's HTML and its console go to a folder
+    under pytest's temporary directory, named in the output.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
     violations: list[str] = []
+    console: list[str] = []
+    pg.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
     pg.on("console", lambda msg: violations.append(msg.text) if CSP_WORDS in msg.text else None)
     yield pg
+    if request.node.stash.get(_FAILED, False):
+        keep = tmp_path_factory.mktemp("failed-page")
+        try:
+            pg.screenshot(path=str(keep / "page.png"), full_page=True)
+            (keep / "page.html").write_text(pg.content(), encoding="utf-8")
+        except Exception as exc:  # the page may be gone; the console is still worth keeping
+            console.append(f"(no screenshot: {exc})")
+        (keep / "console.txt").write_text("\n".join(console), encoding="utf-8")
+        print(f"\nThe failed page is kept in {keep}")
     context.close()
     assert not violations, f"the page broke the Content-Security-Policy: {violations[:3]}"
 
