@@ -100,7 +100,7 @@ def live_grid(comparison_id: str) -> None:
     if comparison is None:
         return
     runs = _runs(comparison)
-    live.listen(comparison.workspace_id, key=f"live-cmp-{comparison_id}", runs=runs, kinds=("updated", "finished"))
+    live.listen(comparison.workspace_id, key=f"cmp-{comparison_id}", runs=runs, kinds=("updated", "finished"))
     if all(r.finished for r in runs.values()):
         st.rerun(scope="app")
     row_labels, col_labels, matrix = compare.layout(comparison.spec)

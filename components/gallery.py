@@ -23,13 +23,17 @@ _FULL_RUN = "_gallery_full_run"  # counts the page's whole runs, to tell a fragm
 _GRID_RUN = "_gallery_grid_run"
 
 # On a phone the filters fold away behind a toggle; elsewhere the toggle is hidden and the filters show.
-_PHONE_CSS = """<style>
-.st-key-filters_toggle { display: none; }
+_style = st.components.v2.component(
+    "studio_gallery_style",
+    css="""
+.st-key-gallery_style, .st-key-filters_toggle { display: none; }
 @media (max-width: 640px) {
   .st-key-filters_toggle { display: block; }
   .st-key-filters { display: none; }
 }
-</style>"""
+""",
+    isolate_styles=False,  # rules for the page around it
+)
 
 
 def workspace_runs(ws: Workspace) -> list[Run]:
@@ -39,7 +43,7 @@ def workspace_runs(ws: Workspace) -> list[Run]:
 
 def filter_bar(runs: list[Run]) -> GalleryFilter:
     """The filter widgets; what they ask for, as a ``GalleryFilter`` (``.apply(runs)`` narrows the runs)."""
-    st.html(_PHONE_CSS)
+    _style(key="gallery_style", height=0)
     shown = st.toggle("Filters", key="filters_toggle", help="Filter and sort the runs.")
     with st.container(horizontal=True, vertical_alignment="bottom", key="filters_open" if shown else "filters"):
         statuses = st.multiselect("Status", list(RunStatus), format_func=LABELS.get, key="f_status", placeholder="any")

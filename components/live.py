@@ -10,7 +10,7 @@ wakes it.
 
     @st.fragment
     def progress(run_id):
-        live.listen(ws.id, key=f"live-{run_id}", runs=[run_id], kinds=("updated", "finished"))
+        live.listen(ws.id, key=f"run-{run_id}", runs=[run_id], kinds=("updated", "finished"))
         ...  # read the run and show it
 """
 
@@ -27,16 +27,20 @@ from lib.settings import EVENTS_PREFIX
 HERE = Path(__file__).resolve().parent
 HUB_JS = (HERE / "live.js").read_text(encoding="utf-8")  # the shared stream, for every component that listens
 
-# An element with no size: the listener shows nothing (the class hides its empty box and the gap around it).
+KEY_PREFIX = "live-"
+# A listener shows nothing: its element (keyed live-...) takes no room, not even the gap around it.
+# (More than one line: Streamlit reads a one-line string with brackets as a file path.)
 _CSS = """
-:host, .studio-live { display: none; }
+[class*="st-key-live-"] {
+  display: none;
+}
 """
 
 _listener = st.components.v2.component(
     "studio_live",
-    html='<div class="studio-live"></div>',
     css=_CSS,
     js=HUB_JS + "\n" + (HERE / "live_listener.js").read_text(encoding="utf-8"),
+    isolate_styles=False,
 )
 
 
@@ -59,10 +63,11 @@ def listen(
 ) -> dict[str, Any] | None:
     """Rerun the enclosing fragment on a notice about ``runs`` (None: any run) of the given ``kinds`` (None: any).
 
-    Returns the notice that woke this run (``{"run", "kind", "seq"}``), or None.
+    The element is keyed ``live-<key>``. Returns the notice that woke this run
+    (``{"run", "kind", "seq"}``), or None.
     """
     result = _listener(
-        key=key,
+        key=KEY_PREFIX + key,
         data={
             "url": events_url(workspace_id),
             "runs": None if runs is None else sorted(runs),

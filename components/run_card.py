@@ -10,6 +10,7 @@ remix, download, and what a run in its state needs (``status_controls``).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,7 +71,7 @@ def grid(runs: list[Run], *, workspace_id: str, key: str, patch: bool, empty: st
             "words": cards.WORDS,
             "empty": empty,
         },
-        on_rate_change=_save_rating,
+        on_rate_change=functools.partial(_save_rating, key),
         on_open_change=_ignore,
         on_changed_change=_ignore,
     )
