@@ -36,14 +36,32 @@ function draw(card, st) {
   root.dataset.runId = card.id;
   root.dataset.status = card.status;
   if (card.video) {
+    // The poster until someone plays: a click anywhere on it (or the play button, by keyboard)
+    // starts the video, and only then come the browser's own controls. No bytes before that.
+    const box = el("div", "sp-media");
     const v = el("video", "sp-video");
     v.preload = "none";
-    v.controls = true;
     v.playsInline = true;
     v.poster = card.video.poster;
     v.src = card.video.src;
     v.style.aspectRatio = `${card.video.width} / ${card.video.height}`;
-    root.append(v);
+    const play = el("button", "sp-play", "▶");
+    play.type = "button";
+    play.title = words.play;
+    play.setAttribute("aria-label", words.play);
+    const start = () => {
+      v.controls = true;
+      play.remove();
+      v.play().catch(() => {}); // refused or failed: the controls are there to try again
+    };
+    play.onclick = start;
+    v.addEventListener("click", () => v.controls || start());
+    v.addEventListener("play", () => {
+      v.controls = true;
+      play.remove();
+    });
+    box.append(v, play);
+    root.append(box);
   } else if (card.state === "live") {
     const bar = el("div", "sp-progress");
     const fill = el("div", "sp-fill");
