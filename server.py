@@ -1,8 +1,10 @@
 """The ASGI app: the Streamlit UI plus the app's own routes, served on one port.
 
 `streamlit run server.py` serves the UI (app.py), archived videos at /api/media/<token>
-(with Range requests), provider callbacks at /api/hooks/evolink/<secret>, /api/health,
-and in demo mode the offline simulator at /sim. The lifespan removes what interrupted
+(with Range requests) and their stills at /api/media/<token>/poster.jpg and /sheet.jpg,
+run notices for open pages at /api/events/<workspace> (Server-Sent Events), provider
+callbacks at /api/hooks/evolink/<secret>, /api/health, and in demo mode the offline
+simulator at /sim. The lifespan removes what interrupted
 downloads left behind and starts the one background worker that polls and archives
 runs, so unfinished runs resume after a restart even when nobody has a browser open.
 A database that cannot be opened at start is explained in the log and on every page;
@@ -13,8 +15,11 @@ Every browser gets a participant id cookie on the pages it loads (``lib.identity
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,9 +34,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib import archive, demo, headers, health, hooks, transfer, worker
+from lib import archive, cards, demo, headers, health, hooks, media, recovery, sse, transfer, worker
 from lib.identity import IdentityCookie
-from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, demo_base_url, load_settings
+from lib.settings import (
+    DEMO_MOUNT,
+    EVENTS_PREFIX,
+    HEALTH_PATH,
+    HOOK_PREFIX,
+    MEDIA_PREFIX,
+    demo_base_url,
+    load_settings,
+)
+from lib.store import Store
 
 log = logging.getLogger("studio.server")
 
@@ -69,24 +83,32 @@ async def health_status(request: Request) -> Response:
     return JSONResponse(report.as_json(), status_code=200 if report.ok else 503)
 
 
-async def media(request: Request) -> Response:
-    path = archive.media_path(SETTINGS.data_dir, request.path_params["token"])
+async def media_file(request: Request) -> Response:
+    """A video (inline, or as a download named after its run) or one of its stills."""
+    found = media.parse(request.path_params["rest"])
+    if found is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    token, kind = found
+    # A still may have to be made first (a video saved before stills existed): off the event loop.
+    path = await asyncio.to_thread(media.file_for, SETTINGS.data_dir, token, kind)
     if path is None:
         return Response("Not found", status_code=404, media_type="text/plain")
     # Tokens are random and files never change: let browsers keep them.
-    headers = {"Cache-Control": "private, max-age=86400"}
-    download = "download" in request.query_params
-    return transfer.WholeFileOnBadRange(
-        path,
-        media_type="video/mp4",
-        headers=headers,
-        filename="seedance-run.mp4" if download else None,
-        content_disposition_type="attachment" if download else "inline",
-    )
+    extra = {"Cache-Control": "private, max-age=86400, immutable"}
+    run_id = request.query_params.get("download")
+    if kind == "video" and run_id is not None:
+        run = await asyncio.to_thread(_store().get_run, run_id)
+        extra["Content-Disposition"] = (
+            media.content_disposition(run.request.prompt, run.id)
+            if run is not None and run.media_token == token
+            else 'attachment; filename="seedance-run.mp4"'
+        )
+    # A malformed Range gets the whole file (200), not a 400.
+    return transfer.WholeFileOnBadRange(path, media_type=media.MEDIA_TYPES[kind], headers=extra)
 
 
 class MediaTokenGuard:
-    """Any /api/media/ path that is not exactly one valid token is 404, like an unknown token.
+    """Any /api/media/ path that does not name a token's video or still is 404, like an unknown token.
 
     Streamlit's path-security middleware would answer 400 to some of them (``..``,
     encoded slashes) and 404 to others: one answer tells a prober nothing.
@@ -97,10 +119,29 @@ class MediaTokenGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if path.startswith(MEDIA_PREFIX) and not archive.valid_token(path[len(MEDIA_PREFIX) :]):
+        if path.startswith(MEDIA_PREFIX) and media.parse(path[len(MEDIA_PREFIX) :]) is None:
             await Response("Not found", status_code=404, media_type="text/plain")(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+@functools.cache
+def _store() -> Store:
+    return Store.from_settings(SETTINGS)
+
+
+def _workspace_exists(workspace_id: str) -> bool:
+    return _store().get_workspace(workspace_id) is not None
+
+
+def _card(run_id: str) -> dict[str, Any] | None:
+    run = _store().get_run(run_id)
+    return cards.card(run, key_missing=recovery.key_missing(run)) if run is not None else None
+
+
+# Set when the server starts to shut down: open event streams end, so it need not wait for them.
+CLOSING = asyncio.Event()
+events_stream = sse.endpoint(_workspace_exists, _card, closing=CLOSING)
 
 
 async def callback(request: Request) -> Response:
@@ -150,16 +191,36 @@ def on_script_error(exc: Exception) -> bool:
     return True
 
 
+def _close_streams_on_exit_signal() -> None:
+    """On SIGINT/SIGTERM, end the event streams first: the server waits for open responses before it stops."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+
+        def handler(number: int, frame: Any, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(CLOSING.set)
+            if callable(previous):
+                previous(number, frame)
+
+        try:
+            signal.signal(signum, handler)
+        except ValueError:  # not the main thread (an embedding server): it ends streams its own way
+            return
+
+
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     SETTINGS.data_dir.mkdir(parents=True, exist_ok=True)
     removed = archive.remove_stale_parts(SETTINGS.data_dir)
     if removed:
         log.warning("removed %d partial download(s) an earlier process left behind", removed)
+    CLOSING.clear()
+    _close_streams_on_exit_signal()
     _start_worker()
     try:
         yield {"settings": SETTINGS}
     finally:
+        CLOSING.set()
         worker.stop()
         if SIMULATOR is not None:
             SIMULATOR.state.close()
@@ -167,7 +228,8 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
 
 routes: list[BaseRoute] = [
     Route(HEALTH_PATH, health_status),
-    Route(MEDIA_PREFIX + "{token}", media, methods=["GET", "HEAD"]),
+    Route(MEDIA_PREFIX + "{rest:path}", media_file, methods=["GET", "HEAD"]),
+    Route(EVENTS_PREFIX + "{workspace}", events_stream),
     Route(HOOK_PREFIX + "{secret}", callback, methods=["POST"]),
 ]
 if SIMULATOR is not None:

@@ -11,10 +11,9 @@ import time
 
 import streamlit as st
 
-from components import compare_player, run_card, workspace
+from components import compare_player, live, run_card, workspace
 from components.plain import md
 from lib import compare, workshop
-from lib.settings import LIVE_REFRESH
 from lib.store import Comparison, Run, Workspace, valid_id
 from lib.text import one_line
 
@@ -94,13 +93,14 @@ def _cell_status(cell: dict, run: Run | None) -> str:
     return f"{run.label.capitalize()} · {run.progress}%"
 
 
-@st.fragment(run_every=LIVE_REFRESH)
+@st.fragment
 def live_grid(comparison_id: str) -> None:
-    """Re-read a running grid; when every cell has finished, rerun the page for the full view."""
+    """A running grid, read again whenever one of its runs changes; once every cell has finished, the full view."""
     comparison = workspace.store().get_comparison(comparison_id)
     if comparison is None:
         return
     runs = _runs(comparison)
+    live.listen(comparison.workspace_id, key=f"cmp-{comparison_id}", runs=runs, kinds=("updated", "finished"))
     if all(r.finished for r in runs.values()):
         st.rerun(scope="app")
     row_labels, col_labels, matrix = compare.layout(comparison.spec)

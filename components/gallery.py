@@ -1,19 +1,39 @@
-"""The gallery grid, its filters and exports; only unfinished cards refresh on their own."""
+"""The gallery: its filters, exports and the live grid of cards.
+
+The grid is one fragment holding one cards component (``run_card.grid``). Run
+notices reach it through the workspace's event stream: in the plain view (no filter,
+newest first) the page patches the changed card itself, or puts a new run on top,
+without a rerun; with filters on, a notice reruns this fragment alone, which reads the
+list again. A rating or "Details" reruns only this fragment too.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from components import compare_view, run_card, workspace
-from components.plain import md
 from lib import catalog, export
 from lib.gallery import SORT_LABELS, GalleryFilter, Sort, participants
-from lib.settings import LIVE_REFRESH
 from lib.status import LABELS, RunStatus
 from lib.store import Run, Workspace
 
-PAGE = 24  # cards per "page": a browser lays out 24 video cards at once in well under a second
+SHOWN_MAX = 500  # cards on the page at once; more come a page of this size at a time
 _SHOWN = "_gallery_shown"  # how many cards this session asked to see
+_FULL_RUN = "_gallery_full_run"  # counts the page's whole runs, to tell a fragment rerun from one
+_GRID_RUN = "_gallery_grid_run"
+
+# On a phone the filters fold away behind a toggle; elsewhere the toggle is hidden and the filters show.
+_style = st.components.v2.component(
+    "studio_gallery_style",
+    css="""
+.st-key-gallery_style, .st-key-filters_toggle { display: none; }
+@media (max-width: 640px) {
+  .st-key-filters_toggle { display: block; }
+  .st-key-filters { display: none; }
+}
+""",
+    isolate_styles=False,  # rules for the page around it
+)
 
 
 def workspace_runs(ws: Workspace) -> list[Run]:
@@ -23,7 +43,9 @@ def workspace_runs(ws: Workspace) -> list[Run]:
 
 def filter_bar(runs: list[Run]) -> GalleryFilter:
     """The filter widgets; what they ask for, as a ``GalleryFilter`` (``.apply(runs)`` narrows the runs)."""
-    with st.container(horizontal=True, vertical_alignment="bottom", key="filters"):
+    _style(key="gallery_style", height=0)
+    shown = st.toggle("Filters", key="filters_toggle", help="Filter and sort the runs.")
+    with st.container(horizontal=True, vertical_alignment="bottom", key="filters_open" if shown else "filters"):
         statuses = st.multiselect("Status", list(RunStatus), format_func=LABELS.get, key="f_status", placeholder="any")
         model = st.selectbox(
             "Model",
@@ -86,43 +108,41 @@ def export_buttons(ws: Workspace, runs: list[Run]) -> None:
         )
 
 
-def announce_completions() -> None:
-    """A toast for each run that finished since this session last looked."""
-    for message in st.session_state.pop("_toasts", []):
-        st.toast(message, icon=":material/movie:")
+def grid(ws: Workspace, view: GalleryFilter, every_run: list[Run]) -> None:
+    """The live grid of the runs ``view`` keeps, newest first (or as it sorts them)."""
+    full_run = st.session_state.get(_FULL_RUN, 0) + 1
+    st.session_state[_FULL_RUN] = full_run
+    live_grid(ws.id, view, every_run, full_run)
 
 
-def grid(runs: list[Run]) -> None:
-    if not runs:
+@st.fragment
+def live_grid(workspace_id: str, view: GalleryFilter, every_run: list[Run], full_run: int) -> None:
+    """The cards; on a rerun of this fragment alone, the list is read again (it may have changed)."""
+    if st.session_state.get(_GRID_RUN) == full_run:
+        every_run = workspace.store().list_runs(workspace_id, limit=None)
+    st.session_state[_GRID_RUN] = full_run
+    runs = view.apply(every_run)
+    if not every_run:
         st.info("No runs yet. Write a prompt in the Studio and generate a video.", icon=":material/movie:")
         st.page_link("pages/studio.py", label="Open the Studio", icon=":material/edit_note:")
-        return
-    shown = st.session_state.get(_SHOWN, PAGE)
-    with st.grid(columns="auto", min_column_width=360, gap="medium"):
-        for run in runs[:shown]:
-            with st.container(key=f"run-{run.id}", border=True):
-                if run.finished:
-                    run_card.body(run)
-                    run_card.actions(run)
-                else:
-                    live_card(run.id)
+    run_card.needs_you(runs)
+    shown = max(SHOWN_MAX, st.session_state.get(_SHOWN, SHOWN_MAX))
+    opened = run_card.grid(
+        runs[:shown],
+        workspace_id=workspace_id,
+        key="gallery_cards",
+        # The page places notices itself only in the plain view, and only once it shows a list.
+        patch=view == GalleryFilter() and bool(every_run) and len(runs) <= shown,
+        empty="" if not every_run else "No runs match these filters.",
+    )
     if len(runs) > shown:
-        more = min(PAGE, len(runs) - shown)
+        more = min(SHOWN_MAX, len(runs) - shown)
+        st.caption(f"Showing the newest {shown} of {len(runs)} runs; filters and search find older ones directly.")
         st.button(
-            f"Show {more} more ({len(runs) - shown} older)",
+            f"Show {more} more",
             key="gallery_more",
             icon=":material/expand_more:",
-            on_click=lambda: st.session_state.__setitem__(_SHOWN, shown + PAGE),
+            on_click=lambda: st.session_state.__setitem__(_SHOWN, shown + SHOWN_MAX),
         )
-
-
-@st.fragment(run_every=LIVE_REFRESH)
-def live_card(run_id: str) -> None:
-    """Re-read one unfinished run; when it finishes, rerun the page so it gets its full card."""
-    run = workspace.store().get_run(run_id)
-    if run is None:
-        return
-    if run.finished:
-        st.session_state.setdefault("_toasts", []).append(f"Run finished: {run.label} — {md(run.request.prompt, 50)}")
-        st.rerun(scope="app")
-    run_card.body(run)
+    if opened:
+        run_card.open_details(opened, workspace_id)

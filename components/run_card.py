@@ -1,98 +1,137 @@
-"""One run in the gallery: its video or its progress, prompt, settings, cost, rating and notes."""
+"""Runs in the gallery: the cards (one light component for all of them) and each run's detail view.
+
+A card shows a poster until someone presses play (``<video preload="none" poster>``
+from the media route: no video bytes before that), the prompt, the settings as badges,
+when it was made, how long it took, what it cost, and stars. Its data comes from
+``lib/cards.py``; ``run_card.js`` draws it with ``textContent`` only, in an element
+marked ``data-run-id``. "Details" opens the detail view: the contact sheet, notes,
+remix, download, and what a run in its state needs (``status_controls``).
+"""
 
 from __future__ import annotations
 
-import time
+import functools
+from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from components import run_recovery, workspace
+from components import live, run_recovery, workspace
 from components.plain import md
-from lib import advice, catalog, pricing
-from lib.settings import MEDIA_PREFIX
-from lib.status import FAILURES, POLLED, TO_ARCHIVE, RunStatus
+from lib import advice, cards, media, recovery
+from lib.status import FAILURES
 from lib.store import Run
 from lib.text import shorten
 
-PROMPT_SHOWN = 600  # characters of a prompt a card shows
+HERE = Path(__file__).resolve().parent
+
+_cards = st.components.v2.component(
+    "studio_cards",
+    css=(HERE / "run_card.css").read_text(encoding="utf-8"),
+    js=live.HUB_JS + "\n" + (HERE / "run_card.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # cards stay in the page's DOM, so [data-run-id] finds them
+)
 
 
-def media_url(token: str) -> str:
-    """An absolute URL for the media route (st.video needs one for a custom route)."""
+def media_url(token: str, kind: media.Kind = "video") -> str:
+    """An absolute URL for the media route (``st.video`` and ``st.image`` need one for a custom route)."""
     base = urlsplit(st.context.url or "")
     origin = f"{base.scheme}://{base.netloc}" if base.scheme and base.netloc else ""
-    return f"{origin}{MEDIA_PREFIX}{token}"
+    return f"{origin}{media.url(token, kind)}"
+
+
+# --- the cards ------------------------------------------------------------------------------
+
+
+def _ignore() -> None:
+    """The trigger reruns the enclosing fragment; the fragment reads what it needs."""
+
+
+def _save_rating(key: str) -> None:
+    picked = (st.session_state.get(key) or {}).get("rate")
+    if isinstance(picked, dict) and isinstance(picked.get("run"), str):
+        stars = picked.get("stars")
+        if stars is None or (type(stars) is int and 1 <= stars <= 5):
+            workspace.store().set_rating(picked["run"], stars)
+
+
+def grid(runs: list[Run], *, workspace_id: str, key: str, patch: bool, empty: str = "") -> str | None:
+    """Every run's card in one component; returns the id of a run whose details were asked for.
+
+    With ``patch`` (the unfiltered, newest-first view) the page updates cards from run
+    notices itself; otherwise a notice asks the enclosing fragment to rerun.
+    """
+    result = _cards(
+        key=key,
+        data={
+            "cards": [cards.card(run, key_missing=recovery.key_missing(run)) for run in runs],
+            "url": live.events_url(workspace_id),
+            "patch": patch,
+            "words": cards.WORDS,
+            "empty": empty,
+        },
+        on_rate_change=functools.partial(_save_rating, key),
+        on_open_change=_ignore,
+        on_changed_change=_ignore,
+    )
+    opened = result.get("open") if result is not None else None
+    return opened if isinstance(opened, str) else None
+
+
+# --- the detail view ------------------------------------------------------------------------
+
+
+def _local(seconds: float) -> str:
+    """A time in the viewer's own time zone when the browser said which, else the server's."""
+    try:
+        zone = ZoneInfo(st.context.timezone or "")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return datetime.fromtimestamp(seconds, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def badges(run: Run) -> None:
-    """The settings as one line of badges: one element per card instead of one per badge."""
-    req = run.request
-    spec = catalog.MODELS.get(run.model)
-    items = [
-        ("violet", md(spec.label if spec else run.model)),
-        ("gray", f"{req.effective('duration')} s"),
-        ("gray", req.effective("quality")),
-        ("gray", md(req.effective("aspect_ratio"))),
-    ]
-    if not req.effective("generate_audio"):
-        items.append(("gray", "silent"))
-    if not req.effective("content_filter"):
-        items.append(("orange", f"filter off {pricing.price_words().filter_off}"))
-    if req.effective("web_search"):
-        items.append(("blue", "web search"))
-    if run.participant:
-        items.append(("green", ":material/person: " + md(run.participant, 100)))
-    st.markdown(" ".join(f":{color}-badge[{text}]" for color, text in items))
+    """The settings as one line of badges (the same words as the card's)."""
+    line = " ".join(f":{tone}-badge[{md(text, 100)}]" for tone, text in cards.badges(run))
+    st.markdown(line)
 
 
-def _status(run: Run) -> None:
+def status_controls(run: Run) -> None:
+    """What a run in its state needs before anything else: the error and what to do about it.
+
+    Runs that need more than words (an unknown outcome to look up, a personal key to
+    enter again) get their controls here too, from the module that knows how.
+    """
     if run_recovery.missing_key(run):
         return
-    if run.status in POLLED or run.status is RunStatus.SUBMITTING:
-        eta = ""
-        if run.estimated_time and run.submitted_at:
-            left = max(0, run.submitted_at + run.estimated_time - time.time())
-            eta = f" · about {left:.0f} s left" if left else " · any moment now"
-        st.progress(run.progress / 100, text=f"{run.label.capitalize()} · {run.progress}%{eta}")
-    elif run.status in TO_ARCHIVE:
-        st.progress(1.0, text="Saving the video…")
-    elif run.status in FAILURES:
-        st.error(f"**{run.label.capitalize()}** · {md(run.error_code or run.status)}", icon=":material/error:")
+    if run.status in FAILURES:
+        st.error(f"**{md(run.label.capitalize())}** · {md(run.error_code or run.status)}", icon=":material/error:")
         if run.error_message:
             st.text(run.error_message)  # server text: plain text, never HTML or Markdown
         todo = advice.what_to_do(run.error_code, run.status)
         if todo:
             st.caption(todo)
         run_recovery.attach_task_id(run)
-    if run.poll_error and not run.finished:
+    elif run.poll_error and not run.finished:
         st.caption(f"Retrying: {md(run.poll_error)}")
 
 
-def body(run: Run) -> None:
-    """Everything that changes while a run is in flight."""
-    if run.archived:
-        url = media_url(run.media_token)
-        if url.startswith(("http://", "https://")):
-            st.video(url)
-        else:
-            # No browser URL known (st.context.url is None): st.video would read a relative
-            # path as a server file and fail (or copy the file into memory). Link instead.
-            st.markdown(f"[:material/play_circle: Play the video]({url})")
-    else:
-        _status(run)
-    st.text(shorten(run.request.prompt, PROMPT_SHOWN))
-    badges(run)
-    reserved = "—" if run.credits_reserved is None else f"{pricing.format_amount(run.credits_reserved)}"
-    st.caption(
-        f"Estimate {'≈ ' if not run.estimate_exact else ''}{pricing.format_amount(run.estimate_credits)} credits"
-        f" · reserved {reserved}" + (f" · task {md(run.task_id)}" if run.task_id else "")
-    )
+def needs_you(runs: list[Run]) -> None:
+    """Above the cards: each run that cannot go on without someone (a key to paste again, a task id to attach).
+
+    Each keeps its controls in a container keyed ``run-<run id>``, next to its prompt.
+    """
+    waiting = [run for run in runs if run_recovery.needs_action(run)]
+    for run in waiting:
+        with st.container(key=f"run-{run.id}", border=True):
+            st.caption(md(shorten(run.request.prompt, 160)))
+            status_controls(run)
 
 
-def _save_rating(run_id: str, key: str) -> None:
-    value = st.session_state.get(key)
-    workspace.store().set_rating(run_id, None if value is None else value + 1)
+def _save_notes(run_id: str) -> None:
+    workspace.store().set_notes(run_id, st.session_state.get(f"notes-{run_id}"))
 
 
 def rating(run: Run, key: str) -> None:
@@ -101,13 +140,14 @@ def rating(run: Run, key: str) -> None:
         "stars",
         key=key,
         default=None if run.rating is None else run.rating - 1,
-        on_change=_save_rating,
+        on_change=_save_feedback,
         args=(run.id, key),
     )
 
 
-def _save_notes(run_id: str) -> None:
-    workspace.store().set_notes(run_id, st.session_state.get(f"notes-{run_id}"))
+def _save_feedback(run_id: str, key: str) -> None:
+    value = st.session_state.get(key)
+    workspace.store().set_rating(run_id, None if value is None else value + 1)
 
 
 def remix(run: Run) -> None:
@@ -128,20 +168,55 @@ def remix(run: Run) -> None:
 
 
 def actions(run: Run) -> None:
-    """Rating, notes, remix and download: shown once a run has finished."""
+    """Remix and download."""
     with st.container(horizontal=True, vertical_alignment="center"):
-        rating(run, f"rate-{run.id}")
         if st.button("Remix", key=f"remix-{run.id}", icon=":material/edit:", on_click=remix, args=(run,)):
             st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
-        if run.archived:
-            st.link_button("Download", f"{media_url(run.media_token)}?download=1", icon=":material/download:")
-    with st.expander("Notes", expanded=bool(run.notes)):
+        if run.archived and run.media_token:
+            st.link_button(
+                "Download",
+                f"{media_url(run.media_token)}?download={run.id}",
+                icon=":material/download:",
+                help="The MP4, named after the prompt, with the prompt and settings in its tags.",
+            )
+
+
+def details(run: Run) -> None:
+    """Everything about one run: status controls, contact sheet, prompt, settings, cost, notes, remix, download."""
+    with st.container(key=f"detail-{run.id}"):
+        status_controls(run)
+        if run.archived and run.media_token:
+            sheet = media_url(run.media_token, "sheet")
+            if sheet.startswith(("http://", "https://")):
+                st.image(sheet, caption="Six moments of the video", width="stretch")
+        st.text(run.request.prompt)
+        badges(run)
+        facts = [f"Made {_local(run.created_at)}", *cards.facts(run)]
+        if run.task_id:
+            facts.append(f"task {md(run.task_id)}")
+        st.caption(" · ".join(facts))
         st.text_area(
             "Notes",
             value=run.notes or "",
             key=f"notes-{run.id}",
             on_change=_save_notes,
             args=(run.id,),
-            label_visibility="collapsed",
             placeholder="What worked, what didn't…",
         )
+        actions(run)
+
+
+@st.dialog("Run", width="large")
+def detail_dialog(run_id: str) -> None:
+    run = workspace.store().get_run(run_id)
+    if run is None:
+        st.warning("This run is no longer in the workspace.")
+        return
+    details(run)
+
+
+def open_details(run_id: str, workspace_id: str) -> None:
+    """Open the detail view of a run of this workspace (an id from anywhere else is ignored)."""
+    run = workspace.store().get_run(run_id)
+    if run is not None and run.workspace_id == workspace_id:
+        detail_dialog(run_id)

@@ -1,8 +1,8 @@
 """On a run card: the way back for a run that lost its key, and for an unknown run whose task was paid for.
 
-Both are shown in the card's status area (``components.run_card``); the rules are in
-``lib.recovery``. A key pasted here goes to the worker's memory only, and the field is
-emptied at once.
+Both are shown in the run's status area (``components.run_card``: above the cards and in
+the detail view); the rules are in ``lib.recovery``. A key pasted here goes to the
+worker's memory only, and the field is emptied at once.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from lib import recovery, worker
 from lib.store import Run
 
 
+def needs_action(run: Run) -> bool:
+    """Does this run wait for someone: a personal key pasted again, or a task id attached?"""
+    return recovery.key_missing(run) or recovery.can_attach(run)
+
+
 def missing_key(run: Run) -> bool:
     """For a run whose key is not in memory: say so, with the key field right there. True when shown."""
-    w = worker.current()
-    if w is None or not recovery.waits_for_key(run, w.has_key(run.key_fingerprint)):
+    if not recovery.key_missing(run):
         return False
     with st.container(key=f"rekey-box-{run.id}"):
         st.warning(recovery.MISSING_KEY, icon=":material/key:")

@@ -37,6 +37,14 @@ def waits_for_key(run: Run, has_key: bool) -> bool:
     return run.status in POLLED and not has_key
 
 
+def key_missing(run: Run) -> bool:
+    """Is ``run`` waiting for its key in this process (whose worker, if running, holds the keys)?"""
+    from lib import worker  # the worker's package imports the store; only this question needs it
+
+    w = worker.current()
+    return w is not None and waits_for_key(run, w.has_key(run.key_fingerprint))
+
+
 def can_attach(run: Run) -> bool:
     """Does ``run`` offer "Attach the provider's task id"? (``unknown``, and no task of its own.)"""
     return run.status is RunStatus.UNKNOWN and not run.task_id

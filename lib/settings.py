@@ -43,6 +43,12 @@ DEMO_MOUNT = "/sim"
 HEALTH_PATH = "/api/health"
 MEDIA_PREFIX = "/api/media/"
 HOOK_PREFIX = "/api/hooks/evolink/"
+EVENTS_PREFIX = "/api/events/"  # + a workspace id: run notices for that workspace's open pages
+
+# The event stream: a comment this often keeps proxies from closing an idle stream, and
+# a browser that lost the stream tries again after this many milliseconds.
+EVENTS_HEARTBEAT = 20.0
+EVENTS_RETRY_MS = 3000
 
 # Seconds between re-reads of an unfinished run on an open page (a store read, no API call).
 LIVE_REFRESH = 2.0

@@ -1,4 +1,4 @@
-"""Gallery: every run of the workspace, newest first; unfinished cards refresh by themselves."""
+"""Gallery: every run of the workspace, newest first; cards change as runs do, pushed by the server."""
 
 import streamlit as st
 
@@ -7,8 +7,7 @@ from components import gallery, workspace
 ws = workspace.current()
 st.title("Gallery")
 every_run = gallery.workspace_runs(ws)
-runs = gallery.filter_bar(every_run).apply(every_run)
+view = gallery.filter_bar(every_run)
 gallery.export_buttons(ws, every_run)
 gallery.comparisons(ws)
-gallery.announce_completions()
-gallery.grid(runs)
+gallery.grid(ws, view, every_run)

@@ -1,6 +1,7 @@
 """server.py's own routes on the real server (`streamlit run server.py`, no browser): /api/health,
-/api/media/<token> with HTTP range semantics, /api/hooks/evolink/<secret> with its body cap, and the
-security headers on every response.
+/api/media/<token> with HTTP range semantics and its stills, /api/events/<workspace> (run notices
+as Server-Sent Events), /api/hooks/evolink/<secret> with its body cap, and the security headers on
+every response.
 
 The server runs in live mode against a simulator in this process (the demo's own simulator
 accepts only the app's per-process key, so a test cannot create tasks on it)."""
@@ -8,12 +9,15 @@ accepts only the app's per-process key, so a test cannot create tasks on it)."""
 from __future__ import annotations
 
 import http.client
+import json
+import signal
+import threading
 import time
 
 import httpx
 import pytest
 
-from lib import archive, hooks
+from lib import archive, hooks, posters
 from lib.client import key_fingerprint
 from lib.schema import GenerationRequest, Task, TaskInfo
 from lib.simulator import serve_in_thread
@@ -153,11 +157,73 @@ def test_media_head_and_download(server, archived):
     assert r.headers["content-type"] == "video/mp4"
     assert int(r.headers["content-length"]) == len(data)
     assert r.content == b""
-    r = httpx.get(f"{server.url}/api/media/{token}?download=1")
+    r = httpx.get(f"{server.url}/api/media/{token}?download=1")  # no run of that id: a plain name
     assert r.status_code == 200
-    assert r.headers["content-disposition"].startswith("attachment")
-    assert "seedance-run.mp4" in r.headers["content-disposition"]
+    assert r.headers["content-disposition"] == 'attachment; filename="seedance-run.mp4"'
     assert r.content == data
+
+
+def test_a_download_is_named_after_its_runs_prompt(server, archived):
+    token, data = archived
+    db = Store(server.data_dir)
+    ws = db.create_workspace("Downloads")
+    run = db.create_run(ws.id, REQ.model_copy(update={"prompt": "Über den Dünen: a red kite"}), 40.0, True, "k")
+    db.claim_submit(run.id)
+    db.mark_submitted(run.id, Task(id=f"task-unified-dl-{run.id}", status="pending"))
+    db.update_from_task(run.id, Task(id=f"task-unified-dl-{run.id}", status="completed", results=["https://x/v.mp4"]))
+    db.mark_archived(run.id, token, len(data), 4.0, 864, 496)
+    r = httpx.get(f"{server.url}/api/media/{token}?download={run.id}")
+    assert r.status_code == 200 and r.content == data
+    assert r.headers["content-disposition"] == (
+        f'attachment; filename="uber-den-dunen-a-red-kite-{run.id}.mp4"; '
+        f"filename*=UTF-8''%C3%9Cber-den-D%C3%BCnen-a-red-kite-{run.id}.mp4"
+    )
+    other = "B" * 32  # a run's id with another video's token names nothing: the plain name
+    assert (
+        "seedance-run.mp4"
+        in httpx.get(f"{server.url}/api/media/{token}?download={run.id}x").headers["content-disposition"]
+    )
+    assert httpx.get(f"{server.url}/api/media/{other}?download={run.id}").status_code == 404
+
+
+# --- stills -------------------------------------------------------------------------------------
+
+
+def test_poster_and_contact_sheet_are_served_as_cacheable_jpegs(server, archived):
+    token, _ = archived
+    for name, path in (("poster", posters.poster_path), ("sheet", posters.sheet_path)):
+        r = httpx.get(f"{server.url}/api/media/{token}/{name}.jpg")
+        assert r.status_code == 200, name
+        assert r.headers["content-type"] == "image/jpeg"
+        assert "max-age" in r.headers["cache-control"]
+        assert r.content == path(server.data_dir, token).read_bytes()
+        assert r.content[:2] == b"\xff\xd8"
+
+
+def test_stills_of_a_video_saved_before_stills_existed_are_made_on_first_request(server, archived):
+    _, data = archived
+    token = "0ldV1de0" + "x" * 24
+    (server.data_dir / "media" / f"{token}.mp4").write_bytes(data)
+    assert not posters.poster_path(server.data_dir, token).exists()
+    r = httpx.get(f"{server.url}/api/media/{token}/poster.jpg", timeout=30)
+    assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
+    assert posters.poster_path(server.data_dir, token).is_file()
+    assert posters.sheet_path(server.data_dir, token).is_file()
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    ["/poster.png", "/poster.jpg/..", "/..%2fposter.jpg", "/sheet.jpeg", "/", "/thumb.jpg", "/poster.jpg%00"],
+)
+def test_stills_answer_only_to_their_exact_names(server, archived, suffix):
+    token, _ = archived
+    assert _raw(server, "GET", f"/api/media/{token}{suffix}") == 404
+
+
+def test_stills_of_an_unknown_token_are_404(server):
+    for name in ("poster", "sheet"):
+        assert _raw(server, "GET", f"/api/media/{'a' * 32}/{name}.jpg") == 404
+        assert _raw(server, "GET", f"/api/media/{'a' * 31}/{name}.jpg") == 404
 
 
 @pytest.mark.parametrize(
@@ -184,6 +250,82 @@ def test_media_token_with_a_traversal_suffix_is_404(server, archived):
     token, _ = archived
     assert _raw(server, "GET", f"/api/media/{token}/..%2f..%2fstudio.db") == 404
     assert _raw(server, "GET", f"/api/media/{token}%2f..%2f..%2fhook_secret") == 404
+
+
+# --- run notices ------------------------------------------------------------------------------
+
+
+class Listener:
+    """An event-stream client on a thread of its own, as a browser's EventSource would be."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.lines: list[str] = []
+        self.notices: list[dict] = []
+        self.status: int | None = None
+        self.headers: httpx.Headers | None = None
+        self.ended = threading.Event()
+        self._client = httpx.Client(timeout=httpx.Timeout(10, read=None))
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            with self._client.stream("GET", self.url) as r:
+                self.status, self.headers = r.status_code, r.headers
+                for line in r.iter_lines():
+                    self.lines.append(line)
+                    if line.startswith("data: "):
+                        self.notices.append(json.loads(line.removeprefix("data: ")))
+        except httpx.HTTPError:
+            pass
+        finally:
+            self.ended.set()
+
+    def close(self) -> None:
+        """Stop using the stream (its thread ends with the connection)."""
+        self._client.close()
+
+
+@pytest.mark.parametrize("path", ["/api/events/nosuchws1", "/api/events/a", "/api/events/x y z"])
+def test_events_of_an_unknown_workspace_are_404(server, path):
+    assert _raw(server, "GET", path.replace(" ", "%20")) == 404
+
+
+def test_events_paths_that_climb_out_are_refused(server):
+    assert _raw(server, "GET", "/api/events/..%2f..%2fetc") in (400, 404)  # Streamlit's own guard may answer first
+
+
+def test_events_stream_tells_an_open_page_what_changed_in_its_workspace(server):
+    db, run_id = _seed_run(server)
+    ws_id = db.get_run(run_id).workspace_id
+    listener = Listener(f"{server.url}/api/events/{ws_id}")
+    try:
+        wait_until(lambda: listener.lines, message="the stream sent nothing")
+        assert listener.status == 200
+        assert listener.headers["content-type"].startswith("text/event-stream")
+        assert listener.headers["cache-control"] == "no-cache"
+        assert listener.lines[0].startswith("retry: ")
+        # The worker changes the run in the server's process: a callback makes it poll now.
+        assert httpx.post(_hook(server), json={"id": db.get_run(run_id).task_id}).status_code == 200
+        notice = wait_until(lambda: next((n for n in listener.notices if n["run"] == run_id), None))
+        assert notice["kind"] == "updated" and isinstance(notice["seq"], int)
+        assert notice["card"]["id"] == run_id and notice["card"]["prompt"] == REQ.prompt
+        assert "event: run" in listener.lines
+    finally:
+        listener.close()
+
+
+def test_an_open_stream_does_not_hold_up_shutdown(tmp_path):
+    app = AppProcess(tmp_path / "data").start()
+    try:
+        ws_id = Store(app.data_dir).create_workspace("Closing").id
+        listener = Listener(f"{app.url}/api/events/{ws_id}")
+        wait_until(lambda: listener.lines, message="the stream sent nothing")
+        app.stop()  # SIGTERM; after 30 s it would be SIGKILL
+        assert app.proc.returncode != -signal.SIGKILL, app.log()
+        assert listener.ended.wait(10)  # the server ended the stream, the client did not
+    finally:
+        app.kill()
 
 
 # --- provider callbacks ---------------------------------------------------------------------

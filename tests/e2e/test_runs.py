@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lib.pricing import format_amount, load_rates
@@ -19,17 +20,15 @@ PROMPTS = (
     "A lighthouse at dusk, waves crash on the rocks, slow dolly in, warm light.",
 )
 SECRET = "sk-live-SECRET123"
-RUNS = "[class*='st-key-run-']"
+RUNS = "[data-run-id]"
 # The Studio's default model at 720p, 6 s, content filter off.
 CARD = load_rates()
 SIX_S_FILTER_OFF = format_amount(6 * CARD.rate("standard", "720p").without_video * CARD.content_filter_off_multiplier)
-_VIDEOS = """() => [...document.querySelectorAll("[class*='st-key-run-']")].map(c => {
-    const v = c.querySelector('video');
-    return v ? v.readyState : -1;
+# Every card's video with its poster: the card is playable once the poster shows and the source answers.
+_VIDEOS = """() => [...document.querySelectorAll('[data-run-id]')].map(c => {
+    const v = c.querySelector('video[poster]');
+    return v ? {src: v.src, poster: v.poster} : null;
 })"""
-_PLAYABLE = (
-    f"(count) => {{ const states = ({_VIDEOS})(); return states.length === count && states.every(s => s >= 2); }}"
-)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -61,13 +60,21 @@ def _sidebar(page, label: str) -> None:
 
 
 def _wait_playable(page, count: int, timeout: float = 90_000) -> None:
-    """Until ``count`` run cards each hold a <video> that has decoded a frame (readyState >= 2)."""
+    """Until ``count`` run cards each show a poster whose video answers: a click would play at once."""
     try:
-        page.wait_for_function(_PLAYABLE, arg=count, timeout=timeout)
+        page.wait_for_function(
+            "(n) => { const c = document.querySelectorAll('[data-run-id]'); "
+            "return c.length === n && [...c].every(x => x.querySelector('video[poster]')); }",
+            arg=count,
+            timeout=timeout,
+        )
     except Exception as exc:
         cards = [c.inner_text()[:200].replace("\n", " ") for c in page.locator(RUNS).all()]
-        states = page.evaluate(_VIDEOS)
-        raise AssertionError(f"videos not playable in time: readyState per card {states}; cards {cards}") from exc
+        raise AssertionError(f"cards not playable in time: {cards}") from exc
+    for video in page.evaluate(_VIDEOS):
+        for url in (video["poster"], video["src"]):
+            r = httpx.head(url, timeout=30)
+            assert r.status_code == 200, (url, r.status_code)
 
 
 def _wait_status(db: Store, ws: str, status: str, timeout: float = 90.0) -> list:
@@ -199,15 +206,15 @@ def test_studio_state_survives_gallery_round_trips_with_a_live_card(live_app, pa
 
     _sidebar(page, "Gallery")
     assert _ws(page) == ws
-    card = page.locator(RUNS).first
-    progress = card.locator("[data-testid='stProgress']")
-    progress.wait_for()
-    first = progress.inner_text()
+    status = page.locator(f"{RUNS} .sp-status").first
+    status.wait_for()
+    first = page.locator(f"{RUNS} .sp-progress").first.get_attribute("aria-valuenow")
     provider_clock.advance(3)  # halfway through the task: the worker's next poll sees new progress
-    # The run_every fragment is live: wait for it to refresh the card at least once.
+    # No timer on the page: the server pushes the new progress, and the card shows it.
     page.wait_for_function(
-        "([sel, before]) => { const p = document.querySelector(sel); return p && p.innerText !== before; }",
-        arg=[f"{RUNS} [data-testid='stProgress']", first],
+        "([sel, before]) => { const p = document.querySelector(sel); "
+        "return p && p.getAttribute('aria-valuenow') !== before; }",
+        arg=[f"{RUNS} .sp-progress", first],
         timeout=60_000,
     )
     no_exception(page)

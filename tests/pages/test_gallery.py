@@ -1,9 +1,17 @@
-"""The Gallery page, driven through Streamlit's AppTest (no browser), over a store seeded directly."""
+"""The Gallery page, driven through Streamlit's AppTest (no browser), over a store seeded directly.
+
+The cards are one component: what the page hands it (its data) is what these tests read;
+how the browser draws and updates them is tested in tests/e2e/test_gallery.py.
+"""
+
+import json
 
 import pytest
 
+from lib import cards
 from lib.schema import GenerationRequest, Task
 from lib.store import Store
+from tests.support.apptest import walk
 
 PAGE = "pages/gallery.py"
 APP_URL = "http://127.0.0.1:8501/gallery"
@@ -56,43 +64,59 @@ def open_gallery(demo_app):
     return open_
 
 
+def _grid(at) -> dict:
+    """The data the page gave its cards component."""
+    [grid] = [
+        n.proto
+        for n in walk(at._tree)
+        if type(n).__name__ == "UnknownElement"
+        and n.type == "bidi_component"
+        and n.proto.component_name == "studio_cards"
+    ]
+    return json.loads(grid.json)
+
+
 def _cards(at) -> set[str]:
-    return {c.key.removeprefix("run-") for c in at.container if c.key and c.key.startswith("run-")}
+    return {card["id"] for card in _grid(at)["cards"]}
 
 
-def test_every_run_has_a_card_keyed_by_its_id(seeded, open_gallery):
-    _db, ws, runs = seeded
+def test_every_run_has_a_card_with_its_id(seeded, open_gallery):
+    db, ws, runs = seeded
     at = open_gallery(ws.id)
-    assert _cards(at) == {r.id for r in runs.values()}
+    grid = _grid(at)
+    assert [c["id"] for c in grid["cards"]] == [r.id for r in db.list_runs(ws.id)]  # newest first
+    by_id = {c["id"]: c for c in grid["cards"]}
     for run in runs.values():
-        assert at.container(key=f"run-{run.id}") is not None
-    archived = at.container(key=f"run-{runs['archived'].id}")
-    assert len(archived.get("video")) == 1
-    # Played from the app's own media route by absolute URL, never copied through st.video.
-    assert archived.get("video")[0].proto.url == f"http://127.0.0.1:8501/api/media/{runs['archived'].media_token}"
-    live = at.container(key=f"run-{runs['processing'].id}")
-    assert "40%" in live.get("progress")[0].proto.text
+        assert by_id[run.id] == json.loads(json.dumps(cards.card(db.get_run(run.id))))
+    token = runs["archived"].media_token
+    # Played from the app's own media route, a poster until someone presses play; no bytes through st.video.
+    assert by_id[runs["archived"].id]["video"]["src"] == f"/api/media/{token}"
+    assert by_id[runs["archived"].id]["video"]["poster"] == f"/api/media/{token}/poster.jpg"
+    assert at.get("video") == []
+    live = by_id[runs["processing"].id]
+    assert (live["state"], live["progress"], live["label"]) == ("live", 40, "Generating")
+    assert grid["url"] == f"/api/events/{ws.id}"  # the page listens to its workspace's notices
+    assert grid["patch"] is True  # the plain view places notices itself
     assert at.query_params["ws"] == ws.id
 
 
-def test_failed_card_shows_code_and_server_text_as_plain_text(seeded, open_gallery):
+def test_failed_card_carries_code_and_server_text_as_plain_data(seeded, open_gallery):
     _db, ws, runs = seeded
     at = open_gallery(ws.id)
-    card = at.container(key=f"run-{runs['failed'].id}")
-    errors = " ".join(e.value for e in card.error)
-    assert "content\\_policy\\_violation" in errors  # escaped in the Markdown source, shown literally
-    texts = [t.value for t in card.text]
-    assert EVIL in texts  # st.text: shown literally, never as Markdown or HTML
+    card = next(c for c in _grid(at)["cards"] if c["id"] == runs["failed"].id)
+    assert card["error"]["code"] == "content_policy_violation"
+    assert card["error"]["message"] == EVIL  # the browser sets it as text, never as HTML
+    assert card["error"]["advice"].startswith("Reword the prompt")
     rendered_as_markup = [m.value for m in at.markdown if "<script>" in m.value or "evil.example" in m.value]
     assert rendered_as_markup == []
-    assert [c.value for c in card.caption if "Reword the prompt" in c.value]  # what to do about it
 
 
-def test_filters_narrow_the_list(seeded, open_gallery):
+def test_filters_narrow_the_list_and_hand_notices_to_the_server(seeded, open_gallery):
     _db, ws, runs = seeded
     at = open_gallery(ws.id)
     at.multiselect(key="f_status").set_value(["failed"]).run()
     assert _cards(at) == {runs["failed"].id}
+    assert _grid(at)["patch"] is False  # with a filter on, a notice reruns the grid instead
     at.multiselect(key="f_status").set_value([]).run()
     at.selectbox(key="f_model").set_value("seedance-2.0-fast-text-to-video").run()
     assert _cards(at) == {runs["processing"].id}
@@ -101,21 +125,30 @@ def test_filters_narrow_the_list(seeded, open_gallery):
     assert _cards(at) == {runs["archived"].id}
     at.text_input(key="f_text").input("nothing like this").run()
     assert _cards(at) == set()
+    assert _grid(at)["empty"] == "No runs match these filters."
     at.text_input(key="f_text").input("").run()
     assert len(_cards(at)) == 3
+    assert _grid(at)["patch"] is True
 
 
-def test_rating_persists_to_the_store(seeded, open_gallery):
+def test_a_rating_shows_on_its_card_and_in_the_rating_filter(seeded, open_gallery):
     db, ws, runs = seeded
     run_id = runs["archived"].id
+    db.set_rating(run_id, 4)
     at = open_gallery(ws.id)
-    at.feedback(key=f"rate-{run_id}").set_value(3).run()  # 0-based: the fourth star
-    assert not at.exception, at.exception
-    assert db.get_run(run_id).rating == 4
-    at = open_gallery(ws.id)  # a fresh session reads it back
-    assert at.feedback(key=f"rate-{run_id}").value == 3
+    assert next(c for c in _grid(at)["cards"] if c["id"] == run_id)["rating"] == 4
     at.selectbox(key="f_rating").set_value(4).run()
     assert _cards(at) == {run_id}
+
+
+def test_filters_fold_away_behind_a_toggle_on_phones(seeded, open_gallery):
+    _db, ws, _runs = seeded
+    at = open_gallery(ws.id)
+    assert at.toggle(key="filters_toggle").value is False
+    assert at.container(key="filters") is not None  # folded on a phone by the page's style (tests/e2e)
+    at.toggle(key="filters_toggle").set_value(True).run()
+    assert [c.key for c in at.container if c.key in ("filters", "filters_open")] == ["filters_open"]
+    assert at.multiselect(key="f_status") is not None
 
 
 def test_empty_workspace_invites_to_the_studio(demo_app, provider):
@@ -129,15 +162,56 @@ def test_empty_workspace_invites_to_the_studio(demo_app, provider):
     assert [t.value for t in at.title] == ["Gallery"]
     assert any("No runs yet" in i.value for i in at.info)
     assert _cards(at) == set()
+    assert _grid(at)["patch"] is False  # the first run reruns the grid, which drops the invitation
     assert at.query_params["ws"] == ws.id
 
 
-def test_without_a_browser_url_the_card_links_the_video_instead_of_crashing(seeded, open_gallery):
+def test_cards_need_no_browser_url(seeded, open_gallery):
     _db, ws, runs = seeded
     at = open_gallery(ws.id, url=None)
-    archived = at.container(key=f"run-{runs['archived'].id}")
-    assert archived.get("video") == []
-    assert any(f"/api/media/{runs['archived'].media_token}" in m.value for m in archived.markdown)
+    card = next(c for c in _grid(at)["cards"] if c["id"] == runs["archived"].id)
+    assert card["video"]["src"] == f"/api/media/{runs['archived'].media_token}"  # the page's own origin
+
+
+# --- the detail view ----------------------------------------------------------------------------
+
+
+def _details(demo_app, run_id: str, url: str | None = APP_URL):
+    def script():
+        import streamlit as st
+
+        from components import run_card, workspace
+
+        run_card.details(workspace.store().get_run(st.session_state["run_id"]))
+
+    return demo_app.open(script, session_state={"run_id": run_id}, context={"url": url})
+
+
+def test_details_of_an_archived_run_hold_the_contact_sheet_notes_remix_and_download(seeded, demo_app):
+    db, _ws, runs = seeded
+    run = runs["archived"]
+    at = _details(demo_app, run.id)
+    box = at.container(key=f"detail-{run.id}")
+    assert box is not None
+    [sheet] = at.get("image")
+    assert sheet.proto.imgs[0].url == f"http://127.0.0.1:8501/api/media/{run.media_token}/sheet.jpg"
+    assert run.request.prompt in [t.value for t in at.text]
+    assert any(c.value.startswith("Made ") and "task" in c.value for c in at.caption)
+    [download] = [b for b in at.get("link_button") if b.proto.label == "Download"]
+    assert download.proto.url == f"http://127.0.0.1:8501/api/media/{run.media_token}?download={run.id}"
+    assert at.button(key=f"remix-{run.id}") is not None
+    at.text_area(key=f"notes-{run.id}").input("Kite too small; try a closer shot").run()
+    assert db.get_run(run.id).notes == "Kite too small; try a closer shot"
+
+
+def test_details_of_a_failed_run_start_with_what_went_wrong(seeded, demo_app):
+    _db, _ws, runs = seeded
+    at = _details(demo_app, runs["failed"].id)
+    errors = " ".join(e.value for e in at.error)
+    assert "content\\_policy\\_violation" in errors  # escaped in the Markdown source, shown literally
+    assert EVIL in [t.value for t in at.text]  # st.text: shown literally, never as Markdown or HTML
+    assert [c.value for c in at.caption if "Reword the prompt" in c.value]
+    assert at.get("image") == [] and [b for b in at.get("link_button") if b.proto.label == "Download"] == []
 
 
 def test_remix_reproduces_every_setting_of_the_run_not_the_studios_last_ones(demo_app):
