@@ -175,7 +175,7 @@ def results(comparison: Comparison, runs: dict[str, Run]) -> None:
                         on_click=run_card.remix,
                         args=(run,),
                     ):
-                        st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
+                        run_card.follow_remix()
 
 
 # --- earlier comparisons and the leaderboard -----------------------------------------------------------

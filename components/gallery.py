@@ -21,6 +21,7 @@ SHOWN_MAX = 500  # cards on the page at once; more come a page of this size at a
 _SHOWN = "_gallery_shown"  # how many cards this session asked to see
 _FULL_RUN = "_gallery_full_run"  # counts the page's whole runs, to tell a fragment rerun from one
 _GRID_RUN = "_gallery_grid_run"
+RUN_PARAM = "run"  # the query parameter of a link to one run's details
 
 # On a phone the filters fold away behind a toggle; elsewhere the toggle is hidden and the filters show.
 _style = st.components.v2.component(
@@ -144,5 +145,9 @@ def live_grid(workspace_id: str, view: GalleryFilter, every_run: list[Run], full
             icon=":material/expand_more:",
             on_click=lambda: st.session_state.__setitem__(_SHOWN, shown + SHOWN_MAX),
         )
+    linked = st.query_params.get(RUN_PARAM)
+    if linked:  # a link to one run (``/gallery?ws=…&run=…``) opens its details once
+        del st.query_params[RUN_PARAM]
+        opened = opened or linked
     if opened:
         run_card.open_details(opened, workspace_id)

@@ -164,14 +164,29 @@ def remix(run: Run) -> None:
     )
     parameters.init_state(values)
     st.session_state["remix_of"] = run.id
+    st.session_state[_TO_STUDIO] = run.workspace_id
     st.session_state["_param_notice"] = "Remixing a run from the gallery: change what you like and generate."
+
+
+_TO_STUDIO = "_remix_to_studio"  # set by a Remix click: the workspace whose Studio opens next
+
+
+def follow_remix() -> None:
+    """After a Remix click, open the Studio with the run's settings.
+
+    Called where the click lands: in the detail view when only it reruns, and at the top
+    of the gallery page when the whole page does.
+    """
+    ws_id = st.session_state.pop(_TO_STUDIO, None)
+    if ws_id:
+        st.switch_page("pages/studio.py", query_params={"ws": ws_id})
 
 
 def actions(run: Run) -> None:
     """Remix and download."""
     with st.container(horizontal=True, vertical_alignment="center"):
         if st.button("Remix", key=f"remix-{run.id}", icon=":material/edit:", on_click=remix, args=(run,)):
-            st.switch_page("pages/studio.py", query_params={"ws": run.workspace_id})
+            follow_remix()
         if run.archived and run.media_token:
             st.link_button(
                 "Download",

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from components import compare_builder, compare_view, workspace
+from components import compare_builder, compare_view, run_card, workspace
 
+run_card.follow_remix()  # a Remix clicked on a cell opens the Studio
 ws = workspace.current()
 st.title("Compare")
 comparison = compare_view.opened(ws)

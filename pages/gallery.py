@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from components import gallery, workspace
+from components import gallery, run_card, workspace
 
+run_card.follow_remix()  # a Remix clicked in a run's details opens the Studio
 ws = workspace.current()
 st.title("Gallery")
 every_run = gallery.workspace_runs(ws)

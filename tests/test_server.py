@@ -295,8 +295,8 @@ def test_events_paths_that_climb_out_are_refused(server):
     assert _raw(server, "GET", "/api/events/..%2f..%2fetc") in (400, 404)  # Streamlit's own guard may answer first
 
 
-def test_events_stream_tells_an_open_page_what_changed_in_its_workspace(server):
-    db, run_id = _seed_run(server)
+def test_events_stream_tells_an_open_page_what_changed_in_its_workspace(server, sim):
+    db, run_id = _seed_run(server, sim)
     ws_id = db.get_run(run_id).workspace_id
     listener = Listener(f"{server.url}/api/events/{ws_id}")
     try:

@@ -318,8 +318,8 @@ def _finished_run(db, ws_id: str):
     return run
 
 
-def _open_gallery(pid: str, ws_id: str):
-    """A new session of a browser that opens the gallery first."""
+def _open_gallery(pid: str, ws_id: str, run_id: str):
+    """A new session of a browser that opens the gallery first, on a link to one run's details."""
     from streamlit.testing.v1 import AppTest
 
     from tests.support.apptest import ROOT
@@ -327,6 +327,7 @@ def _open_gallery(pid: str, ws_id: str):
     at = AppTest.from_file(str(ROOT / APP), default_timeout=60)
     at.session_state["pid"] = pid
     at.query_params["ws"] = ws_id
+    at.query_params["run"] = run_id
     return at.switch_page("pages/gallery.py").run()
 
 
@@ -336,7 +337,7 @@ def test_a_remix_wins_over_the_saved_draft_and_becomes_it(workshop, people, demo
     run = _finished_run(db, ws.id)
     db.join(ws.id, people["ana"])
     db.save_draft(ws.id, people["ana"], {"prompt": "My unfinished draft", "quality": "480p"})
-    at = _open_gallery(people["ana"], ws.id)
+    at = _open_gallery(people["ana"], ws.id, run.id)
     at.button(key=f"remix-{run.id}").click().run()
     assert not at.exception, at.exception
     assert at.text_area(key="prompt").value == "A kite"
@@ -351,8 +352,9 @@ def test_a_remix_that_changes_nothing_leaves_the_next_workspaces_draft_alone(wor
     other, _ = db.start_workspace(people["fac"])
     db.join(other.id, people["ana"])
     db.save_draft(other.id, people["ana"], {"prompt": "A draft for the other workshop"})
-    at = _open_gallery(people["ana"], ws.id)
+    at = _open_gallery(people["ana"], ws.id, run.id)
     at.button(key=f"remix-{run.id}").click().run()
+    at.query_params["run"] = run.id
     at.switch_page("pages/gallery.py").run()
     at.button(key=f"remix-{run.id}").click().run()  # the same run again: the draft does not change
     assert at.text_area(key="prompt").value == "A kite"
