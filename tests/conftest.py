@@ -14,6 +14,9 @@ first one's event loop and refuse to start.
 from __future__ import annotations
 
 import os
+import re
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -70,11 +73,11 @@ _FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
-def page(browser, request, tmp_path_factory):
+def page(browser, request):
     """A fresh page; the test fails if anything on it broke the app's Content-Security-Policy.
 
     When the test fails, a screenshot, the page's HTML and its console go to a folder
-    under pytest's temporary directory, named in the output.
+    named in the output (under the system's temporary directory, kept until removed).
     """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
@@ -85,7 +88,9 @@ def page(browser, request, tmp_path_factory):
     pg.on("console", lambda msg: violations.append(msg.text) if CSP_WORDS in msg.text else None)
     yield pg
     if request.node.stash.get(_FAILED, False):
-        keep = tmp_path_factory.mktemp("failed-page")
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-120:]
+        keep = Path(tempfile.gettempdir()) / "studio-failed-pages" / f"{name}-{int(time.time())}"
+        keep.mkdir(parents=True, exist_ok=True)
         try:
             pg.screenshot(path=str(keep / "page.png"), full_page=True)
             (keep / "page.html").write_text(pg.content(), encoding="utf-8")

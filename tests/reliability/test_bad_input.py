@@ -328,7 +328,7 @@ def test_gallery_shows_html_from_the_server_as_literal_text(demo_app):
             error=TaskError(code="<img src=x onerror=alert(1)>", message=HOSTILE_HTML),
         ),
     )
-    at = demo_app.open("pages/gallery.py", query_params={"ws": ws.id})
+    at = demo_app.open("pages/gallery.py", query_params={"ws": ws.id, "run": run.id})  # its details
     texts = [t.value for t in at.text]
     assert HOSTILE_HTML in texts  # the error message, as plain text
     assert any(t.startswith(HOSTILE_HTML) for t in texts)  # the prompt, as plain text
