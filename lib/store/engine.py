@@ -3,11 +3,14 @@
 SQLite (the default: ``studio.db`` in the data directory) runs in WAL mode with a
 busy timeout, and write transactions start with ``BEGIN IMMEDIATE``, so browser
 sessions and the worker write at once without "database is locked". Any other
-SQLAlchemy URL (PostgreSQL for a team) is used as given.
+SQLAlchemy URL (PostgreSQL for a team) is used as given, except that a plain
+``postgresql://`` (or ``postgres://``) URL gets the driver this app ships, psycopg 3.
 
 Example:
     >>> database_url("sqlite://")
     'sqlite://'
+    >>> database_url("postgres://studio@db.internal/studio")
+    'postgresql+psycopg://studio@db.internal/studio'
     >>> database_url("/srv/studio").endswith("/srv/studio/studio.db")
     True
 """
@@ -38,7 +41,8 @@ def database_url(url_or_data_dir: str | os.PathLike[str]) -> str:
     """A SQLAlchemy URL as given, or the SQLite file of a data directory."""
     text = str(url_or_data_dir)
     if "://" in text:
-        return text
+        scheme, rest = text.split("://", 1)
+        return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else text
     return f"sqlite:///{(Path(text) / DB_FILE).resolve()}"
 
 
