@@ -10,6 +10,7 @@ split by who writes what:
 - ``submission``: creating runs (budget checked in the insert's transaction), the POST's outcome, crash recovery
 - ``polling``: what the worker writes; ``reading``: what pages read, ratings and notes
 - ``comparisons``: saved comparison grids
+- ``leases``: which process follows which unfinished run (several servers on one database)
 
 Example:
     >>> store = Store("sqlite://")
@@ -27,12 +28,14 @@ from __future__ import annotations
 
 from lib.store.comparisons import ComparisonStore
 from lib.store.engine import dispose_engines
+from lib.store.leases import LEASE_SECONDS, LeaseStore
 from lib.store.polling import PollingStore
 from lib.store.reading import ReadingStore
 from lib.store.records import Comparison, Run, Workspace, new_id, valid_id
 from lib.store.submission import SUBMIT_GRACE_SECONDS, NewRun, SubmissionStore, TaskTaken
 
 __all__ = [
+    "LEASE_SECONDS",
     "SUBMIT_GRACE_SECONDS",
     "Comparison",
     "NewRun",
@@ -46,5 +49,5 @@ __all__ = [
 ]
 
 
-class Store(SubmissionStore, PollingStore, ReadingStore, ComparisonStore):
+class Store(SubmissionStore, PollingStore, LeaseStore, ReadingStore, ComparisonStore):
     """Workspaces, runs and comparisons in one database; cheap to construct (engines are cached)."""
