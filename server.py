@@ -4,7 +4,9 @@
 (with Range requests), provider callbacks at /api/hooks/evolink/<secret>, /api/health,
 and in demo mode the offline simulator at /sim. The lifespan removes what interrupted
 downloads left behind and starts the one background worker that polls and archives
-runs, so unfinished runs resume after a restart even when nobody has a browser open.
+runs, so unfinished runs resume after a restart even when nobody has a browser open;
+on PostgreSQL it also starts the relay that passes run-change notices between servers
+(``lib.events_pg``).
 A database that cannot be opened at start is explained in the log and on every page;
 the server still starts and answers. Every response carries ``lib.headers``' security
 headers.
@@ -28,8 +30,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib import archive, demo, headers, health, hooks, transfer, worker
+from lib import archive, demo, events_pg, headers, health, hooks, transfer, worker
 from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, demo_base_url, load_settings
+from lib.store import submission
 
 log = logging.getLogger("studio.server")
 
@@ -155,9 +158,12 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     if removed:
         log.warning("removed %d partial download(s) an earlier process left behind", removed)
     _start_worker()
+    # Several servers on one PostgreSQL: pages here hear what the other servers' workers did.
+    events_pg.start(SETTINGS.db_url, server_id=submission.PROCESS)
     try:
         yield {"settings": SETTINGS}
     finally:
+        events_pg.stop()
         worker.stop()
         if SIMULATOR is not None:
             SIMULATOR.state.close()

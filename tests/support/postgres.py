@@ -78,30 +78,25 @@ class Cluster:
             check=True,
             capture_output=True,
         )
+        self._pg_start()
+        wait_until(self._ready, 60, interval=0.2, message=lambda: f"PostgreSQL did not start:\n{self.log_tail()}")
+        return self
+
+    def _pg_start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200 -c wal_level=minimal -c max_wal_senders=0"
         )
+        # The server's output goes to its log file: a pipe would keep this call waiting for it.
+        pg_ctl = [*_as_postgres(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data)]
         subprocess.run(
-            [
-                *run,
-                str(self.bin_dir / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.log),
-                "-o",
-                options,
-                "-w",
-                "start",
-            ],
+            [*pg_ctl, "-l", str(self.log), "-o", options, "-w", "start"],
             check=True,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             timeout=120,
         )
-        wait_until(self._ready, 60, interval=0.2, message=lambda: f"PostgreSQL did not start:\n{self.log_tail()}")
-        return self
 
     def _ready(self) -> bool:
         try:
@@ -143,7 +138,9 @@ class Cluster:
 
     def restart(self) -> None:
         """Stop and start again on the same port (every connection is cut)."""
-        self._ctl("restart", "-m", "fast")
+        self._ctl("stop", "-m", "fast")
+        self._pg_start()
+        wait_until(self._ready, 60, interval=0.2, message=lambda: f"PostgreSQL did not restart:\n{self.log_tail()}")
 
     def stop(self) -> None:
         self._ctl("stop", "-m", "immediate")
@@ -153,7 +150,8 @@ class Cluster:
         subprocess.run(
             [*_as_postgres(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-w", *args],
             check=False,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             timeout=120,
         )
 
