@@ -32,6 +32,7 @@ from lib.settings import DB_FILE
 # Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "studio_write"
 SQLITE_BUSY_MS = 30000
+PG_POOL, PG_OVERFLOW = 10, 20  # connections per server: kept open, and more at a peak
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -70,7 +71,9 @@ def dispose_engines() -> None:
 def _make_engine(url: str) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        # Every page's script run and the worker borrow a connection briefly; a workshop's
+        # dozens of sessions on one server should not queue behind SQLAlchemy's default 5 + 10.
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=PG_POOL, max_overflow=PG_OVERFLOW)
     memory = parsed.database in (None, "", ":memory:")
     if not memory and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
