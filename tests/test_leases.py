@@ -204,3 +204,23 @@ def test_a_run_another_live_server_is_sending_is_left_alone_by_crash_recovery(st
     # a dies and stops beating: its run is settled like any crash's (maybe billed: unknown).
     assert store.recover_after_crash(now=T0 + LEASE_SECONDS + 11) == [sending.id]
     assert store.get_run(sending.id).status is RunStatus.UNKNOWN
+
+
+def test_a_callback_on_the_server_that_does_not_hold_the_run_is_served_and_the_holder_archives(store, tmp_path):
+    provider = Provider()
+    a, b = worker(store, provider, "server-a"), worker(store, provider, "server-b")
+    try:
+        ws = store.create_workspace()
+        run_id = submitted(store, ws.id, 1)
+        a.run_once(T0 + 30)  # a holds it and has polled once
+        provider.finish("task-1")
+        assert b.poke_task("task-1")  # the provider's callback landed on b
+        b.run_once(T0 + 31)
+        assert store.get_run(run_id).status is RunStatus.COMPLETED  # b's one GET recorded it...
+        assert provider.gets["task-1"] == 2 and provider.downloads == {}  # ...and b saved nothing
+        a.run_once(T0 + 32)  # the holder's next step
+        assert store.get_run(run_id).status is RunStatus.ARCHIVED and provider.downloads == {"task-1.mp4": 1}
+        assert provider.gets["task-1"] == 2  # a did not poll again: the news was in the store
+    finally:
+        a.close()
+        b.close()

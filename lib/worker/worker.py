@@ -235,7 +235,26 @@ class Worker:
                         self._parked[run.id] = run.key_fingerprint
                     else:
                         self._poked.add(run.id)  # keep the poke until it can be served
+        handled += self._poll_held_elsewhere(poked - {run.id for run in held}, now)
         self._next_due = next_due
+        return handled
+
+    def _poll_held_elsewhere(self, run_ids: set[str], now: float) -> int:
+        """A callback reached this server for a run another server follows: one GET here records the
+        news, and the holder archives the video at its next step (a GET is safe; saving it is not ours)."""
+        handled = 0
+        for run_id in run_ids:
+            run = self.store.get_run(run_id)
+            if run is None or run.status not in POLLED or run.lease_owner in (None, self.owner):
+                continue
+            client = self._client(run.key_fingerprint)
+            if client is None or now < self._paused_until or not self.bucket.try_take(max(now, self.clock())):
+                continue  # the holder polls it on its own schedule anyway
+            try:
+                self._poll(run, client, now, background=False, archive=False)
+                handled += 1
+            except Exception:
+                self.logs.exception(run.id, "worker: polling run %s for a callback failed", run.id)
         return handled
 
     def _beat(self, now: float) -> None:
@@ -297,7 +316,7 @@ class Worker:
 
     # --- polling ----------------------------------------------------------------------------
 
-    def _poll(self, run: Run, client: EvolinkClient, now: float, *, background: bool) -> None:
+    def _poll(self, run: Run, client: EvolinkClient, now: float, *, background: bool, archive: bool = True) -> None:
         with self._lock:
             self._counts["polls"] += 1
             self._polls_by_run[run.id] += 1
@@ -330,7 +349,7 @@ class Worker:
         updated = self.store.update_from_task(run.id, task, next_at, now=now)
         if updated is not None:
             self._count_outcome(run.status, updated.status)
-            if updated.status in TO_ARCHIVE:
+            if archive and updated.status in TO_ARCHIVE:
                 self.archiver.save(updated, background=background)
 
     def _not_found(self, run: Run, now: float) -> None:
