@@ -97,7 +97,10 @@ class Relay:
     def stop(self, timeout: float = 5.0) -> None:
         self.bus.set_relay(None)
         self._stop.set()
-        self._queue.put(("", "", "resync"))  # wakes the sender
+        try:
+            self._queue.put_nowait(("", "", "resync"))  # wakes the sender
+        except queue.Full:
+            pass  # a full queue wakes it anyway
         self._close_all()
         for thread in self._threads:
             thread.join(timeout)
