@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _util import Row, load, machine, median, pct, table
+from _util import Row, cpu_seconds, load, machine, median, pct, table
 
 KEY = "sk-bench-scale-key"
 STREAM = "/_stcore/stream"
@@ -140,6 +140,36 @@ async def crowd(urls: list[str], ws_id: str, sessions: int, edits: int, think: f
     return out
 
 
+def relay_latency(url: str, data_dir: Path, n: int = 200) -> list[float]:
+    """Milliseconds from a run change committed by one server's store to the notice on another server's bus."""
+    from lib import events, events_pg
+    from lib.schema import GenerationRequest
+    from lib.store import Store
+
+    store = Store(url, data_dir=data_dir)
+    ws = store.create_workspace("Relay bench")
+    run = store.create_run(ws.id, GenerationRequest(model="seedance-2.0-text-to-video", prompt="A heron"), 1, True, "k")
+    elsewhere = events.Bus()
+    here = events_pg.Relay(url, "bench-here").start()
+    there = events_pg.Relay(url, "bench-there", bus=elsewhere).start()
+    out: list[float] = []
+    try:
+        for relay in (here, there):
+            relay.listening.wait(30)
+        with elsewhere.subscribe(ws.id) as sub:
+            for i in range(n):
+                started = time.perf_counter()
+                store.set_rating(run.id, 1 + i % 5)  # commits, then publishes
+                while not sub.wait(10):
+                    pass
+                out.append((time.perf_counter() - started) * 1000)
+                time.sleep(0.01)
+    finally:
+        here.stop()
+        there.stop()
+    return out
+
+
 def main(argv: list[str] | None = None) -> list[Row]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sessions", type=int, default=50)
@@ -177,13 +207,17 @@ def main(argv: list[str] | None = None) -> list[Row]:
         results: dict[str, Timings] = {}
         for label, urls in (("1 server", [servers[0].url]), ("2 servers", [s.url for s in servers])):
             ws = store.create_workspace(f"Scale bench, {label}")
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), [cpu_seconds(s.proc.pid) for s in servers]
             results[label] = asyncio.run(crowd(urls, ws.id, args.sessions, args.edits, args.think))
             took = time.perf_counter() - started
+            cpu = [cpu_seconds(s.proc.pid) - before for s, before in zip(servers, cpu_before, strict=True)]
             t = results[label]
+            script_runs = args.sessions + len(t.rerun_ms) + len(t.submit_ms)  # page opens, edits, submits
             print(
                 f"{label}: {args.sessions} sessions in {took:.0f} s, {len(t.rerun_ms)} reruns, "
-                f"{len(t.submit_ms)} submits, {len(t.errors)} errors ({load()})"
+                f"{len(t.submit_ms)} submits, {len(t.errors)} errors ({load()}); server CPU "
+                + " + ".join(f"{c:.0f} s" for c in cpu)
+                + f" = {sum(cpu) / took:.0%} of one core"
             )
             for e in t.errors[:5]:
                 print("  ", e)
@@ -197,6 +231,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 Row(
                     "scale", f"{label}: submit p50 / p95", f"{median(t.submit_ms):.0f} / {pct(t.submit_ms, 95):.0f} ms"
                 ),
+                Row("scale", f"{label}: server CPU per script run", f"{1000 * sum(cpu) / script_runs:.0f} ms"),
                 Row(
                     "scale",
                     f"{label}: runs saved / submits",
@@ -206,6 +241,14 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 ),
             ]
         posts = sim.app.state.stats["POST /v1/videos/generations"] - posts_before
+        relay = relay_latency(url, tmp / "relay")
+        rows.append(
+            Row(
+                "scale",
+                "rating saved on one server → notice on the other (write included), p50 / p95",
+                f"{median(relay):.1f} / {pct(relay, 95):.1f} ms",
+            )
+        )
         submits = sum(len(t.submit_ms) for t in results.values())
         rows.append(Row("scale", "paid POSTs / submits", f"{posts} / {submits}", "equal", posts == submits))
     finally:
