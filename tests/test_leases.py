@@ -224,3 +224,37 @@ def test_a_callback_on_the_server_that_does_not_hold_the_run_is_served_and_the_h
     finally:
         a.close()
         b.close()
+
+
+def test_a_double_click_whose_two_clicks_reach_two_servers_is_one_post(db_url, tmp_path):
+    """Without sticky sessions (or after a failover) the same click may arrive at two servers at once."""
+    from lib import submit
+    from lib.client import EvolinkClient
+
+    posts: list[str] = []
+    lock = threading.Lock()
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        with lock:
+            posts.append(request.url.path)
+        return httpx.Response(200, json={"id": f"task-{len(posts)}", "status": "pending"})
+
+    # Two servers: two engines (PostgreSQL: two connection pools) on one database.
+    other = db_url + ("?application_name=server_b" if db_url.startswith("postgresql") else "")
+    servers = [Store(db_url, data_dir=tmp_path), Store(other, data_dir=tmp_path)]
+    ws = servers[0].create_workspace()
+    runs, barrier = [], threading.Barrier(2)
+
+    def click(store: Store) -> None:
+        client = EvolinkClient(KEY, base_url=BASE, transport=httpx.MockTransport(provider), max_retries=0)
+        barrier.wait()
+        run = submit.prepare(store, ws.id, REQ, fingerprint=FP, submit_key="form-1")
+        runs.append(submit.send(store, client, run).id)
+
+    threads = [threading.Thread(target=click, args=(s,)) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(posts) == 1 and len(set(runs)) == 1
+    assert [r.status for r in servers[1].list_runs(ws.id)] == [RunStatus.PENDING]
