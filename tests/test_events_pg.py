@@ -49,7 +49,8 @@ def test_a_change_committed_on_one_server_reaches_pages_on_the_other_once(server
         # This server heard its own notices once, in memory: its relay skips them when they come back.
         mine = here.wait(1)
         assert [(e.run_id, e.kind) for e in mine] == [(run.id, "created"), (run.id, "rated")]
-        wait_until(lambda: b.stats["sent"] == 0 and a.stats["sent"] == 2, 10)
+        wait_until(lambda: a.stats["sent"] >= 2, 30)
+        assert b.stats["sent"] == 0
         assert here.wait(0.5) == []
 
 
@@ -57,8 +58,10 @@ def test_notices_flow_again_after_the_database_restarts(servers, pg_cluster):
     _, b, other = servers
     with other.subscribe("ws_restart") as there:
         pg_cluster.restart()
-        wait_until(lambda: b.stats["reconnects"] >= 1 and b.listening.is_set(), 60, interval=0.2)
-        assert [e.kind for e in there.wait(1)] == ["resync"]  # what was sent meanwhile is lost: re-read
+        seen: list[events.RunEvent] = []
+        # What was sent while the listener was away is lost: the pages here are told to re-read.
+        wait_until(lambda: seen.extend(there.wait(0.2)) or seen, 60, message="no resync after the restart")
+        assert [e.kind for e in seen] == ["resync"] and b.stats["reconnects"] >= 1
 
         def heard() -> bool:
             events.publish("ws_restart", "run_after1", "updated")  # the sender reconnects on demand
