@@ -258,3 +258,9 @@ def test_a_double_click_whose_two_clicks_reach_two_servers_is_one_post(db_url, t
         t.join()
     assert len(posts) == 1 and len(set(runs)) == 1
     assert [r.status for r in servers[1].list_runs(ws.id)] == [RunStatus.PENDING]
+
+
+def test_servers_killed_long_ago_are_forgotten(store):
+    store.beat("killed-last-week", now=T0)
+    store.beat("alive", now=T0 + 7 * 86400)
+    assert store.live_servers(now=T0 + 7 * 86400, within=30 * 86400) == ["alive"]

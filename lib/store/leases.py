@@ -45,6 +45,7 @@ from lib.store.records import Run, run_of
 from lib.store.tables import runs, servers
 
 LEASE_SECONDS = 15.0  # a dead server's runs are someone else's this long after its last renewal
+FORGET_AFTER = 86400.0  # a server silent this long is dropped from ``servers`` (killed ones never say goodbye)
 SERVER_ID_MAX = 32
 
 
@@ -116,6 +117,7 @@ class LeaseStore(StoreBase):
             changed = conn.execute(servers.update().where(servers.c.id == server_id).values(seen_at=now)).rowcount
             if not changed:
                 conn.execute(servers.insert().values(id=server_id, started_at=now, seen_at=now))
+                conn.execute(servers.delete().where(servers.c.seen_at < now - FORGET_AFTER))
 
     def forget_server(self, server_id: str) -> None:
         """A clean shutdown: ``server_id`` no longer counts as alive."""
