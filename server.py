@@ -6,7 +6,9 @@ run notices for open pages at /api/events/<workspace> (Server-Sent Events), prov
 callbacks at /api/hooks/evolink/<secret>, /api/health, and in demo mode the offline
 simulator at /sim. The lifespan removes what interrupted
 downloads left behind and starts the one background worker that polls and archives
-runs, so unfinished runs resume after a restart even when nobody has a browser open.
+runs, so unfinished runs resume after a restart even when nobody has a browser open;
+on PostgreSQL it also starts the relay that passes run-change notices between servers
+(``lib.events_pg``).
 A database that cannot be opened at start is explained in the log and on every page;
 the server still starts and answers. Every response carries ``lib.headers``' security
 headers.
@@ -34,7 +36,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib import archive, cards, demo, headers, health, hooks, media, recovery, sse, transfer, worker
+from lib import archive, cards, demo, events_pg, headers, health, hooks, media, recovery, sse, transfer, worker
 from lib.identity import IdentityCookie
 from lib.settings import (
     DEMO_MOUNT,
@@ -45,7 +47,7 @@ from lib.settings import (
     demo_base_url,
     load_settings,
 )
-from lib.store import Store
+from lib.store import Store, submission
 
 log = logging.getLogger("studio.server")
 
@@ -217,10 +219,13 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     CLOSING.clear()
     _close_streams_on_exit_signal()
     _start_worker()
+    # Several servers on one PostgreSQL: pages here hear what the other servers' workers did.
+    events_pg.start(SETTINGS.db_url, server_id=submission.PROCESS)
     try:
         yield {"settings": SETTINGS}
     finally:
         CLOSING.set()
+        events_pg.stop()
         worker.stop()
         if SIMULATOR is not None:
             SIMULATOR.state.close()

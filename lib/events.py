@@ -151,6 +151,11 @@ class Bus:
                 return len(self._subs.get(workspace_id, ()))
             return sum(len(s) for s in self._subs.values())
 
+    def workspaces(self) -> list[str]:
+        """The workspaces somebody here listens to (a relay back from an outage tells each to resync)."""
+        with self._lock:
+            return list(self._subs)
+
     def publish(self, workspace_id: str, run_id: str, kind: Kind) -> None:
         """Tell this process's subscribers, then the relay (other servers), if one is set."""
         self.deliver(workspace_id, run_id, kind)

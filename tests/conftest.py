@@ -3,6 +3,9 @@
 - ``browser`` marks every test that drives Chromium (all of ``tests/e2e`` and any test
   using the ``browser``, ``page``, ``app_server`` or ``chromium_path`` fixture);
   ``reliability`` marks ``tests/reliability``. ``make test-fast`` leaves both out.
+- ``db_url`` runs a test once on SQLite and once on PostgreSQL (a cluster the session
+  starts itself, ``tests/support/postgres.py``; a fresh database per test);
+  ``pg_url`` is PostgreSQL only.
 - ``demo_app`` is the one way a page test runs the app (AppTest, demo mode, its own
   data dir) against ``provider``, a fake Evolink API given to the app as an httpx
   transport through its settings.
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import postgres
 from tests.support.apptest import DemoApp
 from tests.support.browser import CHROMIUM_ARGS, CSP_WORDS, MISSING, TIMEOUT_MS, find_chromium
 from tests.support.provider import FakeProvider
@@ -100,6 +104,46 @@ def page(browser, request):
         print(f"\nThe failed page is kept in {keep}")
     context.close()
     assert not violations, f"the page broke the Content-Security-Policy: {violations[:3]}"
+
+
+# --- the databases -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL per test session (per xdist process)."""
+    bin_dir = postgres.find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(postgres.MISSING)  # in CI the PostgreSQL tests must run, never skip
+        pytest.skip(postgres.MISSING)
+    from tests.support.server import free_port
+
+    cluster = postgres.Cluster(bin_dir, free_port()).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A fresh PostgreSQL database at the code's schema for this test (SQLAlchemy URL), dropped afterwards."""
+    from lib.store import dispose_engines
+
+    url = pg_cluster.new_database(pg_cluster.migrated_template())
+    yield url
+    dispose_engines()
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The store's database, once per kind: a SQLite file in ``tmp_path``, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        from lib.store.engine import database_url
+
+        yield database_url(tmp_path)
+        return
+    yield request.getfixturevalue("pg_url")
 
 
 # --- the app under AppTest ----------------------------------------------------------------------

@@ -85,8 +85,8 @@ def test_the_providers_figure_wins_once_known():
 
 
 @pytest.fixture
-def db(tmp_path) -> Store:
-    return Store(tmp_path)
+def db(db_url, tmp_path) -> Store:
+    return Store(db_url, data_dir=tmp_path)
 
 
 @pytest.fixture
@@ -168,14 +168,14 @@ def test_a_group_is_checked_as_one_total_and_saved_all_or_nothing(db, ws):
     assert len(db.list_runs(ws.id)) == 3 and db.committed_credits(ws.id) == 60.0
 
 
-def test_concurrent_runs_cannot_both_take_the_last_credits(tmp_path):
-    setup = Store(tmp_path)
+def test_concurrent_runs_cannot_both_take_the_last_credits(db_url, tmp_path):
+    setup = Store(db_url, data_dir=tmp_path)
     ws = setup.create_workspace(facilitator=FAC)
     setup.set_budget(ws.id, 25, by=FAC)
     results, barrier = [], threading.Barrier(6)
 
     def submit():
-        db = Store(tmp_path)  # a session of its own on the same SQLite file
+        db = Store(db_url, data_dir=tmp_path)  # a session of its own on the same database
         barrier.wait()
         try:
             db.create_run(ws.id, REQ, 10.0, True, FP, enforce_budget=True)
@@ -192,14 +192,14 @@ def test_concurrent_runs_cannot_both_take_the_last_credits(tmp_path):
     assert setup.committed_credits(ws.id) == 20
 
 
-def test_concurrent_groups_cannot_both_take_the_last_credits(tmp_path):
-    setup = Store(tmp_path)
+def test_concurrent_groups_cannot_both_take_the_last_credits(db_url, tmp_path):
+    setup = Store(db_url, data_dir=tmp_path)
     ws = setup.create_workspace(facilitator=FAC)
     setup.set_budget(ws.id, 30, by=FAC)
     results, barrier = {}, threading.Barrier(2)
 
     def send(name):
-        db = Store(tmp_path)
+        db = Store(db_url, data_dir=tmp_path)
         group = [NewRun(REQ, 10.0, True, f"{name}-{n}") for n in range(2)]
         barrier.wait()
         try:

@@ -17,8 +17,8 @@ KEY = "sk-facilitator"
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(tmp_path)
+def store(db_url, tmp_path):
+    return Store(db_url, data_dir=tmp_path)
 
 
 def unknown(store, ws_id, fp="k_old"):

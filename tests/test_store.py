@@ -1,4 +1,4 @@
-"""Store: concurrent writers on one SQLite file, submit idempotency, state changes, crash recovery."""
+"""Store: concurrent writers, submit idempotency, state changes, crash recovery — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def task(status="pending", **extra) -> Task:
 
 
 @pytest.fixture()
-def store(tmp_path) -> Store:
-    return Store(tmp_path)
+def store(db_url, tmp_path) -> Store:
+    return Store(db_url, data_dir=tmp_path)
 
 
 FAC = "pid_facilitator_000000000000"
@@ -54,7 +54,8 @@ def test_doctests(module):
     assert result.attempted and not result.failed
 
 
-def test_sqlite_file_lives_in_the_data_dir_in_wal_mode(store, tmp_path):
+def test_sqlite_file_lives_in_the_data_dir_in_wal_mode(tmp_path):
+    store = Store(tmp_path)
     assert store.url == f"sqlite:///{(tmp_path / 'studio.db').resolve()}"
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -258,14 +259,14 @@ def test_recover_after_crash_settles_old_submitting_runs_without_resubmitting(st
     assert store.mark_submitted(sent.id, task()).status is RunStatus.PENDING
 
 
-def test_concurrent_writers_on_one_sqlite_file(tmp_path):
+def test_concurrent_writers_on_one_database(db_url, tmp_path):
     # Separate Store objects model separate browser sessions plus the worker.
-    ws = Store(tmp_path).create_workspace()
+    ws = Store(db_url, data_dir=tmp_path).create_workspace()
     errors: list[BaseException] = []
     per_thread = 25
 
     def session(n: int):
-        s = Store(tmp_path)
+        s = Store(db_url, data_dir=tmp_path)
         try:
             for i in range(per_thread):
                 run = s.create_run(ws.id, REQ, 1.0, True, "k_test", participant=f"p{n}", participant_id=f"p{n}")
@@ -277,7 +278,7 @@ def test_concurrent_writers_on_one_sqlite_file(tmp_path):
             errors.append(exc)
 
     def worker():
-        s = Store(tmp_path)
+        s = Store(db_url, data_dir=tmp_path)
         try:
             for _ in range(60):
                 for run in s.unfinished_runs(limit=20):
@@ -291,10 +292,10 @@ def test_concurrent_writers_on_one_sqlite_file(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
-    runs = Store(tmp_path).list_runs(ws.id, limit=None)
+    runs = Store(db_url, data_dir=tmp_path).list_runs(ws.id, limit=None)
     assert len(runs) == 8 * per_thread
     assert {r.status for r in runs} == {RunStatus.PROCESSING}
-    assert Store(tmp_path).committed_credits(ws.id, "p3") == per_thread
+    assert Store(db_url, data_dir=tmp_path).committed_credits(ws.id, "p3") == per_thread
 
 
 def test_list_runs_newest_first_by_group_and_limited(store, ws):

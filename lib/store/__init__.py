@@ -12,6 +12,7 @@ split by who writes what:
 - ``submission``: creating runs (budget checked in the insert's transaction), the POST's outcome, crash recovery
 - ``polling``: what the worker writes; ``reading``: what pages read, ratings and notes
 - ``comparisons``: saved comparison grids
+- ``leases``: which process follows which unfinished run (several servers on one database)
 
 Example:
     >>> store = Store("sqlite://")
@@ -30,6 +31,7 @@ from __future__ import annotations
 from lib.store.comparisons import ComparisonStore
 from lib.store.drafts import DraftStore
 from lib.store.engine import dispose_engines
+from lib.store.leases import LEASE_SECONDS, LeaseStore
 from lib.store.members import NotFacilitator
 from lib.store.polling import PollingStore
 from lib.store.reading import ReadingStore
@@ -37,6 +39,7 @@ from lib.store.records import Comparison, Member, Role, Run, Spend, Workspace, n
 from lib.store.submission import SUBMIT_GRACE_SECONDS, NewRun, SubmissionStore, TaskTaken
 
 __all__ = [
+    "LEASE_SECONDS",
     "SUBMIT_GRACE_SECONDS",
     "Comparison",
     "Member",
@@ -54,5 +57,5 @@ __all__ = [
 ]
 
 
-class Store(SubmissionStore, PollingStore, ReadingStore, ComparisonStore, DraftStore):
+class Store(SubmissionStore, PollingStore, LeaseStore, ReadingStore, ComparisonStore, DraftStore):
     """Workspaces, members, runs, drafts and comparisons in one database; cheap to construct (engines are cached)."""

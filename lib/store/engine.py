@@ -3,11 +3,14 @@
 SQLite (the default: ``studio.db`` in the data directory) runs in WAL mode with a
 busy timeout, and write transactions start with ``BEGIN IMMEDIATE``, so browser
 sessions and the worker write at once without "database is locked". Any other
-SQLAlchemy URL (PostgreSQL for a team) is used as given.
+SQLAlchemy URL (PostgreSQL for a team) is used as given, except that a plain
+``postgresql://`` (or ``postgres://``) URL gets the driver this app ships, psycopg 3.
 
 Example:
     >>> database_url("sqlite://")
     'sqlite://'
+    >>> database_url("postgres://studio@db.internal/studio")
+    'postgresql+psycopg://studio@db.internal/studio'
     >>> database_url("/srv/studio").endswith("/srv/studio/studio.db")
     True
 """
@@ -29,6 +32,7 @@ from lib.settings import DB_FILE
 # Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "studio_write"
 SQLITE_BUSY_MS = 30000
+PG_POOL, PG_OVERFLOW = 10, 20  # connections per server: kept open, and more at a peak
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -38,7 +42,8 @@ def database_url(url_or_data_dir: str | os.PathLike[str]) -> str:
     """A SQLAlchemy URL as given, or the SQLite file of a data directory."""
     text = str(url_or_data_dir)
     if "://" in text:
-        return text
+        scheme, rest = text.split("://", 1)
+        return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else text
     return f"sqlite:///{(Path(text) / DB_FILE).resolve()}"
 
 
@@ -66,7 +71,9 @@ def dispose_engines() -> None:
 def _make_engine(url: str) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        # Every page's script run and the worker borrow a connection briefly; a workshop's
+        # dozens of sessions on one server should not queue behind SQLAlchemy's default 5 + 10.
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=PG_POOL, max_overflow=PG_OVERFLOW)
     memory = parsed.database in (None, "", ":memory:")
     if not memory and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -121,6 +121,8 @@ class Run:
     notes: str | None
     owner: str
     updated_at: float
+    lease_owner: str | None = None
+    lease_expires: float | None = None
 
     @cached_property
     def payload(self) -> dict:

@@ -17,6 +17,7 @@ from lib.advice import CHECK_ACCOUNT
 from lib.schema import GenerationRequest, Task
 from lib.settings import HOOK_PREFIX, TASK_ID_MAX
 from lib.status import POLLED, RunStatus
+from lib.store.leases import alive_clause
 from lib.store.polling import status_of, video_url_of
 from lib.store.records import Run, new_id, run_of
 from lib.store.tables import runs
@@ -190,16 +191,19 @@ class SubmissionStore(WorkspaceStore):
         """Settle runs a previous process left in ``submitting``; never resubmits.
 
         Unclaimed ones never reached the wire (``submit_failed``, nothing charged);
-        claimed ones may have been created upstream (``unknown``: the facilitator checks
-        the account). Runs of this process younger than ``grace_seconds`` are left alone,
-        since their POST may still be in flight. Returns the ids changed.
+        claimed ones may have been created upstream (``unknown``: the facilitator
+        checks the account). Runs younger than ``grace_seconds`` are left alone, and so are runs
+        of a process still alive (this one, or another server whose worker beats:
+        ``lib.store.leases``) unless older than ``ORPHAN_AFTER``, since their POST may
+        still be in flight. Returns the ids changed.
         """
         now = time.time() if now is None else now
         submitting = runs.c.status == RunStatus.SUBMITTING.value
+        alive = sa.or_(runs.c.owner == PROCESS, alive_clause(runs.c.owner, now))
         stale = sa.and_(
             submitting,
             runs.c.created_at < now - grace_seconds,
-            sa.or_(runs.c.owner != PROCESS, runs.c.created_at < now - ORPHAN_AFTER),
+            sa.or_(sa.not_(alive), runs.c.created_at < now - ORPHAN_AFTER),
         )
         with self._write() as conn:
             rows = conn.execute(sa.select(runs.c.id, runs.c.claimed_at).where(stale)).all()

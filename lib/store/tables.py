@@ -5,7 +5,7 @@ a participant id is the random id a browser keeps (``lib.identity``).
 
 Example:
     >>> sorted(metadata.tables)
-    ['comparisons', 'drafts', 'members', 'runs', 'workspaces']
+    ['comparisons', 'drafts', 'members', 'runs', 'servers', 'workspaces']
 """
 
 from __future__ import annotations
@@ -86,6 +86,19 @@ runs = sa.Table(
     sa.Column("notes", sa.Text, nullable=True),
     sa.Column("owner", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # Which process follows this unfinished run, and until when (``lib.store.leases``).
+    sa.Column("lease_owner", sa.String(32), nullable=True),
+    sa.Column("lease_expires", sa.Float, nullable=True),
+)
+
+# The app's processes and when each last said it was alive: a run left `submitting` by a
+# process that is still alive is its POST in flight, not a crash (``lib.store.leases``).
+servers = sa.Table(
+    "servers",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
 )
 
 # The Studio's prompt and settings as one participant left them in one workspace.

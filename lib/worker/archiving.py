@@ -146,13 +146,18 @@ class Archiver:
             self._failed(run, exc)
             return
         try:
-            self.store.mark_archived(
+            recorded = self.store.mark_archived(
                 run.id, saved.token, saved.size, saved.duration, saved.width, saved.height, now=self.clock()
             )
         except Exception:
             _discard(self.store.data_dir, saved.token)  # no run points at it: do not leave it on the disk
             raise
         self._settled(run.id)
+        if recorded is None or recorded.media_token != saved.token:
+            # Another server saved it first (its lease outlived ours): one file per run stays.
+            _discard(self.store.data_dir, saved.token)
+            self._count("archived_elsewhere")
+            return
         self._count("archived")
 
     def _failed(self, run: Run, exc: archive.ArchiveError) -> None:

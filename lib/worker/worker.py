@@ -12,6 +12,11 @@ global token bucket. A 429 pauses all API polling for its ``Retry-After``; 5xx a
 network errors back the one run off by ``lib.retries`` (the client's formula, with
 longer waits). Call ``start()`` for the daemon thread, or step deterministically with
 ``run_once(now)`` in tests.
+
+Several servers may share one database: each step follows only the runs this worker
+holds a lease on (``lib.store.leases``: claimed when free or when their holder died,
+renewed while held), so each run is polled and archived by one process at a time.
+Each step also says this process is alive (``Store.beat``), at most every half lease.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from lib.logs import Throttle
 from lib.retries import RetryPolicy
 from lib.settings import DEFAULT_BASE_URL
 from lib.status import POLLED, TO_ARCHIVE, RunStatus
-from lib.store import Run, Store
+from lib.store import LEASE_SECONDS, Run, Store, submission
 from lib.text import clean_text
 from lib.worker.archiving import ARCHIVE_ATTEMPTS, Archiver
 from lib.worker.schedule import DEFAULT_MAX_RPS, IDLE_WAIT, ProgressLog, Schedule, TokenBucket
@@ -55,7 +60,9 @@ class Worker:
     from ``archive_backoff``. ``allowed_hosts`` are result-link hosts downloads may
     reach although they are not public (``lib.net``); no download starts unless
     ``min_free`` bytes stay free on the data dir's disk; ``transport`` is used by every
-    API client ``register_key`` makes unless it is given one.
+    API client ``register_key`` makes unless it is given one. ``owner`` names this worker
+    in run leases (default: this process's id, which its runs carry too); a run it has
+    not claimed for ``lease_seconds`` may be taken by another server's worker.
     """
 
     def __init__(
@@ -78,8 +85,13 @@ class Worker:
         archive_threads: int = 2,
         idle_wait: float = IDLE_WAIT,
         clock: Callable[[], float] = time.time,
+        owner: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.store = store
+        self.owner = owner or submission.PROCESS
+        self.lease_seconds = lease_seconds
+        self._beat_at = float("-inf")
         self.schedule = schedule = schedule or Schedule()
         # burst 1 by default: with a burst of max_rps, a 1-second window could see
         # burst + max_rps - 1 requests (3 at max_rps 2), above the advertised limit.
@@ -200,8 +212,10 @@ class Worker:
         handled = 0
         next_due: float | None = None
         self._limited = False
+        self._beat(now)
         self._recover_stuck(now)
-        for run in self.schedule.in_turn(self.store.unfinished_runs(), now, poked, self.samples):
+        held = self.store.claim_runs(self.owner, now=now, ttl=self.lease_seconds)
+        for run in self.schedule.in_turn(held, now, poked, self.samples):
             due = self._due_at(run, poked)
             if due > now:
                 next_due = due if next_due is None else min(next_due, due)
@@ -222,8 +236,37 @@ class Worker:
                         self._parked[run.id] = run.key_fingerprint
                     else:
                         self._poked.add(run.id)  # keep the poke until it can be served
+        handled += self._poll_held_elsewhere(poked - {run.id for run in held}, now)
         self._next_due = next_due
         return handled
+
+    def _poll_held_elsewhere(self, run_ids: set[str], now: float) -> int:
+        """A callback reached this server for a run another server follows: one GET here records the
+        news, and the holder archives the video at its next step (a GET is safe; saving it is not ours)."""
+        handled = 0
+        for run_id in run_ids:
+            run = self.store.get_run(run_id)
+            if run is None or run.status not in POLLED or run.lease_owner in (None, self.owner):
+                continue
+            client = self._client(run.key_fingerprint)
+            if client is None or now < self._paused_until or not self.bucket.try_take(max(now, self.clock())):
+                continue  # the holder polls it on its own schedule anyway
+            try:
+                self._poll(run, client, now, background=False, archive=False)
+                handled += 1
+            except Exception:
+                self.logs.exception(run.id, "worker: polling run %s for a callback failed", run.id)
+        return handled
+
+    def _beat(self, now: float) -> None:
+        """Say this process is alive, every half lease (other servers then leave its `submitting` runs be)."""
+        if now - self._beat_at < self.lease_seconds / 2:
+            return
+        try:
+            self.store.beat(self.owner, now=now)
+            self._beat_at = now
+        except Exception:
+            self.logs.exception("beat", "worker: could not record that this server is alive")
 
     def _recover_stuck(self, now: float) -> None:
         """Now and then, settle runs left in ``submitting`` (a POST that died without an answer
@@ -273,7 +316,7 @@ class Worker:
 
     # --- polling ----------------------------------------------------------------------------
 
-    def _poll(self, run: Run, client: EvolinkClient, now: float, *, background: bool) -> None:
+    def _poll(self, run: Run, client: EvolinkClient, now: float, *, background: bool, archive: bool = True) -> None:
         with self._lock:
             self._counts["polls"] += 1
             self._polls_by_run[run.id] += 1
@@ -306,7 +349,7 @@ class Worker:
         updated = self.store.update_from_task(run.id, task, next_at, now=now)
         if updated is not None:
             self._count_outcome(run.status, updated.status)
-            if updated.status in TO_ARCHIVE:
+            if archive and updated.status in TO_ARCHIVE:
                 self.archiver.save(updated, background=background)
 
     def _not_found(self, run: Run, now: float) -> None:
@@ -352,6 +395,8 @@ class Worker:
             recovered = self.store.recover_after_crash()
             if recovered:
                 log.warning("worker: %d run(s) were left submitting by a previous process", len(recovered))
+            if self.store.engine.dialect.name == "sqlite":  # one server per SQLite file: nobody else holds leases
+                self.store.release_others(self.owner)
         except Exception:
             log.exception("worker: crash recovery failed")
         self._stop.clear()
@@ -360,12 +405,24 @@ class Worker:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """End the thread, finish downloads under way, then hand this worker's runs to the other servers."""
+        was_running = self._thread is not None
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
         self._thread = None
         self.archiver.stop()
+        if was_running:
+            self.release()
+
+    def release(self) -> None:
+        """Give up this worker's leases and heartbeat, so another server follows its runs at once."""
+        try:
+            self.store.release_runs(self.owner)
+            self.store.forget_server(self.owner)
+        except Exception:
+            log.exception("worker: could not hand its runs over on the way out")
 
     def close(self) -> None:
         """stop(), then close every client (the keys leave memory)."""

@@ -3,7 +3,9 @@
 The app runs in live mode against a simulator in this test process, so the provider
 outlives the app as a real one would (in demo mode the simulator would die with the
 app). Runs are submitted through ``lib.submit`` into the app's own database with the
-app's key; only the app's worker polls them. Needs Python only, no browser.
+app's key; only the app's worker polls them. Needs Python only, no browser. On SQLite
+and on PostgreSQL: there the restarted server (a new process id) first waits out the
+leases its killed predecessor held.
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ def sim(tmp_path, clock):
     handle.stop()
 
 
-def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_path, sim, clock):
+def test_killed_mid_poll_and_restarted_loses_nothing_and_pays_nothing_twice(tmp_path, db_url, sim, clock):
     data = tmp_path / "data"
     env = {"EVOLINK_API_KEY": KEY, "EVOLINK_BASE_URL": sim.base_url}
+    if db_url.startswith("postgresql"):
+        env["DATABASE_URL"] = db_url
+    else:
+        db_url = str(data)  # the app's own SQLite file in its data dir
     app = AppProcess(data, env=env).start()
     try:
-        store = Store(data)
+        store = Store(db_url, data_dir=data)
         ws = store.create_workspace("restart")
         # Two runs a crash can leave behind: saved but never sent, and claimed but not answered.
         fp = key_fingerprint(KEY)
