@@ -21,7 +21,8 @@ SHOWN_MAX = 500  # cards on the page at once; more come a page of this size at a
 _SHOWN = "_gallery_shown"  # how many cards this session asked to see
 _FULL_RUN = "_gallery_full_run"  # counts the page's whole runs, to tell a fragment rerun from one
 _GRID_RUN = "_gallery_grid_run"
-RUN_PARAM = "run"  # the query parameter of a link to one run's details
+RUN_PARAM = "run"
+NO_RUNS = "No runs yet. Write a prompt in the Studio and generate a video: it appears here as soon as it is sent."  # the query parameter of a link to one run's details
 
 # On a phone the filters fold away behind a toggle; elsewhere the toggle is hidden and the filters show.
 _style = st.components.v2.component(
@@ -123,18 +124,16 @@ def live_grid(workspace_id: str, view: GalleryFilter, every_run: list[Run], full
         every_run = workspace.store().list_runs(workspace_id, limit=None)
     st.session_state[_GRID_RUN] = full_run
     runs = view.apply(every_run)
-    if not every_run:
-        st.info("No runs yet. Write a prompt in the Studio and generate a video.", icon=":material/movie:")
-        st.page_link("pages/studio.py", label="Open the Studio", icon=":material/edit_note:")
     run_card.needs_you(runs)
     shown = max(SHOWN_MAX, st.session_state.get(_SHOWN, SHOWN_MAX))
     opened = run_card.grid(
         runs[:shown],
         workspace_id=workspace_id,
         key="gallery_cards",
-        # The page places notices itself only in the plain view, and only once it shows a list.
-        patch=view == GalleryFilter() and bool(every_run) and len(runs) <= shown,
-        empty="" if not every_run else "No runs match these filters.",
+        # In the plain view the page places notices itself, new runs included (an empty
+        # gallery too: its first card replaces the "no runs yet" line without a rerun).
+        patch=view == GalleryFilter() and len(runs) <= shown,
+        empty=NO_RUNS if not every_run else "No runs match these filters.",
     )
     if len(runs) > shown:
         more = min(SHOWN_MAX, len(runs) - shown)
