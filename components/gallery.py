@@ -21,8 +21,8 @@ SHOWN_MAX = 500  # cards on the page at once; more come a page of this size at a
 _SHOWN = "_gallery_shown"  # how many cards this session asked to see
 _FULL_RUN = "_gallery_full_run"  # counts the page's whole runs, to tell a fragment rerun from one
 _GRID_RUN = "_gallery_grid_run"
-RUN_PARAM = "run"
-NO_RUNS = "No runs yet. Write a prompt in the Studio and generate a video: it appears here as soon as it is sent."  # the query parameter of a link to one run's details
+RUN_PARAM = "run"  # the query parameter of a link to one run's details
+NO_RUNS = "No runs yet. Write a prompt in the Studio and generate a video: it appears here as soon as it is sent."
 
 # On a phone the filters fold away behind a toggle; elsewhere the toggle is hidden and the filters show.
 _style = st.components.v2.component(
