@@ -25,7 +25,11 @@ with left:
     editor, side = st.columns([5, 4])
     with editor:
         prompt_editor.prompt_box(errors)
-        submit.submit_button(request, estimate, room)
+        takes = submit.takes_picker()
+        if takes > 1:
+            submit.takes_button(request, estimate, takes)
+        else:
+            submit.submit_button(request, estimate, room)
         draft.clear_button()
     with side:
         prompt_editor.hints_panel(spec, parameters.media_counts(spec), bool(st.session_state.get("web_search")))
