@@ -6,7 +6,7 @@ never more than a screen away from what was just typed.
 
 import streamlit as st
 
-from components import code_snippets, cost_card, draft, parameters, prompt_editor, submit, workspace
+from components import code_snippets, cost_card, draft, lineage, parameters, prompt_editor, submit, workspace
 
 ws = workspace.current()
 parameters.init_state()
@@ -33,5 +33,6 @@ with left:
         draft.clear_button()
     with side:
         prompt_editor.hints_panel(spec, parameters.media_counts(spec), bool(st.session_state.get("web_search")))
+    lineage.while_remixing()
     code_snippets.for_developers(request, errors)
 draft.save(ws)
