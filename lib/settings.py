@@ -43,6 +43,7 @@ DEMO_MOUNT = "/sim"
 HEALTH_PATH = "/api/health"
 MEDIA_PREFIX = "/api/media/"
 HOOK_PREFIX = "/api/hooks/evolink/"
+UPLOAD_PREFIX = "/api/uploads/"  # files uploaded in the Studio, for the provider to fetch (lib/uploads.py)
 
 # Seconds between re-reads of an unfinished run on an open page (a store read, no API call).
 LIVE_REFRESH = 2.0

@@ -30,6 +30,14 @@ class ReadingStore(StoreBase):
             row = conn.execute(runs.select().where(runs.c.task_id == task_id)).first()
         return run_of(row) if row else None
 
+    def runs_using(self, text: str, *, limit: int = 50) -> list[Run]:
+        """Runs whose request contains ``text`` (an upload's random token names the runs that send its link)."""
+        if not text:
+            return []
+        q = runs.select().where(runs.c.request_json.contains(text, autoescape=True)).limit(limit)
+        with self._read() as conn:
+            return [run_of(r) for r in conn.execute(q).all()]
+
     def list_runs(self, workspace_id: str, *, group_id: str | None = None, limit: int | None = 500) -> list[Run]:
         """Runs of one workspace (or of one grid or batch in it), newest first.
 
