@@ -29,9 +29,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib import archive, demo, headers, health, hooks, transfer, worker
+from lib import archive, demo, headers, health, hooks, transfer, uploads, worker
 from lib.identity import IdentityCookie
-from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, demo_base_url, load_settings
+from lib.settings import DEMO_MOUNT, HEALTH_PATH, HOOK_PREFIX, MEDIA_PREFIX, UPLOAD_PREFIX, demo_base_url, load_settings
+from lib.store import Store
 
 log = logging.getLogger("studio.server")
 
@@ -103,6 +104,34 @@ class MediaTokenGuard:
         await self.app(scope, receive, send)
 
 
+_STORE: Store | None = None
+
+
+def _runs_finished(token: str) -> bool:
+    """Whether some run sends this upload's link and every such run has finished."""
+    global _STORE
+    try:
+        if _STORE is None:
+            _STORE = Store.from_settings(SETTINGS)
+        using = _STORE.runs_using(token)
+    except Exception as exc:
+        if health.trouble(exc) is None:
+            raise
+        return False  # the database is down: the 24 hours still bound the link
+    return bool(using) and all(run.finished for run in using)
+
+
+async def upload(request: Request) -> Response:
+    """A file uploaded in the Studio, for the provider to fetch: 24 h, and only while a run may still need it."""
+    found = await run_in_threadpool(uploads.servable, SETTINGS.data_dir, request.path_params["token"], _runs_finished)
+    if found is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    path, meta = found
+    return transfer.WholeFileOnBadRange(
+        path, media_type=meta.content_type, headers={"Cache-Control": "private, no-store"}, filename=None
+    )
+
+
 async def callback(request: Request) -> Response:
     """A provider callback only triggers an immediate poll; its body is never trusted."""
     if not hooks.secret_matches(SETTINGS.data_dir, request.path_params["secret"]):
@@ -156,6 +185,9 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     removed = archive.remove_stale_parts(SETTINGS.data_dir)
     if removed:
         log.warning("removed %d partial download(s) an earlier process left behind", removed)
+    expired = uploads.cleanup(SETTINGS.data_dir)
+    if expired:
+        log.info("removed %d upload(s) older than 24 hours", expired)
     _start_worker()
     try:
         yield {"settings": SETTINGS}
@@ -169,6 +201,7 @@ routes: list[BaseRoute] = [
     Route(HEALTH_PATH, health_status),
     Route(MEDIA_PREFIX + "{token}", media, methods=["GET", "HEAD"]),
     Route(HOOK_PREFIX + "{secret}", callback, methods=["POST"]),
+    Route(UPLOAD_PREFIX + "{token}", upload, methods=["GET", "HEAD"]),
 ]
 if SIMULATOR is not None:
     routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))
