@@ -150,6 +150,7 @@ class FileLimits:
     """
 
     formats: tuple[str, ...]  # the formats' names, as a person says them
+    suffixes: tuple[str, ...]  # file name endings a file picker offers
     max_bytes: int
     side_px: tuple[int, int] | None = None  # each of width and height
     ratio: tuple[float, float] | None = None
@@ -162,9 +163,12 @@ class FileLimits:
 _MB = 1_000_000
 # The provider's limits per file (the API reference: image_urls, video_urls, audio_urls).
 FILE_LIMITS: dict[str, FileLimits] = {
-    "image": FileLimits(("JPEG", "PNG", "WebP"), 30 * _MB, side_px=(300, 6000), ratio=(0.4, 2.5)),
+    "image": FileLimits(
+        ("JPEG", "PNG", "WebP"), ("jpg", "jpeg", "png", "webp"), 30 * _MB, side_px=(300, 6000), ratio=(0.4, 2.5)
+    ),
     "video": FileLimits(
         ("MP4", "MOV"),
+        ("mp4", "mov"),
         50 * _MB,
         side_px=(300, 6000),
         ratio=(0.4, 2.5),
@@ -173,7 +177,7 @@ FILE_LIMITS: dict[str, FileLimits] = {
         total_seconds=15,
         fps=(24, 60),
     ),
-    "audio": FileLimits(("WAV", "MP3"), 15 * _MB, seconds=(2, 15), total_seconds=15),
+    "audio": FileLimits(("WAV", "MP3"), ("wav", "mp3"), 15 * _MB, seconds=(2, 15), total_seconds=15),
 }
 REQUEST_BODY_MAX = 64 * _MB  # the whole request body (the API reference)
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lib import catalog
+from lib.i18n import t
 from lib.settings import UPLOAD_PREFIX
 
 TTL = 24 * 3600  # seconds a link works (the provider's own result links last as long)
@@ -115,7 +116,16 @@ def _check_range(what: str, value: float, bounds: tuple[float, float] | None, un
         return
     lo, hi = bounds
     if not lo <= value <= hi:
-        raise UploadRejected(f"{what}: the provider takes {lo:g}–{hi:g}{unit}; this file has {value:g}{unit}.")
+        raise UploadRejected(
+            t(
+                "{what}: the provider takes {lo}–{hi}{unit}; this file has {value}{unit}.",
+                what=t(what),
+                lo=f"{lo:g}",
+                hi=f"{hi:g}",
+                unit=unit,
+                value=f"{value:g}",
+            )
+        )
 
 
 def _check_picture(width: int, height: int, limits: catalog.FileLimits) -> None:
@@ -126,8 +136,15 @@ def _check_picture(width: int, height: int, limits: catalog.FileLimits) -> None:
         ratio = width / height
         if not lo <= ratio <= hi:
             raise UploadRejected(
-                f"Aspect ratio: the provider takes width ÷ height from {lo:g} to {hi:g}; "
-                f"this file is {width}×{height} ({ratio:.2f})."
+                t(
+                    "Aspect ratio: the provider takes width ÷ height from {lo} to {hi}; "
+                    "this file is {width}×{height} ({ratio}).",
+                    lo=f"{lo:g}",
+                    hi=f"{hi:g}",
+                    width=width,
+                    height=height,
+                    ratio=f"{ratio:.2f}",
+                )
             )
 
 
@@ -138,9 +155,17 @@ def _image(data: bytes, limits: catalog.FileLimits) -> Measured:
         with Image.open(io.BytesIO(data)) as img:  # reads the header only: no decompression bomb
             fmt, (width, height) = img.format or "", img.size
     except (UnidentifiedImageError, OSError, ValueError):
-        raise UploadRejected(f"This is not an image the provider takes ({', '.join(limits.formats)}).") from None
+        raise UploadRejected(
+            t("This is not an image the provider takes ({formats}).", formats=", ".join(limits.formats))
+        ) from None
     if fmt not in _IMAGE_FORMATS:
-        raise UploadRejected(f"Format: the provider takes {', '.join(limits.formats)} images; this one is {fmt}.")
+        raise UploadRejected(
+            t(
+                "Format: the provider takes {formats} images; this one is {fmt}.",
+                formats=", ".join(limits.formats),
+                fmt=fmt,
+            )
+        )
     _check_picture(width, height, limits)
     suffix, ctype = _IMAGE_FORMATS[fmt]
     return Measured("image", suffix, ctype, len(data), width, height)
@@ -169,7 +194,9 @@ def _seconds(container) -> float | None:
 def _video(data: bytes, name: str, limits: catalog.FileLimits) -> Measured:
     container = _av(data)
     if container is None or "mp4" not in container.format.name or not container.streams.video:
-        raise UploadRejected(f"This is not a video the provider takes ({', '.join(limits.formats)}).")
+        raise UploadRejected(
+            t("This is not a video the provider takes ({formats}).", formats=", ".join(limits.formats))
+        )
     with container:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
@@ -177,15 +204,21 @@ def _video(data: bytes, name: str, limits: catalog.FileLimits) -> Measured:
         fps = float(rate) if rate else None
         seconds = _seconds(container)
     if seconds is None:
-        raise UploadRejected("Length: this video does not say how long it is, so it cannot be checked.")
+        raise UploadRejected(t("Length: this video does not say how long it is, so it cannot be checked."))
     _check_range("Length", round(seconds, 2), limits.seconds, " s")
     _check_picture(width, height, limits)
     if limits.frame_pixels is not None:
         lo, hi = limits.frame_pixels
         if not lo <= width * height <= hi:
             raise UploadRejected(
-                f"Frame size: the provider takes {lo:,}–{hi:,} pixels a frame (e.g. 640×640 to 2206×946); "
-                f"this video is {width}×{height}."
+                t(
+                    "Frame size: the provider takes {lo}–{hi} pixels a frame (e.g. 640×640 to 2206×946); "
+                    "this video is {width}×{height}.",
+                    lo=f"{lo:,}",
+                    hi=f"{hi:,}",
+                    width=width,
+                    height=height,
+                )
             )
     if fps is not None:
         _check_range("Frame rate", round(fps, 2), limits.fps, " fps")
@@ -199,11 +232,11 @@ def _audio(data: bytes, limits: catalog.FileLimits) -> Measured:
     if container is None or fmt not in _AUDIO_FORMATS or not container.streams.audio:
         if container is not None:
             container.close()
-        raise UploadRejected(f"This is not audio the provider takes ({', '.join(limits.formats)}).")
+        raise UploadRejected(t("This is not audio the provider takes ({formats}).", formats=", ".join(limits.formats)))
     with container:
         seconds = _seconds(container)
     if seconds is None:
-        raise UploadRejected("Length: this audio does not say how long it is, so it cannot be checked.")
+        raise UploadRejected(t("Length: this audio does not say how long it is, so it cannot be checked."))
     _check_range("Length", round(seconds, 2), limits.seconds, " s")
     suffix, ctype = _AUDIO_FORMATS[fmt]
     return Measured("audio", suffix, ctype, len(data), seconds=seconds)
@@ -218,10 +251,15 @@ def inspect(data: bytes, name: str, kind: str) -> Measured:
     limits = catalog.FILE_LIMITS[kind]
     if len(data) > limits.max_bytes:
         raise UploadRejected(
-            f"File size: the provider takes {kind} files up to {_mb(limits.max_bytes)}; this one is {_mb(len(data))}."
+            t(
+                "File size: the provider takes {kind} files up to {limit}; this one is {size}.",
+                kind=t(catalog.MEDIA[kind].one),
+                limit=_mb(limits.max_bytes),
+                size=_mb(len(data)),
+            )
         )
     if not data:
-        raise UploadRejected("This file is empty.")
+        raise UploadRejected(t("This file is empty."))
     if kind == "image":
         return _image(data, limits)
     if kind == "video":
@@ -234,10 +272,16 @@ def check_count(spec: catalog.ModelSpec, kind: str, already: int, adding: int) -
     limits = spec.limits(kind)
     media = catalog.MEDIA[kind]
     if not limits.accepted:
-        raise UploadRejected(f"{spec.label} takes no {media.many}.")
+        raise UploadRejected(t("{model} takes no {media}.", model=t(spec.label), media=t(media.many)))
     if already + adding > limits.max:
         raise UploadRejected(
-            f"{media.many.capitalize()}: {spec.label} takes at most {limits.max}; this would make {already + adding}."
+            t(
+                "{media}: {model} takes at most {max}; this would make {n}.",
+                media=t(media.many.capitalize()),
+                model=t(spec.label),
+                max=limits.max,
+                n=already + adding,
+            )
         )
 
 
@@ -247,7 +291,14 @@ def check_total_seconds(kind: str, seconds: Iterable[float]) -> None:
     total = sum(seconds)
     if cap is not None and total > cap + 1e-6:
         media = catalog.MEDIA[kind]
-        raise UploadRejected(f"{media.many.capitalize()}: at most {cap:g} s together; these would make {total:.1f} s.")
+        raise UploadRejected(
+            t(
+                "{media}: at most {cap} s together; these would make {total} s.",
+                media=t(media.many.capitalize()),
+                cap=f"{cap:g}",
+                total=f"{total:.1f}",
+            )
+        )
 
 
 # --- storing and serving -----------------------------------------------------------------------
@@ -327,7 +378,7 @@ def save(
     stored = _stored(data_dir)
     if len(stored) >= MAX_STORED_FILES or sum(u.size for u in stored) + len(data) > MAX_STORED_BYTES:
         raise UploadRejected(
-            "The space for uploads on this server is full; uploads are removed 24 hours after they were made."
+            t("The space for uploads on this server is full; uploads are removed 24 hours after they were made.")
         )
     folder = _dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)

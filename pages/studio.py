@@ -6,7 +6,17 @@ never more than a screen away from what was just typed.
 
 import streamlit as st
 
-from components import code_snippets, cost_card, draft, lineage, parameters, prompt_editor, submit, workspace
+from components import (
+    code_snippets,
+    cost_card,
+    draft,
+    lineage,
+    parameters,
+    prompt_editor,
+    submit,
+    uploads,
+    workspace,
+)
 
 ws = workspace.current()
 parameters.init_state()
@@ -20,6 +30,7 @@ left, right = st.columns([7, 4], gap="large")
 with right:
     spec = parameters.model_picker(errors)
     parameters.parameter_panel(spec, errors)
+    uploads.panel(spec)
     estimate = cost_card.cost_card(request, errors, room)
 with left:
     editor, side = st.columns([5, 4])

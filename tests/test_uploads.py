@@ -61,7 +61,9 @@ def test_images_the_provider_would_refuse_are_refused_in_plain_words(data, words
 
 def test_the_size_is_checked_before_anything_is_read(monkeypatch):
     monkeypatch.setitem(
-        catalog.FILE_LIMITS, "image", catalog.FileLimits(("PNG",), 1000, side_px=(300, 6000), ratio=(0.4, 2.5))
+        catalog.FILE_LIMITS,
+        "image",
+        catalog.FileLimits(("PNG",), ("png",), 1000, side_px=(300, 6000), ratio=(0.4, 2.5)),
     )
     with pytest.raises(UploadRejected, match=r"File size: the provider takes image files up to 0.001 MB"):
         uploads.inspect(b"\0" * 1001, "a.png", "image")
