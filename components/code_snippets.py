@@ -20,7 +20,7 @@ WORDS = {
 def _key_caption() -> str:
     return t(
         "Each script submits the request, waits for the video and saves it. It reads your key from the "
-        "EVOLINK_API_KEY environment variable (or replace YOUR_API_KEY); the app never puts a real key in code."
+        "SEEDANCE_API_KEY environment variable (or replace YOUR_API_KEY); the app never puts a real key in code."
     )
 
 

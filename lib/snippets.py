@@ -4,9 +4,9 @@ Each snippet is a whole program: it sends one POST with exactly ``request.to_pay
 polls the task around the provider's ``estimated_time`` (never sooner than ``MIN_WAIT``
 seconds apart, never more than ``MAX_WAIT``: the provider asks for 1–2 s between
 requests at the least), gives up after ``GIVE_UP`` seconds, and saves the first result
-as ``OUTPUT``. The key is read from the ``EVOLINK_API_KEY`` environment variable, with the
-placeholder ``YOUR_API_KEY`` in its place: these functions take no key, so a snippet
-can be shared or shown on screen safely. The body includes ``callback_url`` when the
+as ``OUTPUT``. The key is read from the ``SEEDANCE_API_KEY`` environment variable of
+whoever runs it, with the placeholder ``YOUR_API_KEY`` in its place: these functions
+take no key, so a snippet can be shared or shown on screen safely. The body includes ``callback_url`` when the
 request has one, so build the request without it before sharing a snippet outside the team.
 
 Example:
@@ -32,7 +32,7 @@ from lib.schema import GenerationRequest
 from lib.settings import DEFAULT_BASE_URL
 
 API_KEY_PLACEHOLDER = "YOUR_API_KEY"
-API_KEY_ENV = "EVOLINK_API_KEY"
+API_KEY_ENV = "SEEDANCE_API_KEY"  # the reader's own shell: not the app's EVOLINK_API_KEY setting
 OUTPUT = "seedance-video.mp4"
 MIN_WAIT = 2  # seconds between polls at the least (the provider asks for 1–2 s)
 MAX_WAIT = 10  # seconds between polls at the most, so a finished video is fetched soon

@@ -104,7 +104,7 @@ def test_node_snippet_parses_as_an_es_module():
 def test_snippets_read_the_key_from_the_environment_with_a_placeholder(fn):
     req = GenerationRequest(model="seedance-2.0-text-to-video", prompt="A cat")
     snippet = fn(req)
-    assert "EVOLINK_API_KEY" in snippet and "YOUR_API_KEY" in snippet
+    assert "SEEDANCE_API_KEY" in snippet and "YOUR_API_KEY" in snippet
     assert "https://api.evolink.ai" in snippet and "/v1/videos/generations" in snippet and "/v1/tasks/" in snippet
     custom = fn(req, "http://127.0.0.1:8765/sim/")
     assert "http://127.0.0.1:8765/sim" in custom and "https://api.evolink.ai" not in custom

@@ -36,7 +36,7 @@ def _request() -> GenerationRequest:
 
 
 def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "EVOLINK_API_KEY": "sk-snippet-test"}
+    env = {**os.environ, "SEEDANCE_API_KEY": "sk-snippet-test"}
     out = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert out.returncode == 0, out.stdout + out.stderr
     return out
@@ -80,7 +80,7 @@ def test_a_failed_task_stops_the_script_with_its_error(sim, tmp_path):
     request = _request().model_copy(update={"prompt": "A boat [fail:content_policy_violation]"})
     script = tmp_path / "generate.py"
     script.write_text(as_python(request, sim.base_url), encoding="utf-8")
-    env = {**os.environ, "EVOLINK_API_KEY": "sk-snippet-test"}
+    env = {**os.environ, "SEEDANCE_API_KEY": "sk-snippet-test"}
     out = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
     )
