@@ -62,3 +62,24 @@ def test_a_run_of_another_workspace_shows_nothing_of_it(family, demo_app):
     at.run()
     assert not at.exception, at.exception
     assert "Secret prompt" not in " ".join([*_htmls(at), *(t.value for t in at.text)])
+
+
+def _cards():
+    from components import lineage, workspace
+
+    ws = workspace.current()
+    for run in workspace.store().list_runs(ws.id):
+        lineage.button(run)
+
+
+def test_the_lineage_button_opens_the_view_for_its_run(demo_app):
+    at = demo_app.open(_cards)
+    db, ws = demo_app.store, at.session_state["ws"]
+    parent = db.create_run(ws, GenerationRequest(model=MODEL, prompt="A kite"), 1.0, True, "k")
+    child = db.create_run(ws, GenerationRequest(model=MODEL, prompt="A red kite"), 1.0, True, "k", parent_id=parent.id)
+    at.run()
+    assert not [c for c in at.container if c.key == "lineage"]
+    at.button(key=f"lineage-open-{child.id}").click().run()
+    assert not at.exception, at.exception
+    keys = [c.key for c in at.container if c.key and c.key.startswith("lineage-node-")]
+    assert keys == [f"lineage-node-{parent.id}", f"lineage-node-{child.id}"]
