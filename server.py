@@ -51,6 +51,7 @@ if SETTINGS.demo:
         data_dir=SETTINGS.data_dir / "simulator",
         balance=demo.BALANCE,
         api_key=demo.key(),
+        media_check=lambda url: uploads.reachable(SETTINGS.data_dir, url),
     )
 
 

@@ -427,6 +427,18 @@ def servable(
     return path, upload
 
 
+def reachable(data_dir: str | os.PathLike[str], url: str, *, now: float | None = None) -> bool:
+    """Whether the provider could fetch ``url`` if it is one of our upload links (any other link: True).
+
+    The demo's simulator, in this process, reads the app's uploads this way instead of
+    downloading them; the run asking is still in flight, so only the 24 hours count.
+    """
+    token = token_of(url)
+    if token is None:
+        return True
+    return servable(data_dir, token, lambda _token: False, now=now) is not None
+
+
 def seconds_of(data_dir: str | os.PathLike[str], url: str) -> float | None:
     """The measured length of the upload a link names (None for any other link)."""
     token = token_of(url)

@@ -157,3 +157,44 @@ def test_the_measured_length_of_an_uploaded_video_is_found_from_its_link(tmp_pat
     up = uploads.save(tmp_path, data, "v.mp4", uploads.inspect(data, "v.mp4", "video"), now=1000)
     assert uploads.seconds_of(tmp_path, uploads.link("http://127.0.0.1:8501", up.token)) == pytest.approx(3, abs=0.1)
     assert uploads.seconds_of(tmp_path, "https://example.com/v.mp4") is None
+
+
+def test_reachable_is_true_for_other_links_and_false_for_a_gone_upload(tmp_path):
+    data = png()
+    up = uploads.save(tmp_path, data, "a.png", uploads.inspect(data, "a.png", "image"), now=1000)
+    link = uploads.link("http://127.0.0.1:8501", up.token)
+    assert uploads.reachable(tmp_path, link, now=1001)
+    assert not uploads.reachable(tmp_path, link, now=1000 + uploads.TTL)
+    assert not uploads.reachable(tmp_path, uploads.link("http://127.0.0.1:8501", "B" * 32), now=1001)
+    assert uploads.reachable(tmp_path, "https://example.com/a.png", now=1001)
+
+
+def test_the_demo_simulator_fails_a_task_whose_upload_it_cannot_read(tmp_path):
+    import httpx
+
+    from lib.simulator import serve_in_thread
+    from tests.support.simulator import AUTH, wait_done
+
+    data = png()
+    up = uploads.save(tmp_path, data, "a.png", uploads.inspect(data, "a.png", "image"))
+    sim = serve_in_thread(port=0, speed=1000, media_check=lambda url: uploads.reachable(tmp_path, url))
+    try:
+        with httpx.Client(base_url=sim.base_url, headers=AUTH, timeout=30) as http:
+
+            def create(token: str) -> dict:
+                body = {
+                    "model": "seedance-2.0-image-to-video",
+                    "prompt": "The kite rises",
+                    "duration": 4,
+                    "quality": "480p",
+                    "image_urls": [uploads.link("http://127.0.0.1:8501", token)],
+                }
+                r = http.post("/v1/videos/generations", json=body)
+                assert r.status_code == 200, r.text
+                return wait_done(http, r.json()["id"])
+
+            assert create(up.token)["status"] == "completed"
+            gone = create("C" * 32)
+            assert gone["status"] == "failed" and gone["error"]["code"] == "resource_not_found"
+    finally:
+        sim.stop()
