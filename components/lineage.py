@@ -21,7 +21,8 @@ MAX_INDENT = 6  # generations drawn further right; deeper ones line up with the 
 POSTER_WIDTH = 120  # px on screen
 _DIFF_STYLE = (
     "<style>.lineage-diff ins{background:#d3f9d8;text-decoration:none}"
-    ".lineage-diff del{background:#ffe3e3}.lineage-diff{font-size:0.9rem;margin:0}</style>"
+    ".lineage-diff del{background:#ffe3e3}.lineage-diff ins,.lineage-diff del{padding:0 2px;margin:0 1px}"
+    ".lineage-diff{font-size:0.9rem;margin:0}</style>"
 )
 
 
@@ -35,42 +36,48 @@ def _delta(delta: int | None) -> str:
     return t("rating {sign}{delta} against its parent", sign="+" if delta > 0 else "", delta=delta)
 
 
-def _poster(run: Run) -> None:
+def _poster_path(run: Run):
     """The run's poster frame (a small JPEG made when its video was saved), if it has one."""
     path = posters.poster_path(load_settings().data_dir, run.media_token) if run.media_token else None
-    if path is not None and path.is_file():
-        st.image(str(path), width=POSTER_WIDTH)
-    else:
-        st.caption(run.label.capitalize())
+    return path if path is not None and path.is_file() else None
 
 
 def _node(node: lineage.Node, focus_id: str) -> None:
     run: Run = node.run
     depth = min(node.depth, MAX_INDENT)
-    outer = st.columns([depth, 2 * MAX_INDENT])[1] if depth else st.container()
+    outer = st.columns([depth, 3 * MAX_INDENT])[1] if depth else st.container()
     with outer, st.container(key=f"lineage-node-{run.id}", border=run.id == focus_id):
-        poster, text = st.columns([1.2, 6], gap="small")
-        with poster:
-            _poster(run)
+        poster = _poster_path(run)
+        if poster is not None:
+            picture, text = st.columns([1, 4], gap="small")
+            picture.image(str(poster), width=POSTER_WIDTH)
+        else:
+            text = st.container()
         with text:
-            cost = budget.spend(run.credits_reserved, run.estimate_credits)
-            head = [
-                f"**{t('This run') if run.id == focus_id else md(run.participant or t('Run'), 60)}**",
-                md(_stars(run.rating)),
-                t("{credits} credits", credits=pricing.format_amount(cost)),
-            ]
-            if node.rating_delta is not None:
-                head.append(md(_delta(node.rating_delta)))
-            st.markdown(" · ".join(head))
-            if node.parent_id is None:
-                st.text(one_line(run.request.prompt, 300))
-            elif node.edited_prompt:
-                # Prompts are user text: diff_html escapes every piece of it.
-                st.html(f"{_DIFF_STYLE}<p class='lineage-diff'>{compare.diff_html(node.diff)}</p>")
-            else:
-                st.caption(t("Same prompt as its parent."))
-            if node.changes:
-                st.caption(" · ".join(md(f"{c.title}: {c.before} → {c.after}", 120) for c in node.changes))
+            _node_text(node, run, focus_id, show_status=poster is None)
+
+
+def _node_text(node: lineage.Node, run: Run, focus_id: str, *, show_status: bool) -> None:
+    cost = budget.spend(run.credits_reserved, run.estimate_credits)
+    head = [
+        f"**{t('This run') if run.id == focus_id else md(run.participant or t('Run'), 60)}**",
+        md(_stars(run.rating)),
+        t("{credits} credits", credits=pricing.format_amount(cost)),
+    ]
+    if show_status:
+        head.append(md(run.label))
+    if node.rating_delta is not None:
+        head.append(md(_delta(node.rating_delta)))
+    st.markdown(" · ".join(head))
+    if node.parent_id is None:
+        st.text(one_line(run.request.prompt, 300))
+    elif node.edited_prompt:
+        # Prompts are user text: diff_html escapes every piece of it.
+        st.html(f"{_DIFF_STYLE}<p class='lineage-diff'>{compare.diff_html(node.diff)}</p>")
+    else:
+        st.caption(t("Same prompt as its parent."))
+    if node.changes:
+        st.caption(" · ".join(md(f"{c.title}: {c.before} → {c.after}", 120) for c in node.changes))
 
 
 def _helped(tree: lineage.Lineage) -> None:

@@ -44,6 +44,6 @@ with left:
         draft.clear_button()
     with side:
         prompt_editor.hints_panel(spec, parameters.media_counts(spec), bool(st.session_state.get("web_search")))
-    lineage.while_remixing()
     code_snippets.for_developers(request, errors)
+lineage.while_remixing()
 draft.save(ws)
