@@ -2,7 +2,8 @@
 
 The tree is ``lib.lineage`` (plain data); this module only draws it, inside one
 container keyed ``lineage``. Reach it with ``view(run_id)`` anywhere, ``button(run)``
-(a dialog, for a gallery card), or the Studio's ``while_remixing()``.
+(a dialog of its own), ``section(run_id)`` (an expander, e.g. in a run's detail
+dialog, where no second dialog may open), or the Studio's ``while_remixing()``.
 """
 
 from __future__ import annotations
@@ -130,13 +131,18 @@ def button(run: Run, *, key: str | None = None) -> None:
         _dialog(run.id)
 
 
+def section(run_id: str, *, title: str | None = None, expanded: bool = False) -> None:
+    """``view(run_id)`` in an expander: for a run's detail view (itself a dialog, so no dialog in it)."""
+    with st.expander(title or t("Lineage"), icon=":material/account_tree:", expanded=expanded):
+        view(run_id)
+
+
 def while_remixing() -> None:
-    """In the Studio while remixing: the lineage of the run being remixed, in an expander."""
+    """In the Studio while remixing: the lineage of the run being remixed."""
     run_id = st.session_state.get("remix_of")
     if not run_id:
         return
     run = workspace.store().get_run(run_id) if valid_id(run_id) else None
     if run is None:
         return
-    with st.expander(t("Lineage of the run you are remixing"), icon=":material/account_tree:"):
-        view(run_id)
+    section(run_id, title=t("Lineage of the run you are remixing"))

@@ -83,3 +83,30 @@ def test_the_lineage_button_opens_the_view_for_its_run(demo_app):
     assert not at.exception, at.exception
     keys = [c.key for c in at.container if c.key and c.key.startswith("lineage-node-")]
     assert keys == [f"lineage-node-{parent.id}", f"lineage-node-{child.id}"]
+
+
+def _detail_dialog():
+    import streamlit as st
+
+    from components import lineage, workspace
+
+    @st.dialog("Run")
+    def details(run_id: str) -> None:
+        lineage.section(run_id, expanded=True)
+
+    ws = workspace.current()
+    for run in workspace.store().list_runs(ws.id):
+        if st.button("Details", key=f"details-{run.id}"):
+            details(run.id)
+
+
+def test_the_section_shows_the_lineage_inside_a_runs_detail_dialog(demo_app):
+    at = demo_app.open(_detail_dialog)
+    db, ws = demo_app.store, at.session_state["ws"]
+    parent = db.create_run(ws, GenerationRequest(model=MODEL, prompt="A kite"), 1.0, True, "k")
+    child = db.create_run(ws, GenerationRequest(model=MODEL, prompt="A red kite"), 1.0, True, "k", parent_id=parent.id)
+    at.run()
+    at.button(key=f"details-{parent.id}").click().run()
+    assert not at.exception, at.exception
+    keys = [c.key for c in at.container if c.key and c.key.startswith("lineage")]
+    assert keys == ["lineage", f"lineage-node-{parent.id}", f"lineage-node-{child.id}"]
