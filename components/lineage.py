@@ -101,7 +101,7 @@ def view(run_id: str) -> None:
         if run is None or run.workspace_id != ws.id:
             st.caption(t("This run is not in this workspace."))
             return
-        tree = lineage.tree(db.list_runs(ws.id, limit=None), run.id)
+        tree = lineage.tree(lineage.family(db, run.id, ws.id), run.id)
         if len(tree.nodes) <= 1:
             st.caption(t("No remixes yet: remix this run and its lineage starts here."))
         left, right = st.columns([3, 1], gap="large")

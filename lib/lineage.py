@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +36,14 @@ from lib.schema import GenerationRequest
 MAX_ANCESTORS = 20  # generations shown above a run
 MAX_NODES = 60  # nodes in one tree, ancestors included: past this the view says it left some out
 SETTINGS = ("model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
+
+
+class FamilyStore(Protocol):
+    """What ``family`` reads (``lib.store.Store`` has it)."""
+
+    def get_run(self, run_id: str) -> Any: ...
+
+    def runs_remixing(self, workspace_id: str, parent_ids: Collection[str], *, limit: int) -> list[Any]: ...
 
 
 class RunLike(Protocol):
@@ -170,6 +178,37 @@ def tree(runs: Iterable[RunLike], run_id: str) -> Lineage:
         for kid in reversed(sorted(kids, key=lambda k: (k.id not in ancestors, k.created_at, k.id))):
             stack.append((kid, depth + 1, run))
     return Lineage(run_id, nodes, truncated)
+
+
+def family(db: FamilyStore, run_id: str, workspace_id: str) -> list[Any]:
+    """The runs ``tree`` needs for ``run_id``, read generation by generation: never the whole workspace.
+
+    Up to ``MAX_ANCESTORS`` + 1 ancestors (one more than shown, so the tree knows it was
+    cut), then the descendants of the oldest one, at most ``MAX_NODES`` + 1 of them.
+    Runs of another workspace are never read into it.
+    """
+    run = db.get_run(run_id)
+    if run is None or run.workspace_id != workspace_id:
+        return []
+    found = {run.id: run}
+    top = run
+    for _ in range(MAX_ANCESTORS + 1):
+        parent = db.get_run(top.parent_id) if top.parent_id else None
+        if parent is None or parent.workspace_id != workspace_id or parent.id in found:
+            break
+        found[parent.id] = top = parent
+    room = MAX_NODES + 1
+    generation, expanded = [top.id], {top.id}
+    while generation and room > 0:
+        # Runs already found (the focus's line of ancestors) come back too: ask for room beyond them.
+        kids = db.runs_remixing(workspace_id, generation, limit=room + len(found))
+        new = [k for k in kids if k.id not in found][:room]
+        found.update((k.id, k) for k in new)
+        room -= len(new)
+        # Each run's remixes are read once, even where a cycle would lead back to it.
+        generation = [k.id for k in kids if k.id in found and k.id not in expanded]
+        expanded.update(generation)
+    return list(found.values())
 
 
 def _node(run: RunLike, depth: int, parent: RunLike | None, children: int) -> Node:

@@ -120,3 +120,37 @@ def test_from_the_store():
     t = lineage.tree(db.list_runs(ws.id, limit=None), c.id)
     assert [n.run.id for n in t.nodes] == [a.id, b.id, c.id]
     assert [(e.run_id, e.delta) for e in lineage.helped(t)] == [(b.id, 2)]
+
+
+def test_family_reads_only_the_family_generation_by_generation():
+    db = Store("sqlite://")
+    ws = db.create_workspace("Family")
+    other_ws = db.create_workspace("Other")
+
+    def run(prompt: str, parent: str | None = None, where=ws):
+        return db.create_run(where.id, GenerationRequest(model=MODEL, prompt=prompt), 1.0, True, "k", parent_id=parent)
+
+    a = run("a")
+    b = run("b", a.id)
+    c = run("c", b.id)
+    d = run("d", a.id)
+    unrelated = [run(f"x{i}") for i in range(5)]
+    stray = run("stray", a.id, where=other_ws)  # names a parent in another workspace: never read
+    ids = {r.id for r in lineage.family(db, c.id, ws.id)}
+    assert ids == {a.id, b.id, c.id, d.id}
+    assert not ids & {r.id for r in unrelated} and stray.id not in ids
+    assert lineage.family(db, c.id, other_ws.id) == []
+    t = lineage.tree(lineage.family(db, c.id, ws.id), c.id)
+    assert [n.run.id for n in t.nodes] == [a.id, b.id, c.id, d.id] and not t.truncated
+
+
+def test_family_is_bounded_and_says_so():
+    db = Store("sqlite://")
+    ws = db.create_workspace("Big family")
+    root = db.create_run(ws.id, GenerationRequest(model=MODEL, prompt="root"), 1.0, True, "k")
+    for i in range(lineage.MAX_NODES + 20):
+        db.create_run(ws.id, GenerationRequest(model=MODEL, prompt=f"kid {i}"), 1.0, True, "k", parent_id=root.id)
+    runs = lineage.family(db, root.id, ws.id)
+    assert len(runs) == lineage.MAX_NODES + 2  # the root, and one more than a tree shows
+    t = lineage.tree(runs, root.id)
+    assert len(t.nodes) == lineage.MAX_NODES and t.truncated
