@@ -154,6 +154,13 @@ def _image(data: bytes, limits: catalog.FileLimits) -> Measured:
     try:
         with Image.open(io.BytesIO(data)) as img:  # reads the header only: no decompression bomb
             fmt, (width, height) = img.format or "", img.size
+    except Image.DecompressionBombError:  # PIL refuses to even open one this large
+        raise UploadRejected(
+            t(
+                "Pixel size: this image is far larger than the provider takes (at most {max} px a side).",
+                max=limits.side_px[1] if limits.side_px else "",
+            )
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise UploadRejected(
             t("This is not an image the provider takes ({formats}).", formats=", ".join(limits.formats))

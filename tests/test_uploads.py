@@ -198,3 +198,16 @@ def test_the_demo_simulator_fails_a_task_whose_upload_it_cannot_read(tmp_path):
             assert gone["status"] == "failed" and gone["error"]["code"] == "resource_not_found"
     finally:
         sim.stop()
+
+
+def test_an_image_claiming_a_huge_size_is_refused_without_being_decoded():
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)  # 400 million pixels, none of them present
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    with pytest.raises(UploadRejected, match=r"^Pixel size: this image is far larger .* \(at most 6000 px a side\)\.$"):
+        uploads.inspect(bomb, "bomb.png", "image")
