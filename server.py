@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib import archive, cards, demo, events_pg, headers, health, hooks, media, recovery, sse, transfer, worker
+from lib import archive, cards, demo, events_pg, headers, health, hooks, media, recovery, sse, transfer, uploads, worker
 from lib.identity import IdentityCookie
 from lib.settings import (
     DEMO_MOUNT,
@@ -44,6 +44,7 @@ from lib.settings import (
     HEALTH_PATH,
     HOOK_PREFIX,
     MEDIA_PREFIX,
+    UPLOAD_PREFIX,
     demo_base_url,
     load_settings,
 )
@@ -66,6 +67,7 @@ if SETTINGS.demo:
         data_dir=SETTINGS.data_dir / "simulator",
         balance=demo.BALANCE,
         api_key=demo.key(),
+        media_check=lambda url: uploads.reachable(SETTINGS.data_dir, url),
     )
 
 
@@ -146,6 +148,28 @@ CLOSING = asyncio.Event()
 events_stream = sse.endpoint(_workspace_exists, _card, closing=CLOSING)
 
 
+def _runs_finished(token: str) -> bool:
+    """Whether some run sends this upload's link and every such run has finished."""
+    try:
+        using = _store().runs_using(token)
+    except Exception as exc:
+        if health.trouble(exc) is None:
+            raise
+        return False  # the database is down: the 24 hours still bound the link
+    return bool(using) and all(run.finished for run in using)
+
+
+async def upload(request: Request) -> Response:
+    """A file uploaded in the Studio, for the provider to fetch: 24 h, and only while a run may still need it."""
+    found = await run_in_threadpool(uploads.servable, SETTINGS.data_dir, request.path_params["token"], _runs_finished)
+    if found is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    path, meta = found
+    return transfer.WholeFileOnBadRange(
+        path, media_type=meta.content_type, headers={"Cache-Control": "private, no-store"}, filename=None
+    )
+
+
 async def callback(request: Request) -> Response:
     """A provider callback only triggers an immediate poll; its body is never trusted."""
     if not hooks.secret_matches(SETTINGS.data_dir, request.path_params["secret"]):
@@ -218,6 +242,9 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
         log.warning("removed %d partial download(s) an earlier process left behind", removed)
     CLOSING.clear()
     _close_streams_on_exit_signal()
+    expired = uploads.cleanup(SETTINGS.data_dir)
+    if expired:
+        log.info("removed %d upload(s) older than 24 hours", expired)
     _start_worker()
     # Several servers on one PostgreSQL: pages here hear what the other servers' workers did.
     events_pg.start(SETTINGS.db_url, server_id=submission.PROCESS)
@@ -236,6 +263,7 @@ routes: list[BaseRoute] = [
     Route(MEDIA_PREFIX + "{rest:path}", media_file, methods=["GET", "HEAD"]),
     Route(EVENTS_PREFIX + "{workspace}", events_stream),
     Route(HOOK_PREFIX + "{secret}", callback, methods=["POST"]),
+    Route(UPLOAD_PREFIX + "{token}", upload, methods=["GET", "HEAD"]),
 ]
 if SIMULATOR is not None:
     routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))

@@ -3,7 +3,7 @@
     .venv/bin/python bench/run_all.py [--quick]      (or: make bench)
 
 Each benchmark also runs alone: bench/detection.py, studio.py, gallery.py, worker.py,
-faults.py, simulator.py, validation.py, scale.py (each takes --quick and --help).
+faults.py, simulator.py, validation.py, scale.py, iterate.py (each takes --quick and --help).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import traceback
 
 from _util import Row, machine, table
 
-ORDER = ["simulator", "validation", "studio", "worker", "faults", "detection", "gallery", "scale"]
+ORDER = ["simulator", "validation", "studio", "worker", "faults", "detection", "gallery", "scale", "iterate"]
 
 
 def main() -> None:

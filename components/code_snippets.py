@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import parameters
 from lib import snippets
+from lib.i18n import t
 from lib.schema import GenerationRequest
 
 # Every word this module puts on screen.
@@ -13,8 +14,14 @@ WORDS = {
     "title": "For developers",
     "code": "**Copy as code**",
     "invalid": "Fix the settings above to get code for this request.",
-    "key": "Replace YOUR_API_KEY with your key; the app never puts a real key in code.",
 }
+
+
+def _key_caption() -> str:
+    return t(
+        "Each script submits the request, waits for the video and saves it. It reads your key from the "
+        "SEEDANCE_API_KEY environment variable (or replace YOUR_API_KEY); the app never puts a real key in code."
+    )
 
 
 def for_developers(request: GenerationRequest | None, errors: dict[str, str]) -> None:
@@ -33,4 +40,4 @@ def code_tabs(request: GenerationRequest | None) -> None:
     curl.code(snippets.as_curl(request), language="bash")
     python.code(snippets.as_python(request), language="python")
     node.code(snippets.as_node(request), language="javascript")
-    st.caption(WORDS["key"])
+    st.caption(_key_caption())

@@ -25,6 +25,7 @@ DEFAULT_VALUES = {
     "generate_audio": [True, False],
     "content_filter": [True, False],
     "web_search": [False, True],
+    "take": [1, 2, 3],
 }
 
 

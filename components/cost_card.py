@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import net, pricing
+from lib import net, pricing, uploads
 from lib.budget import LIMIT_NAMES, Limit, Room
 from lib.schema import GenerationRequest
+from lib.settings import load_settings
 
 # Every word this module puts on screen.
 WORDS = {
@@ -25,7 +26,12 @@ WORDS = {
 def _probe(urls: tuple[str, ...]) -> float | None:
     """Total length of the reference videos, or None if any cannot be measured in time."""
     total = 0.0
+    data_dir = load_settings().data_dir
     for url in urls:
+        uploaded = uploads.seconds_of(data_dir, url)  # measured with PyAV when it was uploaded
+        if uploaded is not None:
+            total += uploaded
+            continue
         try:
             net.check_url(url)
         except net.BlockedAddress:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from components import live, run_recovery, workspace
+from components import lineage, live, run_recovery, workspace
 from components.plain import md
 from lib import advice, cards, media, recovery
 from lib.status import FAILURES
@@ -219,6 +219,7 @@ def details(run: Run) -> None:
             placeholder="What worked, what didn't…",
         )
         actions(run)
+        lineage.section(run.id, workspace_id=run.workspace_id)  # where this prompt came from and what came of it
 
 
 @st.dialog("Run", width="large")

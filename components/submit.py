@@ -8,9 +8,10 @@ import streamlit as st
 
 from components import connection, inline, workspace
 from components.plain import md
-from lib import budget, hooks, pricing, submit, worker, workshop
+from lib import budget, compare, hooks, pricing, submit, worker, workshop
 from lib import client as api
 from lib.budget import BudgetExceeded, Room
+from lib.i18n import t
 from lib.schema import GenerationRequest
 from lib.status import RunStatus
 from lib.store import Run, new_id
@@ -270,3 +271,103 @@ def outcome() -> None:
             )
             if run.status is RunStatus.SUBMIT_FAILED:
                 st.button(WORDS["retry"], key="retry", on_click=_retry, args=(run.id,), icon=":material/refresh:")
+
+
+# --- takes: the same request several times, confirmed once, one group ------------------------------
+
+_TAKES = "takes"  # the widget's key, and the prefix of its confirmation (takes_run, takes_go, takes_cancel)
+
+
+def takes_picker() -> int:
+    """How many takes of this request one click makes (1 to ``compare.MAX_TAKES``)."""
+    st.session_state.setdefault(_TAKES, 1)
+    return int(
+        st.number_input(
+            t("Takes"),
+            min_value=1,
+            max_value=compare.MAX_TAKES,
+            step=1,
+            key=_TAKES,
+            help=t(
+                "Generate the same request several times at once to see how much the model varies. "
+                "Each take is a paid run; they are confirmed once and shown side by side."
+            ),
+        )
+    )
+
+
+def takes_total(estimate: pricing.Estimate, count: int) -> pricing.Estimate:
+    """``count`` takes priced as ``count`` runs, a line per take."""
+    return pricing.batch_total([estimate] * count, [compare.value_label(compare.TAKE, n) for n in range(1, count + 1)])
+
+
+def takes_button(request: GenerationRequest | None, estimate: pricing.Estimate | None, count: int) -> None:
+    """Generate ``count`` takes: one confirmation stating the total, then all saved and sent, or none."""
+    total = takes_total(estimate, count) if estimate is not None else None
+    group_id = confirm_group(
+        _TAKES,
+        ask=t("Generate {n} takes…", n=count),
+        icon=":material/video_library:",
+        count=count if request is not None and total is not None else 0,
+        total=total or pricing.batch_total([]),
+        budget_label=t("Budget left for these takes"),
+        question=t(
+            "Run **{n} takes** of this request for a total of **{credits}** (≈ {usd})?",
+            n=count,
+            credits=pricing.format_credits(total.credits) if total else "",
+            usd=pricing.format_usd(total.usd) if total else "",
+        ),
+    )
+    if group_id is not None and request is not None and estimate is not None:
+        _send_takes(request, estimate, count, group_id)
+    takes_outcome()
+
+
+def _send_takes(request: GenerationRequest, estimate: pricing.Estimate, count: int, group_id: str) -> None:
+    ws = workspace.current()
+    parent_id = st.session_state.get("remix_of")
+    base = compare.request_fields(request)
+    cells = compare.takes(base, count)
+    items = [workshop.Item(request, estimate, cell.label, parent_id=parent_id) for cell in cells]
+    runs = save_group(items, group_id, what=t("These takes"))
+    if runs is None:
+        return
+    run_ids = {(c.row, c.col): run.id for c, run in zip(cells, runs, strict=True)}
+    axis = compare.Axis.takes(count)
+    # Saved before the POSTs, so the takes reopen side by side (Compare) whatever happens while sending.
+    workspace.store().create_comparison(
+        ws.id, compare.title(axis, None), compare.make_spec(base, axis, None, cells, run_ids), comparison_id=group_id
+    )
+    with st.spinner(t("Sending {n} takes…", n=len(runs))):
+        send_group(runs)
+    forget_confirmation(_TAKES)
+    st.session_state.pop("remix_of", None)
+    st.session_state["_takes_outcome"] = group_id
+    st.rerun()
+
+
+def takes_outcome() -> None:
+    """The last set of takes of this session: how many were sent, and a link to see them side by side."""
+    group_id = st.session_state.get("_takes_outcome")
+    if not group_id:
+        return
+    db = workspace.store()
+    comparison = db.get_comparison(group_id)
+    if comparison is None:
+        return
+    runs = db.list_runs(comparison.workspace_id, group_id=group_id, limit=None)
+    sent = sum(1 for r in runs if r.task_id)
+    with st.container(key="takes-ok"):
+        if sent == len(runs):
+            st.success(t("{n} takes submitted: your videos are being made.", n=sent), icon=":material/check_circle:")
+        else:
+            st.warning(
+                t("{sent} of {n} takes were submitted; the others failed to send.", sent=sent, n=len(runs)),
+                icon=":material/error:",
+            )
+        st.page_link(
+            "pages/compare.py",
+            label=t("See the takes side by side"),
+            icon=":material/grid_view:",
+            query_params={"ws": comparison.workspace_id, "cmp": comparison.id},
+        )

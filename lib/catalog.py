@@ -141,6 +141,47 @@ MEDIA: dict[str, MediaKind] = {
 MEDIA_BY_FIELD: dict[str, MediaKind] = {m.field: m for m in MEDIA.values()}
 
 
+@dataclass(frozen=True)
+class FileLimits:
+    """What the provider accepts in one file of a kind of media (the API reference's requirements).
+
+    Sizes in bytes (decimal megabytes: a file under the limit is under it however the
+    provider counts), lengths in seconds, ratios as width / height.
+    """
+
+    formats: tuple[str, ...]  # the formats' names, as a person says them
+    suffixes: tuple[str, ...]  # file name endings a file picker offers
+    max_bytes: int
+    side_px: tuple[int, int] | None = None  # each of width and height
+    ratio: tuple[float, float] | None = None
+    frame_pixels: tuple[int, int] | None = None  # width x height
+    seconds: tuple[float, float] | None = None  # one file
+    total_seconds: float | None = None  # every file of this kind in one request
+    fps: tuple[float, float] | None = None
+
+
+_MB = 1_000_000
+# The provider's limits per file (the API reference: image_urls, video_urls, audio_urls).
+FILE_LIMITS: dict[str, FileLimits] = {
+    "image": FileLimits(
+        ("JPEG", "PNG", "WebP"), ("jpg", "jpeg", "png", "webp"), 30 * _MB, side_px=(300, 6000), ratio=(0.4, 2.5)
+    ),
+    "video": FileLimits(
+        ("MP4", "MOV"),
+        ("mp4", "mov"),
+        50 * _MB,
+        side_px=(300, 6000),
+        ratio=(0.4, 2.5),
+        frame_pixels=(409_600, 2_086_876),
+        seconds=(2, 15),
+        total_seconds=15,
+        fps=(24, 60),
+    ),
+    "audio": FileLimits(("WAV", "MP3"), ("wav", "mp3"), 15 * _MB, seconds=(2, 15), total_seconds=15),
+}
+REQUEST_BODY_MAX = 64 * _MB  # the whole request body (the API reference)
+
+
 _TIER_SUMMARY = {
     "standard": "best quality, up to 1080p",
     "fast": "quicker and cheaper, up to 720p",

@@ -30,6 +30,8 @@ from lib.schema import GenerationRequest, error_messages
 
 MAX_CELLS = 16  # a 4 x 4 grid is already a lot of videos to watch (and to pay for) at once
 PROMPT_LABELS = ("A", "B", "C")
+MAX_TAKES = 8  # takes of one request sent at once: enough to see the model's spread
+TAKE = "take"  # the axis that repeats the same request: it changes nothing sent, only which take a cell is
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ AXES: dict[str, AxisKind] = {
         AxisKind("generate_audio", "Audio", (True, False)),
         AxisKind("content_filter", "Content filter", (True, False)),
         AxisKind("web_search", "Web search", (True, False)),
+        AxisKind(TAKE, "Take", tuple(range(1, MAX_TAKES + 1))),
     )
 }
 
@@ -62,7 +65,11 @@ def value_label(axis: str, value: Any) -> str:
 
     >>> value_label("generate_audio", False), value_label("duration", 8), value_label("quality", "720p")
     ('audio off', '8 s', '720p')
+    >>> value_label("take", 3)
+    'Take 3'
     """
+    if axis == TAKE:
+        return f"Take {value}"
     if axis == "model":
         spec = catalog.MODELS.get(value)
         return spec.label if spec else str(value)
@@ -81,9 +88,8 @@ def summary(base: dict[str, Any]) -> str:
     >>> summary({"prompt": "A fox"})
     'the API defaults'
     """
-    return " · ".join(value_label(name, base[name]) for name in AXES if name != "prompt" and name in base) or (
-        "the API defaults"
-    )
+    shown = (name for name in AXES if name not in ("prompt", TAKE) and name in base)
+    return " · ".join(value_label(name, base[name]) for name in shown) or "the API defaults"
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,17 @@ class Axis:
         """The prompt axis from up to three variants; blank ones are left out, the rest keep their letter."""
         kept = [(PROMPT_LABELS[i], text) for i, text in enumerate(variants[: len(PROMPT_LABELS)]) if text.strip()]
         return cls("prompt", tuple(t for _, t in kept), tuple(f"Prompt {label}" for label, _ in kept))
+
+    @classmethod
+    def takes(cls, count: int) -> Axis:
+        """Takes 1..count of the same request (1 to ``MAX_TAKES``).
+
+        >>> Axis.takes(3).values
+        (1, 2, 3)
+        """
+        if not 1 <= count <= MAX_TAKES:
+            raise ValueError(f"Takes: choose 1 to {MAX_TAKES} (you gave {count}).")
+        return cls(TAKE, tuple(range(1, count + 1)))
 
 
 @dataclass
@@ -178,7 +195,8 @@ def expand(base: dict[str, Any], rows: Axis, cols: Axis | None = None) -> list[C
 
 
 def _cell(base: dict, row: int, col: int, label: str, changes: dict) -> Cell:
-    data = {**base, **changes}
+    # A take is the same request again: the axis names the cell, nothing in the request changes.
+    data = {**base, **{k: v for k, v in changes.items() if k != TAKE}}
     try:
         request = GenerationRequest(**data)
     except ValidationError as exc:
@@ -193,8 +211,29 @@ def grid_total(cells: list[Cell]) -> pricing.Estimate:
 
 
 def title(rows: Axis, cols: Axis | None) -> str:
-    """A comparison's name from its axes, e.g. ``'Quality × Audio'``."""
+    """A comparison's name from its axes, e.g. ``'Quality × Audio'``; takes alone are ``'3 takes'``.
+
+    >>> title(Axis("quality", ("480p", "720p")), Axis.takes(2)), title(Axis.takes(3), None)
+    ('Quality × Take', '3 takes')
+    """
+    if cols is None and rows.name == TAKE:
+        return f"{len(rows.values)} takes"
     return rows.title if cols is None else f"{rows.title} × {cols.title}"
+
+
+def takes(base: dict[str, Any], count: int) -> list[Cell]:
+    """``count`` takes of one request as a one-axis grid (the Studio's "Takes"), priced as ``count`` runs.
+
+    >>> cells = takes({"model": "seedance-2.0-fast-text-to-video", "prompt": "A fox", "duration": 4}, 3)
+    >>> [c.label for c in cells], len({c.request for c in cells})
+    (['Take 1', 'Take 2', 'Take 3'], 1)
+    """
+    return expand(base, Axis.takes(count))
+
+
+def is_takes(spec: dict) -> bool:
+    """Whether a saved grid is takes of one request (its only axis is ``take``)."""
+    return spec.get("rows", {}).get("axis") == TAKE and not spec.get("cols")
 
 
 # --- the saved spec ----------------------------------------------------------------------------

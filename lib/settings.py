@@ -43,6 +43,7 @@ DEMO_MOUNT = "/sim"
 HEALTH_PATH = "/api/health"
 MEDIA_PREFIX = "/api/media/"
 HOOK_PREFIX = "/api/hooks/evolink/"
+UPLOAD_PREFIX = "/api/uploads/"  # files uploaded in the Studio, for the provider to fetch (lib/uploads.py)
 EVENTS_PREFIX = "/api/events/"  # + a workspace id: run notices for that workspace's open pages
 
 # The event stream: a comment this often keeps proxies from closing an idle stream, and

@@ -42,6 +42,7 @@ class Item:
     request: GenerationRequest
     estimate: pricing.Estimate
     label: str = ""
+    parent_id: str | None = None  # the run this one remixes (takes of a remix are all its children)
 
 
 def prepare_group(
@@ -61,7 +62,7 @@ def prepare_group(
     again nor duplicated: the total checked is that of the runs still to save.
     """
     new = [
-        NewRun(item.request, item.estimate.credits, item.estimate.exact, submit.group_key(group_id, n))
+        NewRun(item.request, item.estimate.credits, item.estimate.exact, submit.group_key(group_id, n), item.parent_id)
         for n, item in enumerate(items)
     ]
     return db.create_runs(

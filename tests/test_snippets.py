@@ -52,7 +52,7 @@ def _requests():
 
 def python_body(snippet: str) -> dict:
     tree = ast.parse(snippet)  # the whole snippet must be valid Python
-    (assign,) = [n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "payload"]
+    (assign,) = [n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "payload"]
     return ast.literal_eval(assign.value)
 
 
@@ -62,11 +62,14 @@ def node_body(snippet: str) -> dict:
     return json.loads(rest.split(";\n", 1)[0])
 
 
-def curl_body_via_bash(snippet: str) -> dict:
-    """Let bash itself parse the command, with curl replaced by a function that prints its -d argument."""
-    script = 'curl() { while [ $# -gt 0 ]; do if [ "$1" = -d ]; then printf %s "$2"; fi; shift; done; }\n' + snippet
-    out = subprocess.run(["bash", "-c", script], capture_output=True, check=True, timeout=10)
-    return json.loads(out.stdout.decode("utf-8"))
+def curl_body_via_bash(snippet: str, tmp_path) -> dict:
+    """Let bash run the script, with curl replaced by a function that keeps its -d argument and answers nothing."""
+    body = tmp_path / "body.json"
+    fake = f'curl() {{ while [ $# -gt 0 ]; do if [ "$1" = -d ]; then printf %s "$2" > {body}; fi; shift; done; }}\n'
+    # With no task id in the (empty) answer the script stops after the POST, as it should.
+    out = subprocess.run(["bash", "-c", fake + snippet], capture_output=True, timeout=10)
+    assert out.returncode == 1
+    return json.loads(body.read_text("utf-8"))
 
 
 @pytest.mark.parametrize("request_", list(_requests()))
@@ -83,10 +86,10 @@ def test_node_snippet_embeds_the_payload_as_json(request_):
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 @pytest.mark.parametrize("request_", list(_requests()))
-def test_curl_body_survives_the_shell(request_):
+def test_curl_body_survives_the_shell(request_, tmp_path):
     snippet = as_curl(request_)
     subprocess.run(["bash", "-n"], input=snippet.encode(), check=True, timeout=10)
-    assert curl_body_via_bash(snippet) == request_.to_payload()
+    assert curl_body_via_bash(snippet, tmp_path) == request_.to_payload()
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
@@ -98,13 +101,13 @@ def test_node_snippet_parses_as_an_es_module():
 
 
 @pytest.mark.parametrize("fn", [as_curl, as_python, as_node])
-def test_snippets_carry_the_placeholder_key_and_the_endpoint(fn):
+def test_snippets_read_the_key_from_the_environment_with_a_placeholder(fn):
     req = GenerationRequest(model="seedance-2.0-text-to-video", prompt="A cat")
     snippet = fn(req)
-    assert "Bearer YOUR_API_KEY" in snippet
-    assert "https://api.evolink.ai/v1/videos/generations" in snippet
+    assert "SEEDANCE_API_KEY" in snippet and "YOUR_API_KEY" in snippet
+    assert "https://api.evolink.ai" in snippet and "/v1/videos/generations" in snippet and "/v1/tasks/" in snippet
     custom = fn(req, "http://127.0.0.1:8765/sim/")
-    assert "http://127.0.0.1:8765/sim/v1/videos/generations" in custom
+    assert "http://127.0.0.1:8765/sim" in custom and "https://api.evolink.ai" not in custom
 
 
 def test_snippets_take_no_key():
@@ -119,7 +122,7 @@ def test_python_snippet_uses_python_literals_and_docs_layout():
     snippet = as_python(req)
     assert '"generate_audio": False' in snippet and '"web_search": True' in snippet
     assert "false" not in snippet and "true" not in snippet
-    assert snippet.startswith("import httpx\n")
+    assert "import httpx\n" in snippet
 
 
 def test_chinese_stays_readable():
@@ -128,22 +131,22 @@ def test_chinese_stays_readable():
         assert "一只小狐狸" in fn(req)
 
 
-def test_curl_layout_matches_the_docs():
+def test_curl_post_keeps_the_docs_layout():
     req = GenerationRequest(model="seedance-2.0-text-to-video", prompt="It's", duration=8)
-    assert as_curl(req) == (
-        "curl -X POST https://api.evolink.ai/v1/videos/generations \\\n"
-        '  -H "Authorization: Bearer YOUR_API_KEY" \\\n'
+    assert (
+        'TASK=$(curl -sS -X POST "$BASE_URL/v1/videos/generations" \\\n'
+        '  -H "Authorization: Bearer $API_KEY" \\\n'
         '  -H "Content-Type: application/json" \\\n'
         "  -d '{\n"
         '  "model": "seedance-2.0-text-to-video",\n'
         '  "prompt": "It\'"\'"\'s",\n'
         '  "duration": 8\n'
-        "}'"
-    )
+        "}')\n"
+    ) in as_curl(req)
 
 
 def test_hostile_base_url_is_quoted_in_curl():
     req = GenerationRequest(model="seedance-2.0-text-to-video", prompt="A cat")
     snippet = as_curl(req, "https://x.example/$(touch /tmp/pwned)")
     subprocess.run(["bash", "-n"], input=snippet.encode(), check=True, timeout=10)
-    assert "'https://x.example/$(touch /tmp/pwned)/v1/videos/generations'" in snippet
+    assert "BASE_URL='https://x.example/$(touch /tmp/pwned)'" in snippet

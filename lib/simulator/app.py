@@ -346,6 +346,7 @@ def create_app(
     duration_noise: float = 0.0,
     progress: str = PROGRESS_MODELS[0],
     clock=None,
+    media_check=None,
 ) -> SimulatorApp:
     """A fresh simulator (its own tasks, balance and files). ``speed`` None: the settings' demo speed.
 
@@ -353,6 +354,8 @@ def create_app(
     to the machine; ``queue_limit`` None: ``lib.simulator.queue``'s default for that size.
     ``duration_noise`` (0.3: each task takes its estimate ±30 %) and ``progress`` (one of
     ``PROGRESS_MODELS``) set the task timing; ``seed`` seeds the fault dice and the noise.
+    ``media_check(url)`` says whether the provider could download a media link; a task
+    with one it could not fails with ``resource_not_found`` (None: links are not checked).
     """
     engine_args = {"clock": clock} if clock is not None else {}
     workers = default_workers() if render_workers is None else max(1, min(os.cpu_count() or 1, int(render_workers)))
@@ -366,6 +369,7 @@ def create_app(
         duration_noise=float(duration_noise),
         progress=progress,
         seed=seed,
+        media_check=media_check,
         **engine_args,
     )
     faults = Faults(rate_429, int(retry_after), rate_500, slow_rate, float(slow_seconds), drop_rate, seed)

@@ -250,6 +250,9 @@ class Engine:
     duration_noise: float = 0.0
     progress: str = "linear"
     seed: int | None = None
+    # Whether the provider could download a media link (None: every link is taken on trust).
+    # The app's demo passes a check of its own uploads, read from its data dir directly.
+    media_check: Callable[[str], bool] | None = None
     tasks: dict[str, SimTask] = field(default_factory=dict)
     files: dict[str, SimTask] = field(default_factory=dict)  # file token -> task
 
@@ -362,7 +365,7 @@ class Engine:
     def create(self, request: GenerationRequest, workspace: str = "") -> SimTask:
         """A new task; ``workspace`` is whose render queue it joins (``QueueFull`` when that is full)."""
         self.restore()
-        code = fail_code(request.prompt)
+        code = fail_code(request.prompt) or self._unreachable_media(request)
         credits = reserved_credits(request)
         if credits > self.ledger.remaining - self._outstanding():
             raise RequestRejected(
@@ -393,6 +396,16 @@ class Engine:
         self.tasks[task.id] = task
         self._save(task)
         return task
+
+    def _unreachable_media(self, request: GenerationRequest) -> str | None:
+        """The provider fails a task whose input it cannot download: so does the simulator, for links it can check."""
+        if self.media_check is None:
+            return None
+        for media in catalog.MEDIA.values():
+            for url in getattr(request, media.field) or ():
+                if not self.media_check(url):
+                    return "resource_not_found"
+        return None
 
     def _stretch(self) -> float:
         """How much longer (or shorter) than its estimate the next task takes: 1 ± up to ``duration_noise``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any
 
 from lib import events
@@ -29,6 +30,28 @@ class ReadingStore(StoreBase):
         with self._read() as conn:
             row = conn.execute(runs.select().where(runs.c.task_id == task_id)).first()
         return run_of(row) if row else None
+
+    def runs_remixing(self, workspace_id: str, parent_ids: Collection[str], *, limit: int) -> list[Run]:
+        """Runs of a workspace remixing one of ``parent_ids`` (the next generation of a lineage), oldest first."""
+        ids = [i for i in parent_ids if valid_id(i)]
+        if not ids or limit <= 0:
+            return []
+        q = (
+            runs.select()
+            .where(runs.c.workspace_id == workspace_id, runs.c.parent_id.in_(ids))
+            .order_by(runs.c.created_at, runs.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [run_of(r) for r in conn.execute(q).all()]
+
+    def runs_using(self, text: str, *, limit: int = 50) -> list[Run]:
+        """Runs whose request contains ``text`` (an upload's random token names the runs that send its link)."""
+        if not text:
+            return []
+        q = runs.select().where(runs.c.request_json.contains(text, autoescape=True)).limit(limit)
+        with self._read() as conn:
+            return [run_of(r) for r in conn.execute(q).all()]
 
     def list_runs(self, workspace_id: str, *, group_id: str | None = None, limit: int | None = 500) -> list[Run]:
         """Runs of one workspace (or of one grid or batch in it), newest first.

@@ -201,6 +201,7 @@ def test_details_of_an_archived_run_hold_the_contact_sheet_notes_remix_and_downl
     [download] = [b for b in at.get("link_button") if b.proto.label == "Download"]
     assert download.proto.url == f"http://127.0.0.1:8501/api/media/{run.media_token}?download={run.id}"
     assert at.button(key=f"remix-{run.id}") is not None
+    assert at.container(key="lineage").container(key=f"lineage-node-{run.id}") is not None  # its family tree
     at.text_area(key=f"notes-{run.id}").input("Kite too small; try a closer shot").run()
     assert db.get_run(run.id).notes == "Kite too small; try a closer shot"
 
