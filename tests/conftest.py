@@ -26,7 +26,7 @@ import pytest
 
 from tests.support import postgres
 from tests.support.apptest import DemoApp
-from tests.support.browser import CHROMIUM_ARGS, CSP_WORDS, MISSING, TIMEOUT_MS, find_chromium
+from tests.support.browser import CHROMIUM_ARGS, CSP_WORDS, MISSING, TIMEOUT_MS, find_chromium, watch_contexts
 from tests.support.provider import FakeProvider
 
 TESTS = Path(__file__).resolve().parent
@@ -61,6 +61,7 @@ def browser(chromium_path):
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        watch_contexts(b)  # every page counts its script runs, for tests/support/browser.rerun
         yield b
         b.close()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+import weakref
 from pathlib import Path
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -59,15 +61,67 @@ def wait_idle(page, timeout: float = TIMEOUT_MS) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+# Script runs the server finished for each page, counted from its websocket. The page's
+# own "running" state is not enough: when a run is short and the browser is busy, the
+# page may draw "running" and "not running" in one go, so the attribute never changes.
+_FINISHED: weakref.WeakKeyDictionary[object, list[int]] = weakref.WeakKeyDictionary()
+
+
+def _script_finished(payload: object) -> bool:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if not isinstance(payload, bytes):
+        return False
+    try:
+        return ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished"
+    except Exception:  # not a message of ours to read
+        return False
+
+
+def watch_runs(page) -> None:
+    """Count the script runs the server finishes for ``page``; call before it connects (a context's "page" event)."""
+    if page in _FINISHED:
+        return
+    count = _FINISHED[page] = [0]
+
+    def on_socket(socket) -> None:
+        def on_frame(payload: object) -> None:
+            if _script_finished(payload):
+                count[0] += 1
+
+        socket.on("framereceived", on_frame)
+
+    page.on("websocket", on_socket)
+
+
+def watch_contexts(browser) -> None:
+    """Every page of every context ``browser`` makes from now on counts its script runs (``watch_runs``)."""
+    make = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = make(*args, **kwargs)
+        context.on("page", watch_runs)
+        return context
+
+    browser.new_context = new_context
+
+
 def rerun(page, action, timeout: float = TIMEOUT_MS) -> None:
     """Do ``action`` (a click, a key press) and wait for the script run it causes to finish.
 
     Waiting for "idle" alone could see the state from before the action; this waits
-    for a run to start after it, then for the page to be idle.
+    for a run after it — one the server reports finished on the page's websocket, or
+    one the page shows running — then for the page to be idle.
     """
     page.evaluate(_WATCH_RUNS)
+    counted = _FINISHED.get(page)
+    before = counted[0] if counted is not None else 0
     action()
-    page.wait_for_function("() => window.__studioRuns > 0", timeout=timeout)
+    deadline = time.monotonic() + timeout / 1000
+    while not (counted is not None and counted[0] > before) and not page.evaluate("() => window.__studioRuns > 0"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no script run followed the action within {timeout / 1000:.0f} s")
+        page.wait_for_timeout(50)  # lets Playwright deliver the page's events while we wait
     wait_idle(page, timeout)
 
 
