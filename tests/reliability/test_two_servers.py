@@ -146,8 +146,8 @@ def test_a_killed_server_s_runs_are_taken_over_and_archived_once(tmp_path, pg_ur
         # The second server's gallery shows every run.
         page.goto(f"{second.url}/gallery?ws={ws.id}")
         wait_idle(page)
-        for run_id in ids:
-            page.wait_for_selector(f".st-key-run-{run_id}")
+        for run_id in ids:  # each card, with its saved video's poster
+            page.wait_for_selector(f'[data-run-id="{run_id}"] video[poster]', state="attached")
     finally:
         first.kill()
         second.stop()
