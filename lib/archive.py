@@ -284,7 +284,8 @@ def archive_video(
     except OSError as exc:  # ENOSPC, EIO, EACCES, ...: the disk refused, not the link
         raise storage_error(exc) from exc
     try:
-        posters.make(final, data_dir, token)
+        # The poster now, for the card; the contact sheet when the run's details first ask for it.
+        posters.make(final, data_dir, token, sheet=False)
     except (posters.PosterError, OSError):
         log.warning("archive: no poster for a saved video; cards show it without one")
     return Archived(token=token, size=size, duration=duration, width=width, height=height)

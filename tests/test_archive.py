@@ -11,7 +11,7 @@ import av
 import httpx
 import pytest
 
-from lib import archive, net
+from lib import archive, media, net
 from lib.archive import Expectation, LinkExpired, NotAVideo, TooLarge, WrongVideo, archive_video, media_path
 from lib.client import EvolinkClient
 from lib.schema import GenerationRequest
@@ -44,7 +44,10 @@ def test_good_mp4_is_stored_under_a_random_token(tmp_path):
     path = media_path(tmp_path, result.token)
     assert path == tmp_path / "media" / f"{result.token}.mp4"
     assert path.stat().st_size == result.size == len(make_mp4())
-    # The video and its stills, all named by the token: no temp file left, no server-derived name.
+    # The video and its poster, named by the token: no temp file left, no server-derived name.
+    assert files(tmp_path) == sorted(f"media/{result.token}{end}" for end in (".mp4", ".poster.jpg"))
+    # The contact sheet is made when the run's details first ask for it.
+    assert media.file_for(tmp_path, result.token, "sheet") == tmp_path / "media" / f"{result.token}.sheet.jpg"
     assert files(tmp_path) == sorted(f"media/{result.token}{end}" for end in (".mp4", ".poster.jpg", ".sheet.jpg"))
 
 
