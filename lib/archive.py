@@ -285,7 +285,7 @@ def archive_video(
         raise storage_error(exc) from exc
     try:
         # The poster now, for the card; the contact sheet when the run's details first ask for it.
-        posters.make(final, data_dir, token, sheet=False)
+        posters.make(final, data_dir, token, with_sheet=False)
     except (posters.PosterError, OSError):
         log.warning("archive: no poster for a saved video; cards show it without one")
     return Archived(token=token, size=size, duration=duration, width=width, height=height)

@@ -93,19 +93,21 @@ def _save(image: Image.Image, path: Path) -> None:
         tmp.unlink(missing_ok=True)  # a full disk leaves no half image behind
 
 
-def make(video: str | os.PathLike[str], data_dir: str | os.PathLike[str], token: str, *, sheet: bool = True) -> None:
-    """Write the poster and (unless ``sheet`` is False) the contact sheet of ``video`` for ``token``.
+def make(
+    video: str | os.PathLike[str], data_dir: str | os.PathLike[str], token: str, *, with_sheet: bool = True
+) -> None:
+    """Write the poster and (unless ``with_sheet`` is False) the contact sheet of ``video`` for ``token``.
 
     Raises ``PosterError``. The poster alone is one decoded frame: what a card needs at
     once; the sheet (six more) can wait until someone opens the run's details.
     """
     video = Path(video)
-    fractions = [POSTER_AT] + ([(i + 0.5) / SHEET_FRAMES for i in range(SHEET_FRAMES)] if sheet else [])
+    fractions = [POSTER_AT] + ([(i + 0.5) / SHEET_FRAMES for i in range(SHEET_FRAMES)] if with_sheet else [])
     frames = _frames_at(video, fractions)
     poster_file = poster_path(data_dir, token)
     poster_file.parent.mkdir(parents=True, exist_ok=True)
     _save(_fit(frames[0], POSTER_MAX), poster_file)
-    if not sheet:
+    if not with_sheet:
         return
     tiles = [_fit(f, SHEET_TILE_MAX) for f in frames[1:]] or [_fit(frames[0], SHEET_TILE_MAX)]
     w, h = tiles[0].size
