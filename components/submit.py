@@ -248,7 +248,7 @@ def outcome() -> None:
             else f"{pricing.format_amount(run.credits_reserved)} credits"
         )
         eta = f"{run.estimated_time:.0f}" if run.estimated_time else None
-        with st.container(key="submit-ok"):
+        with st.container(key="submit-ok"), st.container(key=f"submitted-{run.id}"):  # which run: for a link or a test
             st.success(
                 WORDS["submitted_eta"].format(seconds=eta) if eta else WORDS["submitted"],
                 icon=":material/check_circle:",

@@ -11,7 +11,7 @@ import pytest
 
 from lib.pricing import format_amount, load_rates
 from lib.store import Store
-from tests.support.browser import no_exception, rerun, wait_idle
+from tests.support.browser import no_exception, rerun, submitted, wait_idle
 from tests.support.server import AppProcess
 from tests.support.waiting import Clock, wait_until
 
@@ -42,9 +42,7 @@ def _type_prompt(page, text: str) -> None:
 
 def _submit(page, prompt: str) -> None:
     _type_prompt(page, prompt)
-    page.click(".st-key-submit button:visible")
-    page.wait_for_selector(".st-key-submit-ok")
-    wait_idle(page)
+    submitted(page, lambda: page.click(".st-key-submit button:visible"))
     assert prompt not in page.url
 
 

@@ -125,6 +125,28 @@ def rerun(page, action, timeout: float = TIMEOUT_MS) -> None:
     wait_idle(page, timeout)
 
 
+_SUBMITTED = """() => {
+  const box = document.querySelector("[class*='st-key-submitted-']");
+  const found = box && /st-key-submitted-(\\S+)/.exec(box.className);
+  return found ? found[1] : null;
+}"""
+
+
+def submitted(page, action) -> str:
+    """Do ``action`` (a click on Generate) and wait for *its* success message; returns the new run's id.
+
+    The message of an earlier submission may still be on the page: this waits for one
+    naming another run, then for the page to be idle.
+    """
+    before = page.evaluate(_SUBMITTED)
+    action()
+    handle = page.wait_for_function(
+        f"(before) => {{ const id = ({_SUBMITTED})(); return id && id !== before && id; }}", arg=before
+    )
+    wait_idle(page)
+    return handle.json_value()
+
+
 def no_exception(page) -> None:
     errors = page.locator("[data-testid='stException']")
     assert errors.count() == 0, errors.first.inner_text()
