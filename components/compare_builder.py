@@ -11,6 +11,7 @@ import streamlit as st
 from components import compare_view, parameters, submit, workspace
 from components.plain import md
 from lib import compare, pricing, workshop
+from lib.i18n import Words
 from lib.store import Workspace
 from lib.text import one_line
 
@@ -48,15 +49,17 @@ def _studio_base() -> dict:
 _FILLED_FROM = "_cmp_filled_from"  # the run whose prompt the base prompt and variants were filled from
 
 # Every word this module puts on screen (the axes' titles and values are in ``lib.compare``).
-WORDS = {
-    "start_from": "Start from",
-    "sources": {"studio": "The Studio's settings", "run": "An earlier run"},
-    "run": "Run",
-    "no_runs": "No runs yet in this workspace: starting from the Studio's settings.",
-    "base_prompt": "Base prompt",
-    "base_prompt_help": "Used by every cell unless prompts are one of the axes.",
-    "base": "Base settings: {summary}",
-}
+WORDS = Words(
+    {
+        "start_from": "Start from",
+        "sources": {"studio": "The Studio's settings", "run": "An earlier run"},
+        "run": "Run",
+        "no_runs": "No runs yet in this workspace: starting from the Studio's settings.",
+        "base_prompt": "Base prompt",
+        "base_prompt_help": "Used by every cell unless prompts are one of the axes.",
+        "base": "Base settings: {summary}",
+    }
+)
 
 
 def _fill_from(run_id: str | None) -> None:

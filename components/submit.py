@@ -11,7 +11,7 @@ from components.plain import md
 from lib import budget, compare, hooks, pricing, submit, worker, workshop
 from lib import client as api
 from lib.budget import BudgetExceeded, Room
-from lib.i18n import t
+from lib.i18n import Words, t
 from lib.schema import GenerationRequest
 from lib.status import RunStatus
 from lib.store import Run, new_id
@@ -19,22 +19,24 @@ from lib.store import Run, new_id
 _LAST = "_last_submit"  # this session's last submission (``lib.submit.form_key``)
 
 # Every word this module puts on screen.
-WORDS = {
-    "generate": "Generate video",
-    "generate_help": "Ctrl+Enter (⌘+Enter on a Mac)",
-    "submitting": "Submitting…",
-    "submitted": "Submitted: your video is being made.",
-    "submitted_eta": "Submitted: your video is being made, about {seconds} s.",
-    "figures": "Our estimate {estimate} credits · the provider reserved {reserved}",
-    "reserved_unknown": "nothing yet",
-    "watch": "Watch it in the gallery",
-    "no_answer": "no answer from the provider",
-    "retry": "Retry",
-    "left": "{label}: {left} credits.",
-    "budget_left": "Budget left",
-    "cancel": "Cancel",
-    "confirm": "Confirm · {credits}",
-}
+WORDS = Words(
+    {
+        "generate": "Generate video",
+        "generate_help": "Ctrl+Enter (⌘+Enter on a Mac)",
+        "submitting": "Submitting…",
+        "submitted": "Submitted: your video is being made.",
+        "submitted_eta": "Submitted: your video is being made, about {seconds} s.",
+        "figures": "Our estimate {estimate} credits · the provider reserved {reserved}",
+        "reserved_unknown": "nothing yet",
+        "watch": "Watch it in the gallery",
+        "no_answer": "no answer from the provider",
+        "retry": "Retry",
+        "left": "{label}: {left} credits.",
+        "budget_left": "Budget left",
+        "cancel": "Cancel",
+        "confirm": "Confirm · {credits}",
+    }
+)
 
 
 def _last() -> dict:
@@ -329,7 +331,7 @@ def _send_takes(request: GenerationRequest, estimate: pricing.Estimate, count: i
     base = compare.request_fields(request)
     cells = compare.takes(base, count)
     items = [workshop.Item(request, estimate, cell.label, parent_id=parent_id) for cell in cells]
-    runs = save_group(items, group_id, what=t("These takes"))
+    runs = save_group(items, group_id, what="These takes")  # lib.budget words it in the reader's language
     if runs is None:
         return
     run_ids = {(c.row, c.col): run.id for c, run in zip(cells, runs, strict=True)}

@@ -3,9 +3,10 @@
 import streamlit as st
 
 from components import batch, workspace
+from lib.i18n import t
 
 ws = workspace.current()
-st.title("CSV batch")
+st.title(t("CSV batch"))
 st.caption("One prompt per row. Check every row and the total before anything is sent.")
 batch.template_button()
 batch.outcome(ws)

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from components import compare_builder, compare_view, run_card, workspace
+from lib.i18n import t
 
 run_card.follow_remix()  # a Remix clicked on a cell opens the Studio
 ws = workspace.current()
-st.title("Compare")
+st.title(t("Compare"))
 comparison = compare_view.opened(ws)
 if comparison is not None:
     compare_view.view(comparison)

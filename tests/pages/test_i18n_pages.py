@@ -1,0 +1,60 @@
+"""Every page in 中文 (AppTest): no screen word left in English, and nothing asked of ``t`` without a translation.
+
+Each page is opened as app.py opens it, after ``components.language.apply()`` with the
+browser's choice ``lang=zh``; the same pages in English keep their exact English words
+(the other page tests check those).
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import i18n
+from tests.support.apptest import TIMEOUT
+from tests.support.screen_words import untranslated
+
+PROMPT = "一只红狐狸在雪地里奔跑，广角镜头，金色光线"
+
+# The page as app.py runs it: the language first, then the page (AppTest's switch_page skips app.py).
+_SCRIPT = """
+import runpy
+from components import language, workspace
+language.apply()
+ws, slot = workspace.sidebar_section()
+runpy.run_path({page!r}, run_name="__main__")
+workspace.budget_block(slot, ws)
+"""
+
+
+def open_page(page: str, lang: str, **session_state) -> AppTest:
+    # AppTest formats a choice widget's value in this thread too, with the page's format_func.
+    i18n.set_language(lang)
+    at = AppTest.from_string(_SCRIPT.format(page=page), default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    for key, value in session_state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def check(at, *, allow: tuple[str, ...] = ()) -> None:
+    left = untranslated(at, allow=allow)
+    assert not left, "still in English:\n" + "\n".join(f"{kind}: {text!r}" for kind, text in left)
+    assert not i18n.missing("zh"), "asked for with no translation:\n" + "\n".join(sorted(i18n.missing("zh")))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_missing():
+    i18n.forget_missing()
+    with i18n.use(i18n.DEFAULT):
+        yield
+    i18n.forget_missing()
+
+
+def test_the_studio_speaks_chinese(demo_app):
+    at = open_page("pages/studio.py", "zh")
+    check(at)
+    at.text_area(key="prompt").input(PROMPT).run()
+    check(at, allow=(PROMPT,))
