@@ -14,7 +14,7 @@ import streamlit as st
 
 from components import submit
 from lib import batch, catalog, pricing, workshop
-from lib.i18n import Words
+from lib.i18n import Words, t
 from lib.store import Workspace
 
 _PREFIX = "batch"  # widget keys batch_run, batch_confirm, batch_go, batch_cancel
@@ -92,7 +92,7 @@ def _on_off(value: bool | None) -> str:
 
 def _media(row: batch.BatchRow) -> str:
     counts = [(len(row.values.get(m.field, ())), m) for m in catalog.MEDIA.values()]
-    return ", ".join(WORDS["media_count"].format(n=n, kind=m.one if n == 1 else m.many) for n, m in counts if n)
+    return ", ".join(WORDS["media_count"].format(n=n, kind=t(m.one if n == 1 else m.many)) for n, m in counts if n)
 
 
 def table(parsed: batch.Batch) -> list[dict[str, str]]:

@@ -57,3 +57,8 @@ def apply() -> str:
         on_change=_remember,
     )
     return i18n.set_language(ss[KEY])
+
+
+def follow() -> None:
+    """In a widget callback (it runs before app.py): speak this session's language too."""
+    i18n.set_language(st.session_state.get(KEY))

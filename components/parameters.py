@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 from pydantic import ValidationError
 
+from components import language
 from lib import catalog, drafts, pricing
 from lib.i18n import Words, t
 from lib.schema import GenerationRequest, error_messages
@@ -170,6 +171,7 @@ def current_request() -> tuple[GenerationRequest | None, dict[str, str]]:
 
 def _on_model_change() -> None:
     """Keep the combination valid after a model switch, and say what was adjusted."""
+    language.follow()
     ss = st.session_state
     spec = catalog.MODELS.get(drafts.choice("model", ss.get("model")) or "", catalog.MODELS[catalog.DEFAULT_MODEL])
     changed = []
@@ -183,7 +185,7 @@ def _on_model_change() -> None:
         ss["web_search"] = False
     for kind, media in catalog.MEDIA.items():
         if _links(ss.get(media.field, "")) and not spec.limits(kind).accepted:
-            changed.append(WORDS["media_kept"].format(links=media.links_label.lower(), model=spec.label))
+            changed.append(WORDS["media_kept"].format(links=t(media.links_label).lower(), model=spec.label))
     ss[_NOTICE] = WORDS["switched"].format(model=spec.label, changes="; ".join(changed)) if changed else None
 
 
@@ -294,7 +296,7 @@ def _media(spec: catalog.ModelSpec, errors: dict[str, str]) -> None:
                     else WORDS["range_up_to"].format(max=limits.max)
                 )
                 st.text_area(
-                    WORDS["links"].format(label=media.links_label, range=rng),
+                    WORDS["links"].format(label=t(media.links_label), range=rng),
                     key=media.field,
                     persist_state="session",
                     height=80,

@@ -151,7 +151,7 @@ def panel(spec: catalog.ModelSpec) -> None:
                 st.file_uploader(
                     t(
                         "{label} ({formats}, up to {size} MB each)",
-                        label=media.many.capitalize(),
+                        label=t(media.many.capitalize()),
                         formats=", ".join(limits.formats),
                         size=f"{limits.max_bytes / 1_000_000:g}",
                     ),

@@ -58,3 +58,42 @@ def test_the_studio_speaks_chinese(demo_app):
     check(at)
     at.text_area(key="prompt").input(PROMPT).run()
     check(at, allow=(PROMPT,))
+
+
+# Prompts that raise every kind of hint between them (each test below checks which codes appeared).
+HINTED = (
+    "She smiles and says “hello there”. A sign reads “OPEN”. He whispers 'come closer now'. "
+    'Narrator: the sea is calm today. 16:9, 4K, 0-3s: the latest news. @image1 @video2 "',
+    "a",
+    "",
+    "一只猫。" * 700,
+)
+
+
+def test_the_studio_speaks_chinese_with_every_hint_model_and_invalid_field(demo_app):
+    from lib import catalog
+    from lib.hints import TITLES, lint
+
+    at = open_page("pages/studio.py", "zh")
+    seen: set[str] = set()
+    for prompt in HINTED:
+        at.text_area(key="prompt").input(prompt).run()
+        assert not at.exception, at.exception
+        check(at, allow=(prompt,))
+        seen |= {h.code for h in lint(prompt, model=catalog.DEFAULT_MODEL)}
+    assert seen >= set(TITLES) - {"web-search-suggested"}, set(TITLES) - seen
+    at.text_area(key="prompt").input("最新的新闻：一位主持人在演播室里说话").run()
+    check(at, allow=("最新的新闻：一位主持人在演播室里说话",))
+
+    for model in catalog.MODELS:
+        at.selectbox(key="model").set_value(model).run()
+        assert not at.exception, at.exception
+        check(at, allow=("最新的新闻：一位主持人在演播室里说话",))
+        for media in catalog.MEDIA.values():
+            found = [w for w in at.text_area if w.key == media.field]
+            if found:
+                found[0].input("not a link\nftp://example.com/x").run()
+                check(at, allow=("最新的新闻：一位主持人在演播室里说话", "not a link\nftp://example.com/x"))
+    at.selectbox(key="model").set_value(catalog.DEFAULT_MODEL).run()
+    at.text_input(key="callback_url").input("http://not-https.example").run()
+    check(at, allow=("最新的新闻：一位主持人在演播室里说话", "http://not-https.example"))
