@@ -19,19 +19,24 @@ PROMPT = "一只红狐狸在雪地里奔跑，广角镜头，金色光线"
 # The page as app.py runs it: the language first, then the page (AppTest's switch_page skips app.py).
 _SCRIPT = """
 import runpy
-from components import language, workspace
+from components import connection, language, workspace
 language.apply()
 ws, slot = workspace.sidebar_section()
+connection.sidebar_section()
+connection.demo_banner()
 runpy.run_path({page!r}, run_name="__main__")
 workspace.budget_block(slot, ws)
 """
 
 
-def open_page(page: str, lang: str, **session_state) -> AppTest:
+def open_page(page: str, lang: str, *, query: dict[str, str] | None = None, **session_state) -> AppTest:
     # AppTest formats a choice widget's value in this thread too, with the page's format_func.
     i18n.set_language(lang)
     at = AppTest.from_string(_SCRIPT.format(page=page), default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
+    at.context["url"] = "http://localhost:8501/"
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     for key, value in session_state.items():
         at.session_state[key] = value
     at.run()
@@ -97,3 +102,17 @@ def test_the_studio_speaks_chinese_with_every_hint_model_and_invalid_field(demo_
     at.selectbox(key="model").set_value(catalog.DEFAULT_MODEL).run()
     at.text_input(key="callback_url").input("http://not-https.example").run()
     check(at, allow=("最新的新闻：一位主持人在演播室里说话", "http://not-https.example"))
+
+
+def test_the_sidebar_speaks_chinese_to_a_participant_with_limits_and_to_a_wrong_link(demo_app):
+    from lib.identity import new_participant_id
+
+    fac, guest = new_participant_id(), new_participant_id()
+    ws = demo_app.store.create_workspace("工作坊", facilitator=fac)
+    demo_app.store.set_budget(ws.id, budget_credits=500.0, per_participant_cap=100.0, by=fac)
+    at = open_page("pages/studio.py", "zh", query={"ws": ws.id}, pid=guest)
+    check(at, allow=("工作坊",))
+    at = open_page("pages/studio.py", "zh", query={"ws": ws.id}, pid=fac)
+    check(at, allow=("工作坊",))
+    at = open_page("pages/studio.py", "zh", query={"ws": "ws_doesnotexist0000"}, pid=guest)
+    check(at)
