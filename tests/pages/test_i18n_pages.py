@@ -116,3 +116,77 @@ def test_the_sidebar_speaks_chinese_to_a_participant_with_limits_and_to_a_wrong_
     check(at, allow=("工作坊",))
     at = open_page("pages/studio.py", "zh", query={"ws": "ws_doesnotexist0000"}, pid=guest)
     check(at)
+
+
+def _seed_every_state(db, ws_id: str) -> dict:
+    from lib.schema import GenerationRequest
+    from lib.schema.task import Task
+
+    def task(status="pending", n=1, **extra):
+        return Task.model_validate({"id": f"task-unified-{n}", "status": status, **extra})
+
+    def new(prompt: str, n: int, **req):
+        run = db.create_run(
+            ws_id, GenerationRequest(model="seedance-2.0-text-to-video", prompt=prompt, **req), 67.5, True, "k"
+        )
+        assert db.claim_submit(run.id)
+        return run
+
+    runs = {}
+    run = new("一只风筝飞过沙丘", 1, content_filter=False, generate_audio=False)
+    db.mark_submitted(run.id, task(n=1))
+    db.update_from_task(run.id, task("completed", n=1, progress=100, results=["http://sim/v.mp4"]))
+    runs["archived"] = db.mark_archived(run.id, "t" * 32, 1234, 5.0, 1280, 720)
+    run = new("暴风雨中的灯塔", 2)
+    db.mark_submitted(run.id, task(n=2))
+    runs["failed"] = db.update_from_task(
+        run.id, task("failed", n=2, error={"code": "content_policy_violation", "message": "blocked"})
+    )
+    run = new("雪地里的狐狸", 3, web_search=True)
+    db.mark_submitted(run.id, task(n=3))
+    runs["processing"] = db.update_from_task(run.id, task("processing", n=3, progress=40), next_poll_at=2e9)
+    run = new("清晨的港口", 4)
+    db.mark_submitted(run.id, task(n=4))
+    db.update_from_task(run.id, task("completed", n=4, progress=100, results=["http://sim/v4.mp4"]))
+    runs["expired"] = db.mark_expired(run.id)
+    runs["queued"] = db.mark_submitted(new("夜晚的城市", 5).id, task(n=5))
+    return runs
+
+
+def _card_words(at) -> list[str]:
+    import json
+
+    from tests.support.apptest import walk
+
+    out = []
+    for node in walk(at._tree):
+        if type(node).__name__ == "UnknownElement" and getattr(node.proto, "component_name", "") == "studio_cards":
+            data = json.loads(node.proto.json)
+            out += [str(v) for v in data.get("words", {}).values()]
+            if data.get("empty"):
+                out.append(data["empty"])
+            for card in data["cards"]:
+                out += [card["label"], *card["facts"], *(text for _tone, text in card["badges"])]
+                out += [x for x in (card.get("note"), card.get("toast")) if x]
+                if card.get("error"):
+                    out.append(card["error"]["advice"])
+    return out
+
+
+def test_the_gallery_speaks_chinese_with_runs_in_every_state_and_their_details(demo_app):
+    from tests.support.screen_words import english
+
+    at = open_page("pages/gallery.py", "zh")
+    check(at)
+    ws = at.session_state["ws"]
+    runs = _seed_every_state(demo_app.store, ws)
+    prompts = tuple(run.request.prompt for run in runs.values())
+    at = open_page("pages/gallery.py", "zh", query={"ws": ws}, filters_toggle=True)
+    check(at, allow=prompts)
+    words = _card_words(at)
+    assert len(words) > 20
+    left = [w for w in words if english(w)]
+    assert not left, left
+    for run in runs.values():
+        at = open_page("pages/gallery.py", "zh", query={"ws": ws, "run": run.id})
+        check(at, allow=(*prompts, "blocked"))

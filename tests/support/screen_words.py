@@ -34,6 +34,8 @@ ALLOWED = [
     r"\bSTUDIO_[A-Z_]+\b|\bEVOLINK_[A-Z_]+\b|\bSEEDANCE_[A-Z_]+\b|\bYOUR_API_KEY\b",
     r"`[^`]*`",  # code spans: commands, settings
     r":material/[a-z_]+:",
+    r"\b[a-z]+(?:\\?_[a-z]+)+\b",  # error codes (content_policy_violation), Markdown-escaped or not
+    r"\btask-[\w-]+",  # task ids
 ]
 _ALLOWED = re.compile("|".join(f"(?:{p})" for p in ALLOWED))
 
