@@ -7,7 +7,7 @@ from lib.i18n import t
 
 ws = workspace.current()
 st.title(t("CSV batch"))
-st.caption("One prompt per row. Check every row and the total before anything is sent.")
+st.caption(t("One prompt per row. Check every row and the total before anything is sent."))
 batch.template_button()
 batch.outcome(ws)
 uploaded = batch.upload()

@@ -13,7 +13,7 @@ if comparison is not None:
     compare_view.view(comparison)
 else:
     compare_builder.builder(ws)
-    with st.expander("Earlier comparisons", expanded=True):
+    with st.expander(t("Earlier comparisons"), expanded=True):
         compare_view.history(ws, on_compare_page=True)
-st.subheader("Leaderboard")
+st.subheader(t("Leaderboard"))
 compare_view.leaderboard(ws)

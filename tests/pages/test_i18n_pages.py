@@ -190,3 +190,46 @@ def test_the_gallery_speaks_chinese_with_runs_in_every_state_and_their_details(d
     for run in runs.values():
         at = open_page("pages/gallery.py", "zh", query={"ws": ws, "run": run.id})
         check(at, allow=(*prompts, "blocked"))
+
+
+def test_compare_speaks_chinese_from_the_builder_to_an_opened_comparison(demo_app, provider):
+    prompt = "雪地里奔跑的红狐狸，广角镜头"
+    at = open_page("pages/compare.py", "zh", prompt=prompt)
+    check(at, allow=(prompt,))
+    at.selectbox(key="cmp_cols").set_value("generate_audio").run()
+    check(at, allow=(prompt,))
+    at.button(key="cmp_run").click().run()
+    check(at, allow=(prompt,))
+    at.button(key="cmp_go").click().run()
+    assert not at.exception, at.exception
+    check(at, allow=(prompt,))
+    ws = at.session_state["ws"]
+    for run in demo_app.store.list_runs(ws):
+        demo_app.store.mark_failed(run.id, "generation_timeout", "The provider took too long.")
+    cmp_id = demo_app.store.list_comparisons(ws)[0].id
+    at = open_page("pages/compare.py", "zh", query={"ws": ws, "cmp": cmp_id})
+    check(at, allow=(prompt, "The provider took too long."))
+    at = open_page("pages/compare.py", "zh", query={"ws": ws})
+    check(at, allow=(prompt,))
+
+
+BATCH_CSV = (
+    "prompt,model,duration,quality\n"
+    "一只猫在屋顶上睡觉,seedance-2.0-fast-text-to-video,5,480p\n"
+    ",seedance-2.0-text-to-video,99,4k\n"
+    "一只狗在海边奔跑 @image1,seedance-2.0-text-to-video,5,720p\n"
+).encode()
+
+
+def test_batch_speaks_chinese_with_a_preview(demo_app, provider):
+    at = open_page("pages/batch.py", "zh")
+    check(at)
+    at.file_uploader(key="batch_file").set_value(("prompts.csv", BATCH_CSV, "text/csv")).run()
+    assert not at.exception, at.exception
+    check(at, allow=("一只猫在屋顶上睡觉", "一只狗在海边奔跑 @image1"))
+    from tests.support.screen_words import english, texts
+
+    assert any(kind == "dataframe.header" for kind, _ in texts(at))
+    [table] = [df.value for df in at.dataframe if "问题" in df.value.columns]
+    problems = [str(v) for v in table["问题"] if str(v)]
+    assert len(problems) == 3 and not [p for p in problems if english(p)], problems

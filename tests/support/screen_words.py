@@ -75,6 +75,9 @@ def texts(at) -> Iterator[tuple[str, str]]:
         if kind == "button_group":
             for option in node.proto.options:
                 yield f"{kind}.option", option.content
+        if kind == "dataframe":
+            for column in node.value.columns:
+                yield "dataframe.header", str(column)
         if kind == "metric":
             yield "metric.value", str(node.value)
 
