@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import connection, inline, workspace
 from components.plain import md
-from lib import budget, compare, hooks, pricing, submit, worker, workshop
+from lib import advice, budget, compare, hooks, pricing, submit, worker, workshop
 from lib import client as api
 from lib.budget import BudgetExceeded, Room
 from lib.i18n import Words, t
@@ -245,9 +245,7 @@ def outcome() -> None:
         return
     if run.task_id and run.status not in (RunStatus.SUBMIT_FAILED, RunStatus.UNKNOWN):
         reserved = (
-            WORDS["reserved_unknown"]
-            if run.credits_reserved is None
-            else f"{pricing.format_amount(run.credits_reserved)} credits"
+            WORDS["reserved_unknown"] if run.credits_reserved is None else pricing.format_credits(run.credits_reserved)
         )
         eta = f"{run.estimated_time:.0f}" if run.estimated_time else None
         with st.container(key="submit-ok"):
@@ -268,7 +266,8 @@ def outcome() -> None:
     else:
         with st.container(key="submit-failed"):
             st.error(
-                f"{run.label.capitalize()}: {md(run.error_message or WORDS['no_answer'])}",
+                f"{run.label.capitalize()}: "
+                f"{md(advice.message(run.error_code, run.error_message) or WORDS['no_answer'])}",
                 icon=":material/error:",
             )
             if run.status is RunStatus.SUBMIT_FAILED:

@@ -16,9 +16,13 @@ from tests.support.screen_words import untranslated
 
 PROMPT = "一只红狐狸在雪地里奔跑，广角镜头，金色光线"
 
-# The page as app.py runs it: the language first, then the page (AppTest's switch_page skips app.py).
+# The page as app.py runs it: the language first, then the page. (AppTest runs only the page after a
+# first run of app.py, and its switch_page skips app.py, so app.py itself cannot be walked here.)
 _SCRIPT = """
 import runpy
+import streamlit as st
+# No st.navigation here, so a page link shows as its label (the words are what this test reads).
+st.page_link = lambda page, *, label=None, **options: st.markdown(label or "")
 from components import connection, language, workspace
 language.apply()
 ws, slot = workspace.sidebar_section()
@@ -233,3 +237,29 @@ def test_batch_speaks_chinese_with_a_preview(demo_app, provider):
     [table] = [df.value for df in at.dataframe if "问题" in df.value.columns]
     problems = [str(v) for v in table["问题"] if str(v)]
     assert len(problems) == 3 and not [p for p in problems if english(p)], problems
+
+
+def test_the_studio_speaks_chinese_when_a_run_is_sent_and_when_the_budget_refuses(demo_app, provider):
+    prompt = "一位老渔夫在黎明时分微笑，镜头缓慢推近，金色光线"
+    at = open_page("pages/studio.py", "zh")
+    at.text_area(key="prompt").input(prompt).run()
+    at.button(key="submit").click().run()
+    assert not at.exception, at.exception
+    assert len(provider.posts) == 1
+    check(at, allow=(prompt,))
+    ws, pid = at.session_state["ws"], at.session_state["pid"]
+    demo_app.store.set_budget(ws, 1.0, None, by=pid)
+    at = open_page("pages/studio.py", "zh", query={"ws": ws}, pid=pid, prompt=prompt)
+    check(at, allow=(prompt,))
+    assert at.button(key="submit").disabled  # refused before the click, in words
+    at.number_input(key="takes").set_value(3).run()
+    check(at, allow=(prompt,))
+    demo_app.store.set_budget(ws, None, None, by=pid)
+    at = open_page("pages/studio.py", "zh", query={"ws": ws}, pid=pid, prompt=prompt)
+    at.number_input(key="takes").set_value(3).run()
+    at.button(key="takes_run").click().run()
+    check(at, allow=(prompt,))
+    at.button(key="takes_go").click().run()
+    assert not at.exception, at.exception
+    assert len(provider.posts) == 4
+    check(at, allow=(prompt,))
