@@ -62,7 +62,7 @@ def _balance() -> tuple[float | None, str | None]:
             bal = c.credits()
         value, error = (None if bal.unlimited else bal.remaining), None
     except api.ApiError as exc:
-        value, error = None, exc.hint
+        value, error = None, t(exc.hint)  # the client's sentence, in the reader's language
     st.session_state["_balance"] = (fp, time.monotonic(), value, error)
     return value, error
 
