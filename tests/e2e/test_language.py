@@ -26,6 +26,12 @@ def test_choosing_chinese_changes_the_page_and_a_reload_keeps_it(app_server, pag
     wait_idle(page)
     page.wait_for_selector(".st-key-prompt")
     assert "作品库" in _nav(page) and "Gallery" not in _nav(page)
+    assert "生成视频" in page.inner_text("body") and "Generate video" not in page.inner_text("body")
+    no_exception(page)
+
+    # The gallery's cards are drawn by the page's own script, with words the server gave it.
+    page.locator(NAV).get_by_text("作品库").click()
+    page.wait_for_function("() => document.body.innerText.includes('还没有任务')", timeout=TIMEOUT_MS)
     no_exception(page)
 
     rerun(page, lambda: page.locator(".st-key-lang").get_by_text("English", exact=True).click())
