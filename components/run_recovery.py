@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import connection, submit, workspace
+from components import connection, language, submit, workspace
 from components.plain import md
 from lib import client as api
 from lib import recovery, worker
@@ -44,6 +44,7 @@ def missing_key(run: Run) -> bool:
 
 
 def _rekey(run_id: str, fingerprint: str) -> None:
+    language.follow()  # a callback runs before app.py sets the language
     key = (st.session_state.get(f"rekey-{run_id}") or "").strip()
     st.session_state[f"rekey-{run_id}"] = ""  # the key leaves this session at once
     if not key:
@@ -77,6 +78,7 @@ def attach_task_id(run: Run) -> None:
 
 
 def _attach(run_id: str) -> None:
+    language.follow()  # a callback runs before app.py sets the language
     db = workspace.store()
     run = db.get_run(run_id)
     if run is None:

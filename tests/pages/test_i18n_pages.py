@@ -199,6 +199,11 @@ def test_the_gallery_speaks_chinese_with_runs_in_every_state_and_their_details(d
     assert len(words) > 20
     left = [w for w in words if english(w)]
     assert not left, left
+    lost = runs["unknown"].id
+    at.text_input(key=f"attach-{lost}").input("not a task id").run()
+    at.button(key=f"attach-go-{lost}").click().run()
+    assert [e for e in at.error if "任务 ID" in e.value]  # the refusal, in Chinese
+    check(at, allow=(*prompts, "lost", "not a task id"))
     # An unknown run's attach controls already show above the cards (read there); its details
     # would render the same widget keys a second time.
     for state, run in runs.items():
