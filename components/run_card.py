@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from components import lineage, live, run_recovery, workspace
+from components import language, lineage, live, run_recovery, workspace
 from components.plain import md
 from lib import advice, cards, media, recovery
 from lib.i18n import t
@@ -152,6 +152,7 @@ def _save_feedback(run_id: str, key: str) -> None:
 
 
 def remix(run: Run) -> None:
+    language.follow()  # a callback runs before app.py sets the language
     from components import parameters
 
     req = run.request

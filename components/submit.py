@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from components import connection, inline, workspace
+from components import connection, inline, language, workspace
 from components.plain import md
 from lib import advice, budget, compare, hooks, pricing, submit, worker, workshop
 from lib import client as api
@@ -221,6 +221,7 @@ def _submit_from_editor() -> None:
 
 def _retry(run_id: str) -> None:
     """A new run with the failed one's request and estimate; its own key, so a double click is one retry."""
+    language.follow()  # a callback runs before app.py sets the language
     run = workspace.store().get_run(run_id)
     if run is not None:
         estimate = pricing.Estimate(

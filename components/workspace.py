@@ -15,7 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components import identity
 from components.connection import settings
-from lib import pricing
+from lib import i18n, pricing
 from lib.budget import Room
 from lib.i18n import Words
 from lib.store import Member, NotFacilitator, Store, Workspace, valid_id
@@ -160,6 +160,7 @@ def switch_to(workspace_id: str) -> None:
 
 
 def _start_new() -> None:
+    i18n.set_language(st.session_state.get("lang"))  # a callback runs before app.py sets the language
     ws = _start(store(), participant())
     switch_to(ws.id)
 
@@ -206,6 +207,7 @@ def facilitator_url(ws: Workspace, secret: str) -> str:
 
 
 def _rename() -> None:
+    i18n.set_language(st.session_state.get("lang"))  # a callback runs before app.py sets the language
     ss = st.session_state
     name = (ss.get("ws_name") or "").strip()
     if not name:
@@ -225,6 +227,7 @@ def _save_name() -> None:
 
 
 def _save_limits() -> None:
+    i18n.set_language(st.session_state.get("lang"))  # a callback runs before app.py sets the language
     ss = st.session_state
     try:
         store().set_budget(ss["ws"], ss.get("ws_budget"), ss.get("ws_cap"), by=participant())
