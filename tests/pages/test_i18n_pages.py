@@ -280,3 +280,11 @@ def test_the_studio_speaks_chinese_when_a_run_is_sent_and_when_the_budget_refuse
     assert not at.exception, at.exception
     assert len(provider.posts) == 4
     check(at, allow=(prompt,))
+
+
+def test_live_mode_speaks_chinese_in_the_sidebar_and_the_studio(demo_app, provider):
+    demo_app.configure(api_key="sk-live-test-key-0123456789", base_url="https://api.evolink.ai")
+    at = open_page("pages/studio.py", "zh")
+    check(at)
+    at.selectbox(key="model").set_value("seedance-2.0-reference-to-video").run()
+    check(at)
