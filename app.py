@@ -2,15 +2,17 @@
 
 import streamlit as st
 
-from components import connection, trouble, workspace
+from components import connection, language, trouble, workspace
+from lib.i18n import t
 
 st.set_page_config(page_title="Seedance Prompt Studio", page_icon="🎬", layout="wide")
+language.apply()  # first: every word below, the pages' included, is in this browser's language
 
 pages = [
-    st.Page("pages/studio.py", title="Studio", icon=":material/edit_note:", default=True),
-    st.Page("pages/gallery.py", title="Gallery", icon=":material/video_library:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/grid_view:"),
-    st.Page("pages/batch.py", title="Batch", icon=":material/table_view:"),
+    st.Page("pages/studio.py", title=t("Studio"), icon=":material/edit_note:", default=True),
+    st.Page("pages/gallery.py", title=t("Gallery"), icon=":material/video_library:"),
+    st.Page("pages/compare.py", title=t("Compare"), icon=":material/grid_view:"),
+    st.Page("pages/batch.py", title=t("Batch"), icon=":material/table_view:"),
 ]
 page = st.navigation(pages)
 

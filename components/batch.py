@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import submit
 from lib import batch, catalog, pricing, workshop
+from lib.i18n import Words, t
 from lib.store import Workspace
 
 _PREFIX = "batch"  # widget keys batch_run, batch_confirm, batch_go, batch_cancel
@@ -21,39 +22,41 @@ _SENT = "batch_sent"  # the last batch this session sent: (group id, runs, accep
 _SENT_FILES = "_batch_sent_files"  # file digest -> (runs sent, when), for this session
 
 # Every word this module puts on screen; the preview's column names first.
-WORDS = {
-    "row": "Row",
-    "problems": "Problems",
-    "hints": "Hints",
-    "credits": "Credits",
-    "prompt": "Prompt",
-    "model": "Model",
-    "duration": "Duration",
-    "quality": "Quality",
-    "ratio": "Ratio",
-    "audio": "Audio",
-    "media": "Media",
-    "ok": "ready",
-    "yes": "yes",
-    "no": "no",
-    "seconds": "{n} s",
-    "media_count": "{n} {kind}",
-    "total": "Total",
-    "summary": "≈ {usd} · {valid} valid row(s) will be sent",
-    "bad": " · {bad} row(s) with problems will not",
-    "ask": "Send {n} valid rows…",
-    "question": "Send **{n} runs** for a total of **{credits}** (≈ {usd})?",
-    "sent_before": "This file was sent at {when} ({n} runs). Sending it again makes {n} new runs, paid again.",
-    "again": "Send this file again",
-    "all_sent": "Sent {n} runs as one batch.",
-    "some_sent": "Sent {n} runs; the provider accepted {accepted}. The others show why in the gallery.",
-    "watch": "Watch them in the gallery",
-    "sending": "Sending {n} runs…",
-    "template": "Download the CSV template",
-    "template_help": "Columns: {columns}. Only prompt is required; blank cells use the defaults.",
-    "file": "CSV file",
-    "file_help": "A prompt column, plus any of the setting columns from the template.",
-}
+WORDS = Words(
+    {
+        "row": "Row",
+        "problems": "Problems",
+        "hints": "Hints",
+        "credits": "Credits",
+        "prompt": "Prompt",
+        "model": "Model",
+        "duration": "Duration",
+        "quality": "Quality",
+        "ratio": "Ratio",
+        "audio": "Audio",
+        "media": "Media",
+        "ok": "ready",
+        "yes": "yes",
+        "no": "no",
+        "seconds": "{n} s",
+        "media_count": "{n} {kind}",
+        "total": "Total",
+        "summary": "≈ {usd} · {valid} valid row(s) will be sent",
+        "bad": " · {bad} row(s) with problems will not",
+        "ask": "Send {n} valid rows…",
+        "question": "Send **{n} runs** for a total of **{credits}** (≈ {usd})?",
+        "sent_before": "This file was sent at {when} ({n} runs). Sending it again makes {n} new runs, paid again.",
+        "again": "Send this file again",
+        "all_sent": "Sent {n} runs as one batch.",
+        "some_sent": "Sent {n} runs; the provider accepted {accepted}. The others show why in the gallery.",
+        "watch": "Watch them in the gallery",
+        "sending": "Sending {n} runs…",
+        "template": "Download the CSV template",
+        "template_help": "Columns: {columns}. Only prompt is required; blank cells use the defaults.",
+        "file": "CSV file",
+        "file_help": "A prompt column, plus any of the setting columns from the template.",
+    }
+)
 
 
 def template_button() -> None:
@@ -89,7 +92,7 @@ def _on_off(value: bool | None) -> str:
 
 def _media(row: batch.BatchRow) -> str:
     counts = [(len(row.values.get(m.field, ())), m) for m in catalog.MEDIA.values()]
-    return ", ".join(WORDS["media_count"].format(n=n, kind=m.one if n == 1 else m.many) for n, m in counts if n)
+    return ", ".join(WORDS["media_count"].format(n=n, kind=t(m.one if n == 1 else m.many)) for n, m in counts if n)
 
 
 def table(parsed: batch.Batch) -> list[dict[str, str]]:

@@ -6,15 +6,17 @@ import streamlit as st
 
 from components import parameters
 from lib import snippets
-from lib.i18n import t
+from lib.i18n import Words, t
 from lib.schema import GenerationRequest
 
 # Every word this module puts on screen.
-WORDS = {
-    "title": "For developers",
-    "code": "**Copy as code**",
-    "invalid": "Fix the settings above to get code for this request.",
-}
+WORDS = Words(
+    {
+        "title": "For developers",
+        "code": "**Copy as code**",
+        "invalid": "Fix the settings above to get code for this request.",
+    }
+)
 
 
 def _key_caption() -> str:

@@ -11,6 +11,7 @@ import streamlit as st
 from components import compare_view, parameters, submit, workspace
 from components.plain import md
 from lib import compare, pricing, workshop
+from lib.i18n import Words, t
 from lib.store import Workspace
 from lib.text import one_line
 
@@ -48,15 +49,17 @@ def _studio_base() -> dict:
 _FILLED_FROM = "_cmp_filled_from"  # the run whose prompt the base prompt and variants were filled from
 
 # Every word this module puts on screen (the axes' titles and values are in ``lib.compare``).
-WORDS = {
-    "start_from": "Start from",
-    "sources": {"studio": "The Studio's settings", "run": "An earlier run"},
-    "run": "Run",
-    "no_runs": "No runs yet in this workspace: starting from the Studio's settings.",
-    "base_prompt": "Base prompt",
-    "base_prompt_help": "Used by every cell unless prompts are one of the axes.",
-    "base": "Base settings: {summary}",
-}
+WORDS = Words(
+    {
+        "start_from": "Start from",
+        "sources": {"studio": "The Studio's settings", "run": "An earlier run"},
+        "run": "Run",
+        "no_runs": "No runs yet in this workspace: starting from the Studio's settings.",
+        "base_prompt": "Base prompt",
+        "base_prompt_help": "Used by every cell unless prompts are one of the axes.",
+        "base": "Base settings: {summary}",
+    }
+)
 
 
 def _fill_from(run_id: str | None) -> None:
@@ -99,7 +102,7 @@ def base_picker(ws: Workspace) -> dict:
             key="cmp_base_run",
             format_func=lambda i: (
                 f"{one_line(by_id[i].request.prompt, 70)} · {by_id[i].request.effective('quality')}"
-                f" · {by_id[i].request.effective('duration')} s"
+                f" · {t('{s} s', s=by_id[i].request.effective('duration'))}"
             ),
         )
         # Also when the menu's first run is taken as it is: nothing "changed", but it is the start.
@@ -127,10 +130,10 @@ def _prompt_variants(base_prompt: str) -> compare.Axis | None:
         with col:
             texts.append(
                 st.text_area(
-                    f"Prompt {label}",
+                    t("Prompt {label}", label=label),
                     key=f"cmp_var_{label}",
                     height=120,
-                    placeholder="Leave blank to compare fewer prompts",
+                    placeholder=t("Leave blank to compare fewer prompts"),
                 )
             )
     try:
@@ -144,11 +147,11 @@ def axis_picker(which: str, base_prompt: str, *, optional: bool) -> compare.Axis
     """One axis: the setting to vary and its values (``which`` is "rows" or "cols")."""
     options = ([None] if optional else []) + list(compare.AXES)
     name = st.selectbox(
-        f"Vary ({'columns' if which == 'cols' else 'rows'})",
+        t("Vary (columns)") if which == "cols" else t("Vary (rows)"),
         options,
         key=f"cmp_{which}",
         index=0 if optional else options.index("quality"),
-        format_func=lambda a: "nothing else (one row of cells)" if a is None else compare.AXES[a].title,
+        format_func=lambda a: t("nothing else (one row of cells)") if a is None else t(compare.AXES[a].title),
     )
     if name is None:
         return None
@@ -157,7 +160,7 @@ def axis_picker(which: str, base_prompt: str, *, optional: bool) -> compare.Axis
     kind = compare.AXES[name]
     # One widget per axis, so switching axes never leaves values of the wrong kind behind.
     values = st.multiselect(
-        "Values",
+        t("Values"),
         list(kind.choices),
         key=f"cmp_{which}_{name}",
         default=DEFAULT_VALUES.get(name),
@@ -192,21 +195,26 @@ def preview(rows: compare.Axis, cols: compare.Axis | None, cells: list[compare.C
                             f"{'≈ ' if not cell.estimate.exact else ''}{pricing.format_credits(cell.estimate.credits)}"
                         )
                     else:
-                        st.caption("Not sent: " + cell.message)
+                        st.caption(t("Not sent: {why}", why=cell.message))
     total = compare.grid_total(cells)
     lines = [
         {
-            "Cell": c.label,
-            "Credits": None if not c.valid else round(c.estimate.credits, 2),
-            "Note": "" if c.valid else "not sent: " + c.message,
+            t("Cell"): c.label,
+            t("Credits"): None if not c.valid else round(c.estimate.credits, 2),
+            t("Note"): "" if c.valid else t("not sent: {why}", why=c.message),
         }
         for c in cells
     ]
     st.dataframe(lines, hide_index=True, width="stretch")
     with st.container(key="cmp_total"):
-        st.metric("Total", pricing.format_credits(total.credits), help="The sum of the cells that will be sent.")
+        st.metric(t("Total"), pricing.format_credits(total.credits), help=t("The sum of the cells that will be sent."))
         st.caption(
-            f"≈ {pricing.format_usd(total.usd)} · {sum(c.valid for c in cells)} of {len(cells)} cells will be sent"
+            t(
+                "≈ {usd} · {n} of {total} cells will be sent",
+                usd=pricing.format_usd(total.usd),
+                n=sum(c.valid for c in cells),
+                total=len(cells),
+            )
         )
     for note in total.notes:
         st.caption(note)
@@ -226,14 +234,27 @@ def confirm_and_send(
     skipped = len(cells) - len(valid)
     group_id = submit.confirm_group(
         _PREFIX,
-        ask=f"Run {len(valid)} cells…",
+        ask=t("Run {n} cells…", n=len(valid)),
         icon=":material/grid_view:",
         count=len(valid),
         total=total,
-        budget_label="Budget left for this grid",
-        question=f"Run **{len(valid)} video{'s' if len(valid) != 1 else ''}** for a total of "
-        f"**{pricing.format_credits(total.credits)}** (≈ {pricing.format_usd(total.usd)})?"
-        + (f" {skipped} invalid cell{'s' if skipped != 1 else ''} will not be sent." if skipped else ""),
+        budget_label=t("Budget left for this grid"),
+        question=t(
+            "Run **{n} videos** for a total of **{credits}** (≈ {usd})?"
+            if len(valid) != 1
+            else "Run **{n} video** for a total of **{credits}** (≈ {usd})?",
+            n=len(valid),
+            credits=pricing.format_credits(total.credits),
+            usd=pricing.format_usd(total.usd),
+        )
+        + (
+            t(
+                " {n} invalid cells will not be sent." if skipped != 1 else " {n} invalid cell will not be sent.",
+                n=skipped,
+            )
+            if skipped
+            else ""
+        ),
     )
     if group_id is not None:
         _send(ws, base, rows, cols, cells, group_id)
@@ -253,7 +274,7 @@ def _send(
     db.create_comparison(
         ws.id, compare.title(rows, cols), compare.make_spec(base, rows, cols, cells, run_ids), comparison_id=group_id
     )
-    with st.spinner(f"Sending {len(runs)} runs…"):
+    with st.spinner(t("Sending {n} runs…", n=len(runs))):
         submit.send_group(runs)
     submit.forget_confirmation(_PREFIX)
     compare_view.open_comparison(group_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import inline
+from lib.i18n import t
 
 WINNER = "&#127942; Winner ·"  # the mark on the winning cell (a trophy)
 VIDEO_HEIGHT = 220  # px per cell; fixed so the iframe's height is known without measuring
@@ -90,11 +91,14 @@ def player_html(cells: list[PlayerCell], row_labels: list[str], col_labels: list
                 )
         body.append(f'<tr><th class="row">{e(row_label)}</th>{"".join(tds)}</tr>')
     options = "".join(f'<option value="{i}">{e(c.label)}</option>' for i, c in enumerate(playable))
+    # The script reads its words from the controls' data attributes, in the page's language.
+    play, pause, sec = e(t("Play")), e(t("Pause")), e(t("s"))
     controls = (
-        '<div id="controls"><button id="play" type="button">&#9654; Play</button>'
-        '<input id="seek" type="range" min="0" max="1000" value="0" aria-label="Seek all videos">'
-        '<span id="clock">0.0 s</span>'
-        f'<label>Sound from <select id="sound">{options}</select></label></div>'
+        f'<div id="controls" data-play="{play}" data-pause="{pause}" data-s="{sec}">'
+        f'<button id="play" type="button">&#9654; {play}</button>'
+        f'<input id="seek" type="range" min="0" max="1000" value="0" aria-label="{e(t("Seek all videos"))}">'
+        f'<span id="clock">0.0 {sec}</span>'
+        f'<label>{e(t("Sound from"))} <select id="sound">{options}</select></label></div>'
     )
     style = _STYLE.replace("%(h)d", str(VIDEO_HEIGHT))
     return (

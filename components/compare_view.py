@@ -13,7 +13,8 @@ import streamlit as st
 
 from components import compare_player, live, run_card, workspace
 from components.plain import md
-from lib import compare, workshop
+from lib import advice, compare, workshop
+from lib.i18n import t
 from lib.store import Comparison, Run, Workspace, valid_id
 from lib.text import one_line
 
@@ -59,7 +60,7 @@ def variants(comparison: Comparison) -> None:
     if not texts:
         return
     base = comparison.spec["base"].get("prompt", "")
-    with st.expander("Prompt variants against the base prompt", expanded=True):
+    with st.expander(t("Prompt variants against the base prompt"), expanded=True):
         style = "<style>ins{background:#d3f9d8;text-decoration:none}del{background:#ffe3e3}</style>"
         for label, text in texts.items():
             st.html(f"{style}<p><b>{html.escape(label)}</b>: {compare.diff_html(compare.word_diff(base, text))}</p>")
@@ -70,10 +71,11 @@ def view(comparison: Comparison) -> None:
     spec = comparison.spec
     st.subheader(comparison.title)
     st.caption(
-        time.strftime("Created %Y-%m-%d %H:%M", time.localtime(comparison.created_at))
-        + f" · {sum(1 for c in spec['cells'] if c.get('run_id'))} runs"
+        t("Created {when}", when=time.strftime("%Y-%m-%d %H:%M", time.localtime(comparison.created_at)))
+        + " · "
+        + t("{n} runs", n=sum(1 for c in spec["cells"] if c.get("run_id")))
     )
-    if st.button("New comparison", key="cmp_new", icon=":material/add:"):
+    if st.button(t("New comparison"), key="cmp_new", icon=":material/add:"):
         open_comparison(None)
     variants(comparison)
     runs = _runs(comparison)
@@ -85,11 +87,11 @@ def view(comparison: Comparison) -> None:
 
 def _cell_status(cell: dict, run: Run | None) -> str:
     if run is None:
-        return "Not sent: " + (cell.get("error") or "no run")
+        return t("Not sent: {why}", why=cell.get("error") or t("no run"))
     if run.archived:
         return ""
     if run.finished:
-        return f"{run.label.capitalize()}: {run.error_message or ''}".strip()
+        return f"{run.label.capitalize()}: {advice.message(run.error_code, run.error_message)}".strip()
     return f"{run.label.capitalize()} · {run.progress}%"
 
 
@@ -115,7 +117,7 @@ def live_grid(comparison_id: str) -> None:
                     if run is not None and not run.finished:
                         st.progress(run.progress / 100, text=_cell_status(cell, run))
                     else:
-                        st.text(_cell_status(cell, run) or "Done")
+                        st.text(_cell_status(cell, run) or t("Done"))
 
 
 def _set_winner(comparison_id: str, run_id: str | None) -> None:
@@ -152,24 +154,24 @@ def results(comparison: Comparison, runs: dict[str, Run]) -> None:
                 with st.container(horizontal=True):
                     if run.id == winner:
                         st.button(
-                            "Winner",
+                            t("Winner"),
                             key=f"cmp-win-{run.id}",
                             type="primary",
                             icon=":material/trophy:",
                             on_click=_set_winner,
                             args=(comparison.id, None),
-                            help="Click to clear",
+                            help=t("Click to clear"),
                         )
                     else:
                         st.button(
-                            "Mark winner",
+                            t("Mark winner"),
                             key=f"cmp-win-{run.id}",
                             icon=":material/trophy:",
                             on_click=_set_winner,
                             args=(comparison.id, run.id),
                         )
                     if st.button(
-                        "Remix",
+                        t("Remix"),
                         key=f"cmp-remix-{run.id}",
                         icon=":material/edit:",
                         on_click=run_card.remix,
@@ -185,11 +187,11 @@ def history(ws: Workspace, *, limit: int = 20, on_compare_page: bool = False) ->
     """Earlier comparisons of this workspace, each one click from being reopened."""
     items = workspace.store().list_comparisons(ws.id, limit=limit)
     if not items:
-        st.caption("No comparisons yet.")
+        st.caption(t("No comparisons yet."))
         return
     for item in items:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.created_at))
-        label = f"{item.title} · {len(item.spec.get('cells', []))} cells · {when}"
+        label = t("{title} · {n} cells · {when}", title=item.title, n=len(item.spec.get("cells", [])), when=when)
         if on_compare_page:
             if st.button(label, key=f"cmp-open-{item.id}", icon=":material/grid_view:", type="tertiary"):
                 open_comparison(item.id)
@@ -203,21 +205,21 @@ def leaderboard(ws: Workspace) -> None:
     """Prompts ranked by their average rating, from every run of the workspace."""
     table = workshop.leaderboard(workspace.store().list_runs(ws.id, limit=None))
     if not table:
-        st.caption("Rate some runs (in the gallery or a comparison) and the best prompts appear here.")
+        st.caption(t("Rate some runs (in the gallery or a comparison) and the best prompts appear here."))
         return
     st.dataframe(
         [
             {
-                "Prompt": one_line(s.prompt, 120),
-                "Average": round(s.average, 2),
-                "Ratings": s.ratings,
-                "Runs": s.runs,
-                "By": ", ".join(s.participants),
+                t("Prompt"): one_line(s.prompt, 120),
+                t("Average"): round(s.average, 2),
+                t("Ratings"): s.ratings,
+                t("Runs"): s.runs,
+                t("By"): ", ".join(s.participants),
             }
             for s in table
         ],
         hide_index=True,
         width="stretch",
         key="leaderboard",
-        column_config={"Average": st.column_config.NumberColumn(format="%.2f ★")},
+        column_config={t("Average"): st.column_config.NumberColumn(format="%.2f ★")},
     )

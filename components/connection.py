@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib import client as api
 from lib import demo, pricing, worker
+from lib.i18n import t
 from lib.settings import Settings, demo_base_url, load_settings
 
 _BALANCE_TTL = 30.0  # seconds; the balance is informational, not worth a request per rerun
@@ -47,7 +48,7 @@ def make_client(**options) -> api.EvolinkClient:
 
 def demo_banner() -> None:
     if settings().demo:
-        st.info("**Demo mode** — synthetic videos, no credits spent.", icon=":material/science:")
+        st.info(t("**Demo mode** — synthetic videos, no credits spent."), icon=":material/science:")
 
 
 def _balance() -> tuple[float | None, str | None]:
@@ -61,18 +62,18 @@ def _balance() -> tuple[float | None, str | None]:
             bal = c.credits()
         value, error = (None if bal.unlimited else bal.remaining), None
     except api.ApiError as exc:
-        value, error = None, exc.hint
+        value, error = None, t(exc.hint)  # the client's sentence, in the reader's language
     st.session_state["_balance"] = (fp, time.monotonic(), value, error)
     return value, error
 
 
 def _personal_key() -> None:
-    with st.sidebar.expander("Use my own API key"):
+    with st.sidebar.expander(t("Use my own API key")):
         key = st.text_input(
-            "Evolink API key",
+            t("Evolink API key"),
             type="password",
             key="personal_key_input",
-            help="Kept in this browser session's memory only: never saved, logged or shown.",
+            help=t("Kept in this browser session's memory only: never saved, logged or shown."),
         ).strip()
     if key != st.session_state.get("personal_key", ""):
         st.session_state["personal_key"] = key
@@ -85,18 +86,22 @@ def _personal_key() -> None:
 
 def sidebar_section() -> None:
     """Connection status, an optional personal key, and the account balance."""
-    st.sidebar.subheader("Connection")
+    st.sidebar.subheader(t("Connection"))
     if is_demo():
         st.sidebar.caption(
-            "Offline simulator — nothing is billed. "
-            "The facilitator connects a real account when the workshop goes live."
+            t(
+                "Offline simulator — nothing is billed. "
+                "The facilitator connects a real account when the workshop goes live."
+            )
         )
     else:
-        st.sidebar.caption("Live: Evolink API" + (" (your own key)" if st.session_state.get("personal_key") else ""))
+        st.sidebar.caption(
+            t("Live: Evolink API (your own key)") if st.session_state.get("personal_key") else t("Live: Evolink API")
+        )
         _personal_key()
     value, error = _balance()
     if error:
         st.sidebar.warning(error)
     else:
-        shown = "unlimited" if value is None else f"{pricing.format_amount(value)} credits"
-        st.sidebar.markdown(f"**Balance** · {shown}")
+        shown = t("unlimited") if value is None else pricing.format_credits(value)
+        st.sidebar.markdown(t("**Balance** · {amount}", amount=shown))

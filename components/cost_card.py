@@ -6,20 +6,23 @@ import streamlit as st
 
 from lib import net, pricing, uploads
 from lib.budget import LIMIT_NAMES, Limit, Room
+from lib.i18n import Words, t
 from lib.schema import GenerationRequest
 from lib.settings import load_settings
 
 # Every word this module puts on screen.
-WORDS = {
-    "title": "**Estimated cost**",
-    "waiting": "Appears as soon as the settings are valid.",
-    "seconds": "{usd} · {seconds:g} billable seconds",
-    "line": "{label}: {credits}",
-    "reference": "Reference videos: {seconds:g} s ({how}).",
-    "measured": "measured",
-    "entered": "as entered",
-    "left": "Left under {limit}: {left} of {total} credits.",
-}
+WORDS = Words(
+    {
+        "title": "**Estimated cost**",
+        "waiting": "Appears as soon as the settings are valid.",
+        "seconds": "{usd} · {seconds:g} billable seconds",
+        "line": "{label}: {credits}",
+        "reference": "Reference videos: {seconds:g} s ({how}).",
+        "measured": "measured",
+        "entered": "as entered",
+        "left": "Left under {limit}: {left} of {total} credits.",
+    }
+)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
@@ -57,7 +60,7 @@ def room_lines(room: Room) -> list[str]:
     """What is left under each limit that is set, the workshop budget first."""
     return [
         WORDS["left"].format(
-            limit=LIMIT_NAMES[limit], left=pricing.format_amount(max(left, 0.0)), total=pricing.format_amount(total)
+            limit=t(LIMIT_NAMES[limit]), left=pricing.format_amount(max(left, 0.0)), total=pricing.format_amount(total)
         )
         for limit, total, left in room.limits()
         if limit in (Limit.BUDGET, Limit.CAP)
@@ -77,7 +80,7 @@ def cost_card(
             seconds, measured = input_video_seconds(request)
             est = pricing.estimate(request, input_video_seconds=seconds)
             approx = "" if est.exact else "≈ "
-            st.metric("Credits", f"{approx}{pricing.format_amount(est.credits)} credits", label_visibility="collapsed")
+            st.metric(t("Credits"), approx + pricing.format_credits(est.credits), label_visibility="collapsed")
             st.caption(approx + WORDS["seconds"].format(usd=pricing.format_usd(est.usd), seconds=est.billable_seconds))
             for label, credits in est.lines:
                 st.caption(WORDS["line"].format(label=label, credits=pricing.format_amount(credits)))

@@ -10,15 +10,18 @@ import streamlit as st
 
 from components import parameters, workspace
 from lib import drafts
+from lib.i18n import Words
 from lib.store import Workspace
 
 # Every word this module puts on screen.
-WORDS = {
-    "clear": "Clear",
-    "clear_help": "Empty the prompt and put every setting back to its default.",
-    "kept": "Your draft is kept for this workspace: a reload or a new tab brings it back.",
-    "too_large": "This draft is too large to keep; it stays in this tab only.",
-}
+WORDS = Words(
+    {
+        "clear": "Clear",
+        "clear_help": "Empty the prompt and put every setting back to its default.",
+        "kept": "Your draft is kept for this workspace: a reload or a new tab brings it back.",
+        "too_large": "This draft is too large to keep; it stays in this tab only.",
+    }
+)
 
 _RESTORED = "_draft_of"  # (workspace id, participant id) whose draft this session has restored
 _SAVED = "_draft_saved"  # the draft as last saved (or restored), to save only what changed

@@ -14,6 +14,7 @@ import streamlit as st
 from components import compare_view, run_card, workspace
 from lib import catalog, export
 from lib.gallery import SORT_LABELS, GalleryFilter, Sort, participants
+from lib.i18n import t
 from lib.status import LABELS, RunStatus
 from lib.store import Run, Workspace
 
@@ -46,30 +47,34 @@ def workspace_runs(ws: Workspace) -> list[Run]:
 def filter_bar(runs: list[Run]) -> GalleryFilter:
     """The filter widgets; what they ask for, as a ``GalleryFilter`` (``.apply(runs)`` narrows the runs)."""
     _style(key="gallery_style", height=0)
-    shown = st.toggle("Filters", key="filters_toggle", help="Filter and sort the runs.")
+    shown = st.toggle(t("Filters"), key="filters_toggle", help=t("Filter and sort the runs."))
     with st.container(horizontal=True, vertical_alignment="bottom", key="filters_open" if shown else "filters"):
-        statuses = st.multiselect("Status", list(RunStatus), format_func=LABELS.get, key="f_status", placeholder="any")
+        statuses = st.multiselect(
+            t("Status"), list(RunStatus), format_func=LABELS.get, key="f_status", placeholder=t("any")
+        )
         model = st.selectbox(
-            "Model",
+            t("Model"),
             [None, *catalog.MODELS],
-            format_func=lambda m: "any" if m is None else catalog.MODELS[m].label,
+            format_func=lambda m: t("any") if m is None else catalog.MODELS[m].label,
             key="f_model",
         )
-        quality = st.selectbox("Quality", [None, *catalog.QUALITIES], format_func=lambda q: q or "any", key="f_quality")
+        quality = st.selectbox(
+            t("Quality"), [None, *catalog.QUALITIES], format_func=lambda q: q or t("any"), key="f_quality"
+        )
         rating = st.selectbox(
-            "Rating",
+            t("Rating"),
             [None, 1, 2, 3, 4, 5],
             key="f_rating",
-            format_func=lambda r: "any" if r is None else f"{'★' * r} or more",
+            format_func=lambda r: t("any") if r is None else t("{stars} or more", stars="★" * r),
         )
-        text = st.text_input("Search prompts", key="f_text", placeholder="words in the prompt")
+        text = st.text_input(t("Search prompts"), key="f_text", placeholder=t("words in the prompt"))
         who = st.selectbox(
-            "Participant",
+            t("Participant"),
             [None, *participants(runs)],
-            format_func=lambda p: "anyone" if p is None else p,
+            format_func=lambda p: t("anyone") if p is None else p,
             key="f_participant",
         )
-        sort = st.selectbox("Sort", list(Sort), key="f_sort", width=170, format_func=SORT_LABELS.get)
+        sort = st.selectbox(t("Sort"), list(Sort), key="f_sort", width=170, format_func=lambda s: t(SORT_LABELS[s]))
     return GalleryFilter(
         statuses=frozenset(RunStatus(s) for s in statuses),
         model=model,
@@ -84,7 +89,7 @@ def filter_bar(runs: list[Run]) -> GalleryFilter:
 def comparisons(ws: Workspace) -> None:
     """Earlier comparison grids of this workspace, each reopened on the Compare page."""
     if workspace.store().list_comparisons(ws.id, limit=1):
-        with st.expander("Comparisons", icon=":material/grid_view:"):
+        with st.expander(t("Comparisons"), icon=":material/grid_view:"):
             compare_view.history(ws)
 
 
@@ -93,7 +98,7 @@ def export_buttons(ws: Workspace, runs: list[Run]) -> None:
         return
     with st.container(horizontal=True):
         st.download_button(
-            "Export CSV",
+            t("Export CSV"),
             lambda: export.to_csv(runs),
             file_name=f"{ws.id}-runs.csv",
             mime="text/csv",
@@ -101,7 +106,7 @@ def export_buttons(ws: Workspace, runs: list[Run]) -> None:
             key="export_csv",
         )
         st.download_button(
-            "Export JSON",
+            t("Export JSON"),
             lambda: export.to_json(ws, runs),
             file_name=f"{ws.id}-runs.json",
             mime="application/json",
@@ -133,13 +138,19 @@ def live_grid(workspace_id: str, view: GalleryFilter, every_run: list[Run], full
         # In the plain view the page places notices itself, new runs included (an empty
         # gallery too: its first card replaces the "no runs yet" line without a rerun).
         patch=view == GalleryFilter() and len(runs) <= shown,
-        empty=NO_RUNS if not every_run else "No runs match these filters.",
+        empty=t(NO_RUNS) if not every_run else t("No runs match these filters."),
     )
     if len(runs) > shown:
         more = min(SHOWN_MAX, len(runs) - shown)
-        st.caption(f"Showing the newest {shown} of {len(runs)} runs; filters and search find older ones directly.")
+        st.caption(
+            t(
+                "Showing the newest {shown} of {n} runs; filters and search find older ones directly.",
+                shown=shown,
+                n=len(runs),
+            )
+        )
         st.button(
-            f"Show {more} more",
+            t("Show {more} more", more=more),
             key="gallery_more",
             icon=":material/expand_more:",
             on_click=lambda: st.session_state.__setitem__(_SHOWN, shown + SHOWN_MAX),

@@ -123,9 +123,9 @@ def view(run_id: str, workspace_id: str | None = None) -> None:
             _helped(tree)
 
 
-@st.dialog("Lineage", width="large")
 def _dialog(run_id: str) -> None:
-    view(run_id)
+    """``view(run_id)`` in a dialog titled in the reader's language."""
+    st.dialog(t("Lineage"), width="large")(view)(run_id)
 
 
 def button(run: Run, *, key: str | None = None) -> None:

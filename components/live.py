@@ -22,6 +22,7 @@ from typing import Any
 
 import streamlit as st
 
+from lib import i18n
 from lib.settings import EVENTS_PREFIX
 
 HERE = Path(__file__).resolve().parent
@@ -45,8 +46,9 @@ _listener = st.components.v2.component(
 
 
 def events_url(workspace_id: str) -> str:
-    """The root-relative address of a workspace's event stream."""
-    return f"{EVENTS_PREFIX}{workspace_id}"
+    """The root-relative address of a workspace's event stream; its cards come in this page's language."""
+    language = i18n.current()
+    return f"{EVENTS_PREFIX}{workspace_id}" + ("" if language == i18n.DEFAULT else f"?lang={language}")
 
 
 def _ignore() -> None:

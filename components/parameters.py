@@ -14,7 +14,9 @@ from typing import Any
 import streamlit as st
 from pydantic import ValidationError
 
+from components import language
 from lib import catalog, drafts, pricing
+from lib.i18n import Words, t
 from lib.schema import GenerationRequest, error_messages
 
 # Widget keys double as the names in DESIGN.md's browser contract.
@@ -26,37 +28,39 @@ REMIXED = "_studio_filled"  # set when a remix filled the Studio: the draft must
 _MODEL_ORDER = [m.id for mode in catalog.MODES for m in catalog.MODELS.values() if m.mode == mode]
 
 # Every word this module puts on screen.
-WORDS = {
-    "model": "Model",
-    "model_help": "Grouped by mode (text, image, reference) and tier (standard, fast, mini).",
-    "duration": "Duration (seconds)",
-    "duration_help": "Billed per second of output.",
-    "quality": "Quality",
-    "quality_help": "1080p is offered by the standard models only.",
-    "ratio": "Aspect ratio",
-    "ratio_help": "Set the ratio here, not in the prompt.",
-    "size": "{width}×{height} pixels at {quality}.",
-    "adaptive": "The model picks the shape that suits the prompt.",
-    "audio": "Generate audio",
-    "audio_help": "Voices, effects and music; no extra cost.",
-    "filter": "Content filter",
-    "filter_help": "Off relaxes content restrictions and costs {cost} ({change}).",
-    "filter_off": "Content filter off: this run costs {cost}.",
-    "search": "Web search",
-    "search_help": "The model may search the web for current facts: {cost}, only if one is triggered.",
-    "media": "Reference media",
-    "links": "{label} ({range}, one per line)",
-    "range_from": "{min}–{max}",
-    "range_up_to": "up to {max}",
-    "video_seconds": "Total length of the reference videos (seconds)",
-    "video_seconds_help": "Used for the cost estimate when the videos cannot be measured.",
-    "callback": "Callback URL (optional)",
-    "callback_help": "The provider calls this https address when the run finishes.",
-    "switched": "Switched to {model}: {changes}.",
-    "quality_changed": "quality {old} → 720p ({model} offers {offered})",
-    "search_off": "web search turned off (this model has none)",
-    "media_kept": "{links} kept but not sent ({model} takes none)",
-}
+WORDS = Words(
+    {
+        "model": "Model",
+        "model_help": "Grouped by mode (text, image, reference) and tier (standard, fast, mini).",
+        "duration": "Duration (seconds)",
+        "duration_help": "Billed per second of output.",
+        "quality": "Quality",
+        "quality_help": "1080p is offered by the standard models only.",
+        "ratio": "Aspect ratio",
+        "ratio_help": "Set the ratio here, not in the prompt.",
+        "size": "{width}×{height} pixels at {quality}.",
+        "adaptive": "The model picks the shape that suits the prompt.",
+        "audio": "Generate audio",
+        "audio_help": "Voices, effects and music; no extra cost.",
+        "filter": "Content filter",
+        "filter_help": "Off relaxes content restrictions and costs {cost} ({change}).",
+        "filter_off": "Content filter off: this run costs {cost}.",
+        "search": "Web search",
+        "search_help": "The model may search the web for current facts: {cost}, only if one is triggered.",
+        "media": "Reference media",
+        "links": "{label} ({range}, one per line)",
+        "range_from": "{min}–{max}",
+        "range_up_to": "up to {max}",
+        "video_seconds": "Total length of the reference videos (seconds)",
+        "video_seconds_help": "Used for the cost estimate when the videos cannot be measured.",
+        "callback": "Callback URL (optional)",
+        "callback_help": "The provider calls this https address when the run finishes.",
+        "switched": "Switched to {model}: {changes}.",
+        "quality_changed": "quality {old} → 720p ({model} offers {offered})",
+        "search_off": "web search turned off (this model has none)",
+        "media_kept": "{links} kept but not sent ({model} takes none)",
+    }
+)
 
 
 def defaults() -> dict[str, Any]:
@@ -167,6 +171,7 @@ def current_request() -> tuple[GenerationRequest | None, dict[str, str]]:
 
 def _on_model_change() -> None:
     """Keep the combination valid after a model switch, and say what was adjusted."""
+    language.follow()
     ss = st.session_state
     spec = catalog.MODELS.get(drafts.choice("model", ss.get("model")) or "", catalog.MODELS[catalog.DEFAULT_MODEL])
     changed = []
@@ -180,7 +185,7 @@ def _on_model_change() -> None:
         ss["web_search"] = False
     for kind, media in catalog.MEDIA.items():
         if _links(ss.get(media.field, "")) and not spec.limits(kind).accepted:
-            changed.append(WORDS["media_kept"].format(links=media.links_label.lower(), model=spec.label))
+            changed.append(WORDS["media_kept"].format(links=t(media.links_label).lower(), model=spec.label))
     ss[_NOTICE] = WORDS["switched"].format(model=spec.label, changes="; ".join(changed)) if changed else None
 
 
@@ -215,7 +220,7 @@ def model_label(model: str) -> str:
 
 def ratio_label(ratio: str) -> str:
     """The words the Aspect ratio menu shows for a ratio: fixed, whatever the quality (see the module's note)."""
-    return catalog.ASPECT_RATIO_LABELS[ratio]
+    return t(catalog.ASPECT_RATIO_LABELS[ratio])
 
 
 def ratio_size(ratio: str, quality: str) -> str:
@@ -291,7 +296,7 @@ def _media(spec: catalog.ModelSpec, errors: dict[str, str]) -> None:
                     else WORDS["range_up_to"].format(max=limits.max)
                 )
                 st.text_area(
-                    WORDS["links"].format(label=media.links_label, range=rng),
+                    WORDS["links"].format(label=t(media.links_label), range=rng),
                     key=media.field,
                     persist_state="session",
                     height=80,

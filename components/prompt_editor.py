@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.plain import md
 from lib import catalog, hints
+from lib.i18n import Words
 from lib.text import one_line
 
 _ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/lightbulb:"}
@@ -13,33 +14,35 @@ _QUOTE_MAX = 60
 _HINT_ARGS = "_hint_args"  # what the hints were last checked with, for the fix buttons' callbacks
 
 # Every word this module puts on screen (hint titles are data next to the hint codes: ``lib.hints.TITLES``).
-WORDS = {
-    "prompt": "Prompt",
-    "placeholder": (
-        'A close-up of an old fisherman at dawn, golden light. He smiles and says: "The sea is calm today." '
-        "Slow dolly in."
-    ),
-    "prompt_help": (
-        'Dialogue in straight double quotes ("…") is spoken aloud. '
-        "Set the aspect ratio and quality in the panel, not here."
-    ),
-    "hints": "**Hints**",
-    "hints_count": "**Hints** · {n}",
-    "fix_all": "Fix all ({n})",
-    "fix_all_help": "Apply every safe fix; settings named in the prompt go into their fields.",
-    "empty": "Hints appear here as you type.",
-    "clean": "Nothing to flag. Subject, action, camera and light are all there.",
-    "fix": "Apply fix",
-    "fix_help": "Replace with: {text}",
-    "nothing": "(nothing)",
-    "set": "Set {field} to {value}",
-    "set_and_remove": "Set {field} to {value} and remove the words",
-    "remove": "Remove the words",
-    "fields": {"aspect_ratio": "Aspect ratio", "quality": "Quality"},
-    "characters": "{n:,} characters",
-    "words": "{n:,} / {limit:,} English words",
-    "cjk": "{n:,} / {limit} Chinese characters",
-}
+WORDS = Words(
+    {
+        "prompt": "Prompt",
+        "placeholder": (
+            'A close-up of an old fisherman at dawn, golden light. He smiles and says: "The sea is calm today." '
+            "Slow dolly in."
+        ),
+        "prompt_help": (
+            'Dialogue in straight double quotes ("…") is spoken aloud. '
+            "Set the aspect ratio and quality in the panel, not here."
+        ),
+        "hints": "**Hints**",
+        "hints_count": "**Hints** · {n}",
+        "fix_all": "Fix all ({n})",
+        "fix_all_help": "Apply every safe fix; settings named in the prompt go into their fields.",
+        "empty": "Hints appear here as you type.",
+        "clean": "Nothing to flag. Subject, action, camera and light are all there.",
+        "fix": "Apply fix",
+        "fix_help": "Replace with: {text}",
+        "nothing": "(nothing)",
+        "set": "Set {field} to {value}",
+        "set_and_remove": "Set {field} to {value} and remove the words",
+        "remove": "Remove the words",
+        "fields": {"aspect_ratio": "Aspect ratio", "quality": "Quality"},
+        "characters": "{n:,} characters",
+        "words": "{n:,} / {limit:,} English words",
+        "cjk": "{n:,} / {limit} Chinese characters",
+    }
+)
 
 
 def prompt_box(errors: dict[str, str]) -> None:

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from components import lineage, live, run_recovery, workspace
+from components import language, lineage, live, run_recovery, workspace
 from components.plain import md
 from lib import advice, cards, media, recovery
+from lib.i18n import t
 from lib.status import FAILURES
 from lib.store import Run
 from lib.text import shorten
@@ -69,7 +70,7 @@ def grid(runs: list[Run], *, workspace_id: str, key: str, patch: bool, empty: st
             "cards": [cards.card(run, key_missing=recovery.key_missing(run)) for run in runs],
             "url": live.events_url(workspace_id),
             "patch": patch,
-            "words": cards.WORDS,
+            "words": dict(cards.WORDS),  # in this page's language
             "empty": empty,
         },
         on_rate_change=functools.partial(_save_rating, key),
@@ -109,13 +110,13 @@ def status_controls(run: Run) -> None:
     if run.status in FAILURES:
         st.error(f"**{md(run.label.capitalize())}** · {md(run.error_code or run.status)}", icon=":material/error:")
         if run.error_message:
-            st.text(run.error_message)  # server text: plain text, never HTML or Markdown
+            st.text(advice.message(run.error_code, run.error_message))  # plain text, never HTML or Markdown
         todo = advice.what_to_do(run.error_code, run.status)
         if todo:
             st.caption(todo)
         run_recovery.attach_task_id(run)
     elif run.poll_error and not run.finished:
-        st.caption(f"Retrying: {md(run.poll_error)}")
+        st.caption(t("Retrying: {error}", error=md(run.poll_error)))
 
 
 def needs_you(runs: list[Run]) -> None:
@@ -151,6 +152,7 @@ def _save_feedback(run_id: str, key: str) -> None:
 
 
 def remix(run: Run) -> None:
+    language.follow()  # a callback runs before app.py sets the language
     from components import parameters
 
     req = run.request
@@ -165,7 +167,7 @@ def remix(run: Run) -> None:
     parameters.init_state(values)
     st.session_state["remix_of"] = run.id
     st.session_state[_TO_STUDIO] = run.workspace_id
-    st.session_state["_param_notice"] = "Remixing a run from the gallery: change what you like and generate."
+    st.session_state["_param_notice"] = t("Remixing a run from the gallery: change what you like and generate.")
 
 
 _TO_STUDIO = "_remix_to_studio"  # set by a Remix click: the workspace whose Studio opens next
@@ -185,14 +187,14 @@ def follow_remix() -> None:
 def actions(run: Run) -> None:
     """Remix and download."""
     with st.container(horizontal=True, vertical_alignment="center"):
-        if st.button("Remix", key=f"remix-{run.id}", icon=":material/edit:", on_click=remix, args=(run,)):
+        if st.button(t("Remix"), key=f"remix-{run.id}", icon=":material/edit:", on_click=remix, args=(run,)):
             follow_remix()
         if run.archived and run.media_token:
             st.link_button(
-                "Download",
+                t("Download"),
                 f"{media_url(run.media_token)}?download={run.id}",
                 icon=":material/download:",
-                help="The MP4, named after the prompt, with the prompt and settings in its tags.",
+                help=t("The MP4, named after the prompt, with the prompt and settings in its tags."),
             )
 
 
@@ -203,32 +205,36 @@ def details(run: Run) -> None:
         if run.archived and run.media_token:
             sheet = media_url(run.media_token, "sheet")
             if sheet.startswith(("http://", "https://")):
-                st.image(sheet, caption="Six moments of the video", width="stretch")
+                st.image(sheet, caption=t("Six moments of the video"), width="stretch")
         st.text(run.request.prompt)
         badges(run)
-        facts = [f"Made {_local(run.created_at)}", *cards.facts(run)]
+        facts = [t("Made {time}", time=_local(run.created_at)), *cards.facts(run)]
         if run.task_id:
-            facts.append(f"task {md(run.task_id)}")
+            facts.append(t("task {id}", id=md(run.task_id)))
         st.caption(" · ".join(facts))
         st.text_area(
-            "Notes",
+            t("Notes"),
             value=run.notes or "",
             key=f"notes-{run.id}",
             on_change=_save_notes,
             args=(run.id,),
-            placeholder="What worked, what didn't…",
+            placeholder=t("What worked, what didn't…"),
         )
         actions(run)
         lineage.section(run.id, workspace_id=run.workspace_id)  # where this prompt came from and what came of it
 
 
-@st.dialog("Run", width="large")
-def detail_dialog(run_id: str) -> None:
+def _detail_body(run_id: str) -> None:
     run = workspace.store().get_run(run_id)
     if run is None:
-        st.warning("This run is no longer in the workspace.")
+        st.warning(t("This run is no longer in the workspace."))
         return
     details(run)
+
+
+def detail_dialog(run_id: str) -> None:
+    """The run's details in a dialog titled in the reader's language."""
+    st.dialog(t("Run"), width="large")(_detail_body)(run_id)
 
 
 def open_details(run_id: str, workspace_id: str) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import connection, submit, workspace
+from components import connection, language, submit, workspace
 from components.plain import md
 from lib import client as api
 from lib import recovery, worker
+from lib.i18n import t
 from lib.store import Run
 
 
@@ -26,15 +27,15 @@ def missing_key(run: Run) -> bool:
     if not recovery.key_missing(run):
         return False
     with st.container(key=f"rekey-box-{run.id}"):
-        st.warning(recovery.MISSING_KEY, icon=":material/key:")
+        st.warning(t(recovery.MISSING_KEY), icon=":material/key:")
         st.text_input(
-            "Evolink API key",
+            t("Evolink API key"),
             type="password",
             key=f"rekey-{run.id}",
             on_change=_rekey,
             args=(run.id, run.key_fingerprint),
-            placeholder="the key this run was made with",
-            help="Kept in the server's memory only, to follow this run: never saved, logged or shown.",
+            placeholder=t("the key this run was made with"),
+            help=t("Kept in the server's memory only, to follow this run: never saved, logged or shown."),
         )
         note = st.session_state.pop(f"rekey-note-{run.id}", None)
         if note:
@@ -43,12 +44,13 @@ def missing_key(run: Run) -> bool:
 
 
 def _rekey(run_id: str, fingerprint: str) -> None:
+    language.follow()  # a callback runs before app.py sets the language
     key = (st.session_state.get(f"rekey-{run_id}") or "").strip()
     st.session_state[f"rekey-{run_id}"] = ""  # the key leaves this session at once
     if not key:
         return
     if api.key_fingerprint(key) != fingerprint:
-        st.session_state[f"rekey-note-{run_id}"] = "That is not the key this run was made with."
+        st.session_state[f"rekey-note-{run_id}"] = t("That is not the key this run was made with.")
         return
     w = worker.current()
     if w is not None:
@@ -60,20 +62,23 @@ def attach_task_id(run: Run) -> None:
     """For an ``unknown`` run without a task: "Attach the provider's task id", checked before it is saved."""
     if not recovery.can_attach(run):
         return
-    with st.expander("Attach the provider's task id", icon=":material/link:"):
+    with st.expander(t("Attach the provider's task id"), icon=":material/link:"):
         st.caption(
-            "If the provider's dashboard shows a task for this run, paste its id: it is checked with the "
-            "provider, then this run follows it."
+            t(
+                "If the provider's dashboard shows a task for this run, paste its id: it is checked with the "
+                "provider, then this run follows it."
+            )
         )
         with st.container(horizontal=True, vertical_alignment="bottom"):
-            st.text_input("Task id", key=f"attach-{run.id}", max_chars=300, placeholder="task-unified-…")
-            st.button("Attach", key=f"attach-go-{run.id}", on_click=_attach, args=(run.id,))
+            st.text_input(t("Task id"), key=f"attach-{run.id}", max_chars=300, placeholder="task-unified-…")
+            st.button(t("Attach"), key=f"attach-go-{run.id}", on_click=_attach, args=(run.id,))
         problem = st.session_state.pop(f"attach-note-{run.id}", None)
         if problem:
             st.error(md(problem), icon=":material/error:")
 
 
 def _attach(run_id: str) -> None:
+    language.follow()  # a callback runs before app.py sets the language
     db = workspace.store()
     run = db.get_run(run_id)
     if run is None:

@@ -6,12 +6,12 @@ import time
 
 import streamlit as st
 
-from components import connection, inline, workspace
+from components import connection, inline, language, workspace
 from components.plain import md
-from lib import budget, compare, hooks, pricing, submit, worker, workshop
+from lib import advice, budget, compare, hooks, pricing, submit, worker, workshop
 from lib import client as api
 from lib.budget import BudgetExceeded, Room
-from lib.i18n import t
+from lib.i18n import Words, t
 from lib.schema import GenerationRequest
 from lib.status import RunStatus
 from lib.store import Run, new_id
@@ -19,22 +19,24 @@ from lib.store import Run, new_id
 _LAST = "_last_submit"  # this session's last submission (``lib.submit.form_key``)
 
 # Every word this module puts on screen.
-WORDS = {
-    "generate": "Generate video",
-    "generate_help": "Ctrl+Enter (⌘+Enter on a Mac)",
-    "submitting": "Submitting…",
-    "submitted": "Submitted: your video is being made.",
-    "submitted_eta": "Submitted: your video is being made, about {seconds} s.",
-    "figures": "Our estimate {estimate} credits · the provider reserved {reserved}",
-    "reserved_unknown": "nothing yet",
-    "watch": "Watch it in the gallery",
-    "no_answer": "no answer from the provider",
-    "retry": "Retry",
-    "left": "{label}: {left} credits.",
-    "budget_left": "Budget left",
-    "cancel": "Cancel",
-    "confirm": "Confirm · {credits}",
-}
+WORDS = Words(
+    {
+        "generate": "Generate video",
+        "generate_help": "Ctrl+Enter (⌘+Enter on a Mac)",
+        "submitting": "Submitting…",
+        "submitted": "Submitted: your video is being made.",
+        "submitted_eta": "Submitted: your video is being made, about {seconds} s.",
+        "figures": "Our estimate {estimate} credits · the provider reserved {reserved}",
+        "reserved_unknown": "nothing yet",
+        "watch": "Watch it in the gallery",
+        "no_answer": "no answer from the provider",
+        "retry": "Retry",
+        "left": "{label}: {left} credits.",
+        "budget_left": "Budget left",
+        "cancel": "Cancel",
+        "confirm": "Confirm · {credits}",
+    }
+)
 
 
 def _last() -> dict:
@@ -219,6 +221,7 @@ def _submit_from_editor() -> None:
 
 def _retry(run_id: str) -> None:
     """A new run with the failed one's request and estimate; its own key, so a double click is one retry."""
+    language.follow()  # a callback runs before app.py sets the language
     run = workspace.store().get_run(run_id)
     if run is not None:
         estimate = pricing.Estimate(
@@ -243,9 +246,7 @@ def outcome() -> None:
         return
     if run.task_id and run.status not in (RunStatus.SUBMIT_FAILED, RunStatus.UNKNOWN):
         reserved = (
-            WORDS["reserved_unknown"]
-            if run.credits_reserved is None
-            else f"{pricing.format_amount(run.credits_reserved)} credits"
+            WORDS["reserved_unknown"] if run.credits_reserved is None else pricing.format_credits(run.credits_reserved)
         )
         eta = f"{run.estimated_time:.0f}" if run.estimated_time else None
         with st.container(key="submit-ok"), st.container(key=f"submitted-{run.id}"):  # which run: for a link or a test
@@ -266,7 +267,8 @@ def outcome() -> None:
     else:
         with st.container(key="submit-failed"):
             st.error(
-                f"{run.label.capitalize()}: {md(run.error_message or WORDS['no_answer'])}",
+                f"{run.label.capitalize()}: "
+                f"{md(advice.message(run.error_code, run.error_message) or WORDS['no_answer'])}",
                 icon=":material/error:",
             )
             if run.status is RunStatus.SUBMIT_FAILED:
@@ -329,7 +331,7 @@ def _send_takes(request: GenerationRequest, estimate: pricing.Estimate, count: i
     base = compare.request_fields(request)
     cells = compare.takes(base, count)
     items = [workshop.Item(request, estimate, cell.label, parent_id=parent_id) for cell in cells]
-    runs = save_group(items, group_id, what=t("These takes"))
+    runs = save_group(items, group_id, what="These takes")  # lib.budget words it in the reader's language
     if runs is None:
         return
     run_ids = {(c.row, c.col): run.id for c, run in zip(cells, runs, strict=True)}

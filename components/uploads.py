@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from components import workspace
+from components import language, workspace
 from components.plain import md
 from lib import catalog, uploads
 from lib.i18n import t
@@ -50,6 +50,7 @@ def _key(kind: str) -> str:
 
 def _received(kind: str, key: str, base: str) -> None:
     """Check every chosen file, store the good ones and add their links; say what was refused and why."""
+    language.follow()  # a callback runs before app.py sets the language
     ss = st.session_state
     files = ss.get(key) or []
     media = catalog.MEDIA[kind]
@@ -151,7 +152,7 @@ def panel(spec: catalog.ModelSpec) -> None:
                 st.file_uploader(
                     t(
                         "{label} ({formats}, up to {size} MB each)",
-                        label=media.many.capitalize(),
+                        label=t(media.many.capitalize()),
                         formats=", ".join(limits.formats),
                         size=f"{limits.max_bytes / 1_000_000:g}",
                     ),

@@ -15,53 +15,56 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components import identity
 from components.connection import settings
-from lib import pricing
+from lib import i18n, pricing
 from lib.budget import Room
+from lib.i18n import Words
 from lib.store import Member, NotFacilitator, Store, Workspace, valid_id
 
 # Every word this module puts on screen.
-WORDS = {
-    "section": "Workspace",
-    "name": "Workshop name",
-    "name_help": "Everyone with the invite link sees the same gallery.",
-    "read_only": "Only the facilitator can change this.",
-    "invite": "Invite link",
-    "invite_help": (
-        "Send this to participants. It holds no name and no secret: each browser that opens it joins as itself."
-    ),
-    "you": "Your name",
-    "you_help": "Shown on your runs and in the leaderboard, in this workspace only.",
-    "you_role": {"facilitator": "You facilitate this workshop.", "participant": "You take part in this workshop."},
-    "limits": "Workshop budget",
-    "budget": "Workspace budget (credits)",
-    "budget_help": "Runs, grids and batches that would go over it cannot be sent. Empty: no limit.",
-    "cap": "Cap per participant (credits)",
-    "cap_help": "How much each participant may commit. Empty: no cap.",
-    "no_limit": "no limit",
-    "no_cap": "no cap",
-    "committed": "{committed} of {budget} credits committed",
-    "committed_free": "Committed: {committed} credits · no budget set",
-    "mine": "You: {mine} of your {cap} credit cap committed",
-    "spend": "Spend per participant",
-    "who": "Participant",
-    "credits": "Credits",
-    "runs": "Runs",
-    "flink": "Facilitator link",
-    "flink_help": (
-        "Open this on another device to manage the workshop from there. It is shown only now "
-        "and only to you: keep it private, and send participants the invite link instead."
-    ),
-    "flink_done": "I have kept it",
-    "flink_bad": "That facilitator link is not valid for this workspace; you joined as a participant.",
-    "flink_ok": "This browser now facilitates the workshop.",
-    "yours": "Your workspaces",
-    "start": "Start a new workspace",
-    "not_found": (
-        "No workspace has this link. Check the link you were sent, open one of your workspaces, or start a new one."
-    ),
-    "none_yet": "This browser has no workspaces yet.",
-    "open": "Open {name}",
-}
+WORDS = Words(
+    {
+        "section": "Workspace",
+        "name": "Workshop name",
+        "name_help": "Everyone with the invite link sees the same gallery.",
+        "read_only": "Only the facilitator can change this.",
+        "invite": "Invite link",
+        "invite_help": (
+            "Send this to participants. It holds no name and no secret: each browser that opens it joins as itself."
+        ),
+        "you": "Your name",
+        "you_help": "Shown on your runs and in the leaderboard, in this workspace only.",
+        "you_role": {"facilitator": "You facilitate this workshop.", "participant": "You take part in this workshop."},
+        "limits": "Workshop budget",
+        "budget": "Workspace budget (credits)",
+        "budget_help": "Runs, grids and batches that would go over it cannot be sent. Empty: no limit.",
+        "cap": "Cap per participant (credits)",
+        "cap_help": "How much each participant may commit. Empty: no cap.",
+        "no_limit": "no limit",
+        "no_cap": "no cap",
+        "committed": "{committed} of {budget} credits committed",
+        "committed_free": "Committed: {committed} credits · no budget set",
+        "mine": "You: {mine} of your {cap} credit cap committed",
+        "spend": "Spend per participant",
+        "who": "Participant",
+        "credits": "Credits",
+        "runs": "Runs",
+        "flink": "Facilitator link",
+        "flink_help": (
+            "Open this on another device to manage the workshop from there. It is shown only now "
+            "and only to you: keep it private, and send participants the invite link instead."
+        ),
+        "flink_done": "I have kept it",
+        "flink_bad": "That facilitator link is not valid for this workspace; you joined as a participant.",
+        "flink_ok": "This browser now facilitates the workshop.",
+        "yours": "Your workspaces",
+        "start": "Start a new workspace",
+        "not_found": (
+            "No workspace has this link. Check the link you were sent, open one of your workspaces, or start a new one."
+        ),
+        "none_yet": "This browser has no workspaces yet.",
+        "open": "Open {name}",
+    }
+)
 
 _NOTICE = "_ws_notice"  # a message for the next run of this session (link claimed, refused)
 _SECRET = "_ws_flink"  # (workspace id, secret) of the facilitator link shown once
@@ -157,6 +160,7 @@ def switch_to(workspace_id: str) -> None:
 
 
 def _start_new() -> None:
+    i18n.set_language(st.session_state.get("lang"))  # a callback runs before app.py sets the language
     ws = _start(store(), participant())
     switch_to(ws.id)
 
@@ -203,6 +207,7 @@ def facilitator_url(ws: Workspace, secret: str) -> str:
 
 
 def _rename() -> None:
+    i18n.set_language(st.session_state.get("lang"))  # a callback runs before app.py sets the language
     ss = st.session_state
     name = (ss.get("ws_name") or "").strip()
     if not name:
@@ -222,6 +227,7 @@ def _save_name() -> None:
 
 
 def _save_limits() -> None:
+    i18n.set_language(st.session_state.get("lang"))  # a callback runs before app.py sets the language
     ss = st.session_state
     try:
         store().set_budget(ss["ws"], ss.get("ws_budget"), ss.get("ws_cap"), by=participant())

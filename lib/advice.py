@@ -19,10 +19,19 @@ Example:
 from __future__ import annotations
 
 from lib import pricing
+from lib.i18n import t
 
 # Said wherever a run may have been created (and billed) without the app knowing. Participants
 # have no provider dashboard to look at; the facilitator has the account.
 CHECK_ACCOUNT = "Ask the facilitator to check the Evolink account before submitting it again."
+
+# Sentences the app itself stores as a run's error message, by their error code. They are
+# kept in English; the screen shows them in the reader's language (``message``). What the
+# provider wrote is shown as it came.
+APP_MESSAGES: dict[str, str] = {
+    "no_result": "The provider reported the run completed but sent no video link.",
+    "link_expired": "The video link expired (links last 24 hours) before the video was saved.",
+}
 
 ADVICE: dict[str, str] = {
     # The provider's task error codes.
@@ -51,4 +60,16 @@ def what_to_do(code: str | None, status: str | None = None, *, rates: pricing.Ra
     text = ADVICE.get(code or "") or ADVICE.get(status or "")
     if text is None:
         return None
-    return text.format(filter_off=pricing.price_words(rates).filter_off)
+    return t(text, filter_off=pricing.price_words(rates).filter_off)
+
+
+def message(code: str | None, text: str | None) -> str:
+    """A run's stored error message for the screen: the app's own sentence in the reader's language, else verbatim.
+
+    >>> message("link_expired", APP_MESSAGES["link_expired"]) == APP_MESSAGES["link_expired"]
+    True
+    >>> message("service_error", "Upstream said no")
+    'Upstream said no'
+    """
+    text = text or ""
+    return t(text) if code is not None and APP_MESSAGES.get(code) == text else text

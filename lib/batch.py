@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from lib import catalog, drafts, pricing
 from lib.hints import Hint, lint
+from lib.i18n import t
 from lib.schema import GenerationRequest, error_messages
 from lib.text import one_line
 
@@ -87,7 +88,7 @@ class BatchRow:
 
     @property
     def label(self) -> str:
-        return f"Row {self.line}: {one_line(self.prompt, LABEL_CHARS)}"
+        return t("Row {n}: {prompt}", n=self.line, prompt=one_line(self.prompt, LABEL_CHARS))
 
 
 @dataclass
@@ -124,7 +125,9 @@ def parse_switch(column: str, raw: str) -> bool | None:
     if word in FALSE_WORDS:
         return False
     name = column.replace("_", " ").capitalize()
-    raise ValueError(f"{name}: write yes or no (or true/false, 1/0), not {raw.strip()[:40]!r}.")
+    raise ValueError(
+        t("{name}: write yes or no (or true/false, 1/0), not {value}.", name=t(name), value=repr(raw.strip()[:40]))
+    )
 
 
 def _duration(raw: str) -> Any:
@@ -149,7 +152,7 @@ def _values(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     values["model"] = found or model[:80]
     if not found:
         labels = ", ".join(m.label for m in catalog.MODELS.values())
-        errors["model"] = UNKNOWN_MODEL.format(given=model[:40], labels=labels)
+        errors["model"] = t(UNKNOWN_MODEL, given=model[:40], labels=labels)
     if cells.get("duration", "").strip():
         values["duration"] = _duration(cells["duration"])
     if cells.get("quality", "").strip():
@@ -212,7 +215,13 @@ def parse_csv(data: bytes | str) -> Batch:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_BYTES:
         return Batch(
-            problems=[f"The file is {len(raw) / 1e6:.1f} MB; a batch file can be at most {MAX_BYTES / 1e6:.0f} MB."]
+            problems=[
+                t(
+                    "The file is {size} MB; a batch file can be at most {limit} MB.",
+                    size=f"{len(raw) / 1e6:.1f}",
+                    limit=f"{MAX_BYTES / 1e6:.0f}",
+                )
+            ]
         )
     try:
         # Everything as text, blanks as "": each cell is read by the rules above, not guessed by pandas.
@@ -220,34 +229,43 @@ def parse_csv(data: bytes | str) -> Batch:
             io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
         )  # keeps line numbers true to the file
     except pd.errors.EmptyDataError:
-        return Batch(problems=["The file is empty: it needs a header row with a prompt column."])
+        return Batch(problems=[t("The file is empty: it needs a header row with a prompt column.")])
     except UnicodeDecodeError:
-        return Batch(problems=["The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”."])
+        return Batch(problems=[t("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”.")])
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        return Batch(problems=[f"The file could not be read as CSV ({str(exc)[:200]})."])
+        return Batch(problems=[t("The file could not be read as CSV ({error}).", error=str(exc)[:200])])
 
     headers = [normalise_header(h) for h in df.columns]
     problems = []
     if "prompt" not in headers:
         return Batch(
-            problems=["The file needs a column named prompt (one prompt per row). Download the template to start from."]
+            problems=[
+                t("The file needs a column named prompt (one prompt per row). Download the template to start from.")
+            ]
         )
     seen: set[str] = set()
     keep: dict[str, int] = {}
     for i, name in enumerate(headers):
         if name in seen:
-            problems.append(f"The column {name} appears twice; the first one is used.")
+            problems.append(t("The column {name} appears twice; the first one is used.", name=name))
         elif name in COLUMNS:
             keep[name] = i
         elif not name.startswith("unnamed"):
             problems.append(
-                f"The column {str(df.columns[i]).strip()[:40]!r} is not a setting and was ignored "
-                f"(settings: {', '.join(COLUMNS)})."
+                t(
+                    "The column {name} is not a setting and was ignored (settings: {settings}).",
+                    name=repr(str(df.columns[i]).strip()[:40]),
+                    settings=", ".join(COLUMNS),
+                )
             )
         seen.add(name)
     if len(df) > MAX_ROWS:
         problems.append(
-            f"The file has {len(df):,} rows; only the first {MAX_ROWS} were read. Split it into several batches."
+            t(
+                "The file has {n:,} rows; only the first {limit} were read. Split it into several batches.",
+                n=len(df),
+                limit=MAX_ROWS,
+            )
         )
     rows = []
     for n, record in enumerate(df.itertuples(index=False)):
@@ -258,7 +276,7 @@ def parse_csv(data: bytes | str) -> Batch:
             continue  # a row of empty cells is spacing, not a run
         rows.append(parse_row(n + 2, cells))  # +2: the header is line 1, as a spreadsheet numbers rows
     if not rows:
-        problems.append("The file has no rows with a prompt.")
+        problems.append(t("The file has no rows with a prompt."))
     return Batch(rows=rows, problems=problems)
 
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lib.i18n import t
 from lib.pricing import format_amount
 
 # Sums of per-run floats must not refuse an exact fit; far below the cent the screen shows.
@@ -123,8 +124,15 @@ class BudgetExceeded(Exception):
         self.left = max(left, 0.0)
         self.over = needed - self.left
         super().__init__(
-            f"{what} needs {format_amount(needed)} credits; {LIMIT_NAMES[limit]} has "
-            f"{format_amount(self.left)} of {format_amount(total)} left (over by {format_amount(self.over)})."
+            t(
+                "{what} needs {needed} credits; {limit} has {left} of {total} left (over by {over}).",
+                what=t(what),
+                needed=format_amount(needed),
+                limit=t(LIMIT_NAMES[limit]),
+                left=format_amount(self.left),
+                total=format_amount(total),
+                over=format_amount(self.over),
+            )
         )
 
 
@@ -142,7 +150,7 @@ class Shortfall:
         return self.needed - max(self.left, 0.0)
 
     def __str__(self) -> str:
-        return OVER.format(limit=LIMIT_NAMES[self.limit], over=format_amount(self.over))
+        return t(OVER, limit=t(LIMIT_NAMES[self.limit]), over=format_amount(self.over))
 
 
 def shortfall(room: Room, credits: float) -> Shortfall | None:
@@ -188,5 +196,5 @@ def reserved_remark(estimate: float, reserved: float | None) -> str | None:
     if reserved is None or not reserved_differs(estimate, reserved):
         return None
     pct = round(abs(reserved - estimate) / estimate * 100) if estimate > 0 else 100
-    change = (MORE if reserved > estimate else LESS).format(pct=pct)
-    return RESERVED_REMARK.format(change=change, reserved=format_amount(reserved))
+    change = t(MORE if reserved > estimate else LESS, pct=pct)
+    return t(RESERVED_REMARK, change=change, reserved=format_amount(reserved))

@@ -13,9 +13,11 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lib import advice, catalog, media, pricing
+from lib.i18n import Words, t
 from lib.recovery import MISSING_KEY
 from lib.status import FAILURES, LABELS, RunStatus
 from lib.store import Run
@@ -26,24 +28,26 @@ PROMPT_SHOWN = 600  # characters of a prompt a card shows
 TOAST_PROMPT = 60  # characters of a prompt a completion notice quotes
 
 # Words the browser code fills in itself (times it formats in the viewer's own clock).
-WORDS: dict[str, str] = {
-    "made": "Made",  # followed by the local time the run was made
-    "left": "about {s} s left",
-    "soon": "any moment now",
-    "play": "Play",
-    "details": "Details",
-    "rate": "Rate {n} of 5",
-}
+WORDS: Mapping[str, str] = Words(
+    {
+        "made": "Made",  # followed by the local time the run was made
+        "left": "about {s} s left",
+        "soon": "any moment now",
+        "play": "Play",
+        "details": "Details",
+        "rate": "Rate {n} of 5",
+    }
+)
 
 
 def took(seconds: float) -> str:
     """A duration as a person says it: ``'48 s'``, ``'2 min 5 s'``, ``'1 h 10 min'``."""
     s = max(0, round(seconds))
     if s < 60:
-        return f"{s} s"
+        return t("{s} s", s=s)
     if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
-    return f"{s // 3600} h {s % 3600 // 60} min"
+        return t("{m} min {s} s", m=s // 60, s=s % 60) if s % 60 else t("{m} min", m=s // 60)
+    return t("{h} h {m} min", h=s // 3600, m=s % 3600 // 60)
 
 
 def _label(run: Run) -> str:
@@ -56,16 +60,16 @@ def badges(run: Run) -> list[list[str]]:
     spec = catalog.MODELS.get(run.model)
     items = [
         ["violet", spec.label if spec else run.model],
-        ["gray", f"{req.effective('duration')} s"],
+        ["gray", t("{s} s", s=req.effective("duration"))],
         ["gray", str(req.effective("quality"))],
         ["gray", str(req.effective("aspect_ratio"))],
     ]
     if not req.effective("generate_audio"):
-        items.append(["gray", "silent"])
+        items.append(["gray", t("silent")])
     if not req.effective("content_filter"):
-        items.append(["orange", f"filter off {pricing.price_words().filter_off}"])
+        items.append(["orange", t("filter off {cost}", cost=pricing.price_words().filter_off)])
     if req.effective("web_search"):
-        items.append(["blue", "web search"])
+        items.append(["blue", t("web search")])
     if run.participant:
         items.append(["green", one_line(run.participant, 100)])
     return items
@@ -74,21 +78,21 @@ def badges(run: Run) -> list[list[str]]:
 def cost(run: Run) -> str:
     """What the run costs (or will): the provider's reserved credits once known, else our estimate."""
     if run.finished and not run.billed:
-        return "not charged"
+        return t("not charged")
     if run.credits_reserved is not None:
-        word = "cost" if run.finished else "reserved"
-        return f"{word} {pricing.format_amount(run.credits_reserved)} credits"
+        word = "cost {amount} credits" if run.finished else "reserved {amount} credits"
+        return t(word, amount=pricing.format_amount(run.credits_reserved))
     amount = pricing.format_amount(run.estimate_credits)
     if run.finished:
-        return f"cost ≈ {amount} credits (our estimate)"
-    return f"estimate {'' if run.estimate_exact else '≈ '}{amount} credits"
+        return t("cost ≈ {amount} credits (our estimate)", amount=amount)
+    return t("estimate {amount} credits" if run.estimate_exact else "estimate ≈ {amount} credits", amount=amount)
 
 
 def facts(run: Run) -> list[str]:
     """How long it took (once finished) and what it cost: the card's last line after "Made <time>"."""
     out = []
     if run.finished and run.finished_at:
-        out.append(f"took {took(run.finished_at - run.created_at)}")
+        out.append(t("took {time}", time=took(run.finished_at - run.created_at)))
     out.append(cost(run))
     return out
 
@@ -107,10 +111,18 @@ def toast(run: Run) -> str | None:
     quoted = f"“{one_line(run.request.prompt, TOAST_PROMPT)}”"
     if run.archived:
         req = run.request
-        span = f", made in {took(run.finished_at - run.created_at)}" if run.finished_at else ""
-        return f"{quoted} is ready: {req.effective('duration')} s at {req.effective('quality')}{span}."
+        params = {"prompt": quoted, "s": req.effective("duration"), "quality": req.effective("quality")}
+        if run.finished_at:
+            return t(
+                "{prompt} is ready: {s} s at {quality}, made in {time}.",
+                time=took(run.finished_at - run.created_at),
+                **params,
+            )
+        return t("{prompt} is ready: {s} s at {quality}.", **params)
     todo = advice.what_to_do(run.error_code, run.status) or one_line(run.error_message or "", 200)
-    return f"{quoted} {LABELS[run.status]}" + (f": {todo}" if todo else ".")
+    if todo:
+        return t("{prompt} {status}: {todo}", prompt=quoted, status=LABELS[run.status], todo=todo)
+    return t("{prompt} {status}.", prompt=quoted, status=LABELS[run.status])
 
 
 def card(run: Run, *, key_missing: bool = False) -> dict[str, Any]:
@@ -146,7 +158,7 @@ def card(run: Run, *, key_missing: bool = False) -> dict[str, Any]:
             "height": run.media_height or 9,
         }
     elif run.status is RunStatus.COMPLETED:
-        out["label"] = "Saving the video…"
+        out["label"] = t("Saving the video…")
     if run.status in FAILURES:
         out["error"] = {
             "code": one_line(run.error_code or run.status.value, 64),
@@ -154,9 +166,9 @@ def card(run: Run, *, key_missing: bool = False) -> dict[str, Any]:
             "advice": advice.what_to_do(run.error_code, run.status) or "",
         }
     elif key_missing:
-        out["label"] = WAITING_FOR_KEY
+        out["label"] = t(WAITING_FOR_KEY)
         out["eta_at"] = None
-        out["note"] = MISSING_KEY
+        out["note"] = t(MISSING_KEY)
     elif run.poll_error and not run.finished:
-        out["note"] = f"Retrying: {one_line(run.poll_error, 200)}"
+        out["note"] = t("Retrying: {error}", error=one_line(run.poll_error, 200))
     return out

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from lib.i18n import t
+
 Mode = Literal["text", "image", "reference"]
 Tier = Literal["standard", "fast", "mini"]
 
@@ -85,8 +87,6 @@ class ModelSpec:
     id: str
     mode: Mode
     tier: Tier
-    label: str
-    summary: str
     qualities: tuple[str, ...]
     web_search: bool
     images: MediaLimits = MediaLimits()
@@ -94,6 +94,21 @@ class ModelSpec:
     audios: MediaLimits = MediaLimits()
     # Reference-to-video: audio never alone; at least one image or video.
     needs_image_or_video: bool = False
+
+    @property
+    def label(self) -> str:
+        """What the model picker shows, in the reader's language: "Text to video · fast"."""
+        return t("{mode} · {tier}", mode=t(_MODE_LABEL[self.mode]), tier=t(self.tier))
+
+    @property
+    def summary(self) -> str:
+        """One sentence on what the model is for, in the reader's language."""
+        return t(
+            "{mode} {tier}: {what}.",
+            mode=t(_MODE_SUMMARY[self.mode]),
+            tier=t(self.tier.capitalize()),
+            what=t(_TIER_SUMMARY[self.tier]),
+        )
 
     @property
     def takes_media(self) -> bool:
@@ -212,8 +227,6 @@ def _spec(mode: Mode, tier: Tier) -> ModelSpec:
         id=model_id,
         mode=mode,
         tier=tier,
-        label=f"{_MODE_LABEL[mode]} · {tier}",
-        summary=f"{_MODE_SUMMARY[mode]} {tier.capitalize()}: {_TIER_SUMMARY[tier]}.",
         qualities=QUALITIES if tier == "standard" else ("480p", "720p"),
         web_search=mode == "text" and tier in ("standard", "fast"),
         **media,

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lib import catalog, pricing
+from lib.i18n import t
 from lib.schema import GenerationRequest, error_messages
 
 MAX_CELLS = 16  # a 4 x 4 grid is already a lot of videos to watch (and to pay for) at once
@@ -69,14 +70,14 @@ def value_label(axis: str, value: Any) -> str:
     'Take 3'
     """
     if axis == TAKE:
-        return f"Take {value}"
+        return t("Take {n}", n=value)
     if axis == "model":
         spec = catalog.MODELS.get(value)
         return spec.label if spec else str(value)
     if axis == "duration":
-        return f"{value} s"
+        return t("{s} s", s=value)
     if isinstance(value, bool):
-        return f"{AXES[axis].title.lower()} {'on' if value else 'off'}"
+        return t("{setting} on" if value else "{setting} off", setting=t(AXES[axis].title).lower())
     return str(value)
 
 
@@ -89,7 +90,7 @@ def summary(base: dict[str, Any]) -> str:
     'the API defaults'
     """
     shown = (name for name in AXES if name not in ("prompt", TAKE) and name in base)
-    return " · ".join(value_label(name, base[name]) for name in shown) or "the API defaults"
+    return " · ".join(value_label(name, base[name]) for name in shown) or t("the API defaults")
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Axis:
 
     @property
     def title(self) -> str:
-        return AXES[self.name].title
+        return t(AXES[self.name].title)
 
     def label(self, index: int) -> str:
         if self.labels is not None:
@@ -134,7 +135,7 @@ class Axis:
     def prompts(cls, variants: list[str]) -> Axis:
         """The prompt axis from up to three variants; blank ones are left out, the rest keep their letter."""
         kept = [(PROMPT_LABELS[i], text) for i, text in enumerate(variants[: len(PROMPT_LABELS)]) if text.strip()]
-        return cls("prompt", tuple(t for _, t in kept), tuple(f"Prompt {label}" for label, _ in kept))
+        return cls("prompt", tuple(t for _, t in kept), tuple(t("Prompt {label}", label=label) for label, _ in kept))
 
     @classmethod
     def takes(cls, count: int) -> Axis:
@@ -218,7 +219,7 @@ def title(rows: Axis, cols: Axis | None) -> str:
     """
     if cols is None and rows.name == TAKE:
         return f"{len(rows.values)} takes"
-    return rows.title if cols is None else f"{rows.title} × {cols.title}"
+    return rows.title if cols is None else t("{rows} × {cols}", rows=rows.title, cols=cols.title)
 
 
 def takes(base: dict[str, Any], count: int) -> list[Cell]:

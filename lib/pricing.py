@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import NamedTuple
 
+from lib.i18n import t
 from lib.schema import GenerationRequest
 
 DEFAULT_RATES_PATH = Path(__file__).with_name("rates.toml")
@@ -162,8 +163,10 @@ def price_words(card: RateCard | None = None) -> PriceWords:
     change = round(abs(m - 1) * 100, 2)
     return PriceWords(
         filter_off=f"×{m:g}",
-        filter_off_change="no extra cost" if change == 0 else f"{change:g}% {'more' if m > 1 else 'less'}",
-        web_search=f"+{card.web_search_credits_per_search:g} credits per search",
+        filter_off_change=t("no extra cost")
+        if change == 0
+        else t("{pct}% more" if m > 1 else "{pct}% less", pct=f"{change:g}"),
+        web_search=t("+{credits} credits per search", credits=f"{card.web_search_credits_per_search:g}"),
     )
 
 
@@ -188,7 +191,7 @@ class Estimate:
 
 
 def _sec(x: float) -> str:
-    return f"{x:g} s"
+    return t("{n} s", n=f"{x:g}")
 
 
 def estimate(
@@ -209,9 +212,11 @@ def estimate(
     exact = not rate.estimate
     notes: list[str] = []
     if rate.estimate:
-        notes.append(f"The {spec.tier} {quality} rate is an estimate: {rate.why}")
+        notes.append(
+            t("The {tier} {quality} rate is an estimate: {why}", tier=t(spec.tier), quality=quality, why=rate.why)
+        )
 
-    where = f"{spec.tier} {quality}"
+    where = f"{t(spec.tier)} {quality}"
     if request.video_urls:
         per_s = rate.with_video
         # Provider rule: the input is billed for at least as long as the output.
@@ -219,28 +224,53 @@ def estimate(
         if input_video_seconds <= 0:
             exact = False
             notes.append(
-                f"Input video length unknown: billed here as {_sec(output)} (the minimum, the output length); "
-                "longer input videos cost more."
+                t(
+                    "Input video length unknown: billed here as {seconds} (the minimum, the output length); "
+                    "longer input videos cost more.",
+                    seconds=_sec(output),
+                )
             )
         lines = [
-            Line(f"Output video: {_sec(output)} × {per_s:g} credits/s ({where}, with video input)", output * per_s),
             Line(
-                f"Input video: {_sec(billed_input)} billed (at least the output length) × {per_s:g} credits/s",
+                t(
+                    "Output video: {seconds} × {rate} credits/s ({where}, with video input)",
+                    seconds=_sec(output),
+                    rate=f"{per_s:g}",
+                    where=where,
+                ),
+                output * per_s,
+            ),
+            Line(
+                t(
+                    "Input video: {seconds} billed (at least the output length) × {rate} credits/s",
+                    seconds=_sec(billed_input),
+                    rate=f"{per_s:g}",
+                ),
                 billed_input * per_s,
             ),
         ]
         billable = output + billed_input
     else:
         per_s = rate.without_video
-        lines = [Line(f"Output video: {_sec(output)} × {per_s:g} credits/s ({where})", output * per_s)]
+        lines = [
+            Line(
+                t(
+                    "Output video: {seconds} × {rate} credits/s ({where})",
+                    seconds=_sec(output),
+                    rate=f"{per_s:g}",
+                    where=where,
+                ),
+                output * per_s,
+            )
+        ]
         billable = output
 
     words = price_words(card)
     if not request.effective("content_filter"):
         surcharge = sum(line.credits for line in lines) * (card.content_filter_off_multiplier - 1)
-        lines.append(Line(f"Content filter off: {words.filter_off}", surcharge))
+        lines.append(Line(t("Content filter off: {cost}", cost=words.filter_off), surcharge))
     if request.effective("web_search"):
-        notes.append(f"Web search: {words.web_search}, only if triggered (not included above).")
+        notes.append(t("Web search: {cost}, only if triggered (not included above).", cost=words.web_search))
 
     # The total is the sum of the lines so the card always adds up on screen.
     credits = sum(line.credits for line in lines)
@@ -257,7 +287,7 @@ def estimate(
 def batch_total(estimates: Iterable[Estimate], labels: Iterable[str] | None = None) -> Estimate:
     """One estimate for several runs: a line per run (``labels`` or "Run 1", "Run 2", ...)."""
     estimates = list(estimates)
-    names = list(labels) if labels is not None else [f"Run {i}" for i in range(1, len(estimates) + 1)]
+    names = list(labels) if labels is not None else [t("Run {n}", n=i) for i in range(1, len(estimates) + 1)]
     if len(names) != len(estimates):
         raise ValueError("batch_total: give one label per estimate.")
     return Estimate(
@@ -283,7 +313,7 @@ def format_amount(x: float) -> str:
 
 def format_credits(x: float) -> str:
     """Two decimals, e.g. ``format_credits(118.80000000000001)`` -> ``'118.80 credits'``."""
-    return f"{format_amount(x)} credits"
+    return t("{amount} credits", amount=format_amount(x))
 
 
 def format_usd(x: float) -> str:

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from lib.client import ApiError, BadRequestError, EvolinkClient, NotFoundError, valid_task_id
+from lib.i18n import t
 from lib.status import POLLED, RunStatus
 from lib.store import Run, Store, TaskTaken
 
@@ -54,9 +55,9 @@ def clean_task_id(text: object) -> str:
     """A pasted task id without the spaces around it; ``AttachRefused`` unless it could be one."""
     value = text.strip() if isinstance(text, str) else ""
     if not value:
-        raise AttachRefused("Paste the task id from the provider's dashboard first.")
+        raise AttachRefused(t("Paste the task id from the provider's dashboard first."))
     if not valid_task_id(value) or any(c.isspace() for c in value):
-        raise AttachRefused("That is not a task id: copy the id exactly as the provider's dashboard shows it.")
+        raise AttachRefused(t("That is not a task id: copy the id exactly as the provider's dashboard shows it."))
     return value
 
 
@@ -67,24 +68,28 @@ def attach(store: Store, client: EvolinkClient, run: Run, text: str) -> Run:
     Raises ``AttachRefused`` with a sentence for the screen; nothing is saved then.
     """
     if not can_attach(run):
-        raise AttachRefused("Only a run whose outcome is unknown, and that has no task yet, can take a task id.")
+        raise AttachRefused(t("Only a run whose outcome is unknown, and that has no task yet, can take a task id."))
     task_id = clean_task_id(text)
     taken = store.run_for_task(task_id)
     if taken is not None:
-        raise AttachRefused("That task id already belongs to another run.")
+        raise AttachRefused(t("That task id already belongs to another run."))
     try:
         task = client.get_task(task_id)
     except NotFoundError:
         raise AttachRefused(
-            "The provider does not know that task id (404). Check it in the dashboard, and that this is the key "
-            "the run was made with."
+            t(
+                "The provider does not know that task id (404). Check it in the dashboard, and that this is the key "
+                "the run was made with."
+            )
         ) from None
     except BadRequestError as exc:
-        raise AttachRefused(f"The provider refused that task id: {exc.message}") from None
+        raise AttachRefused(t("The provider refused that task id: {message}", message=exc.message)) from None
     except ApiError as exc:
-        raise AttachRefused(f"The task could not be checked right now, so nothing was saved. {exc.hint}") from None
+        raise AttachRefused(
+            t("The task could not be checked right now, so nothing was saved. {hint}", hint=t(exc.hint))
+        ) from None
     if task.id != task_id:
-        raise AttachRefused("The provider answered about a different task, so nothing was saved.")
+        raise AttachRefused(t("The provider answered about a different task, so nothing was saved."))
     try:
         saved = store.attach_task(run.id, task, client.fingerprint)
     except TaskTaken as exc:

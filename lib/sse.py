@@ -29,7 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from lib import events
+from lib import events, i18n
 from lib.events import RunEvent
 from lib.settings import EVENTS_HEARTBEAT, EVENTS_RETRY_MS
 from lib.store.records import valid_id
@@ -63,23 +63,24 @@ class Cards:
     def __init__(self, read: Callable[[str], dict[str, Any] | None], keep: int = CARDS_KEPT) -> None:
         self._read = read
         self._keep = keep
-        self._by_seq: OrderedDict[int, asyncio.Future[dict[str, Any] | None]] = OrderedDict()
+        self._by_seq: OrderedDict[tuple[int, str], asyncio.Future[dict[str, Any] | None]] = OrderedDict()
 
-    def _safe_read(self, run_id: str) -> dict[str, Any] | None:
+    def _safe_read(self, run_id: str, language: str) -> dict[str, Any] | None:
         try:
-            return self._read(run_id)
+            with i18n.use(language):  # the card's words in the language of the page that listens
+                return self._read(run_id)
         except Exception:  # a page without the card reloads its list: never end a stream for it
             log.warning("sse: could not read a run for its notice", exc_info=True)
             return None
 
-    async def get(self, event: RunEvent) -> dict[str, Any] | None:
+    async def get(self, event: RunEvent, language: str = i18n.DEFAULT) -> dict[str, Any] | None:
         if event.kind == "resync" or not event.run_id:
             return None
-        found = self._by_seq.get(event.seq)
+        found = self._by_seq.get((event.seq, language))
         if found is None:
             loop = asyncio.get_running_loop()
-            found = loop.run_in_executor(None, self._safe_read, event.run_id)
-            self._by_seq[event.seq] = found
+            found = loop.run_in_executor(None, self._safe_read, event.run_id, language)
+            self._by_seq[(event.seq, language)] = found
             while len(self._by_seq) > self._keep:
                 self._by_seq.popitem(last=False)
         return await asyncio.shield(found)
@@ -108,6 +109,7 @@ async def stream(
     heartbeat: float = EVENTS_HEARTBEAT,
     retry_ms: int = EVENTS_RETRY_MS,
     closing: asyncio.Event | None = None,
+    language: str = i18n.DEFAULT,
 ) -> AsyncIterator[bytes]:
     """The event stream of one workspace; its subscription is closed however the stream ends."""
     try:
@@ -126,7 +128,7 @@ async def stream(
                 continue
             for notice in notices:
                 data: dict[str, Any] = {"run": notice.run_id, "kind": notice.kind, "seq": notice.seq}
-                card = await cards.get(notice) if cards is not None else None
+                card = await cards.get(notice, language) if cards is not None else None
                 if card is not None:
                     data["card"] = card
                 yield frame("run", data)
@@ -152,7 +154,13 @@ def endpoint(
         if not valid_id(workspace_id) or not workspace_exists(workspace_id):
             return PlainTextResponse("Not found", status_code=404)
         return StreamingResponse(
-            stream(workspace_id, cards, heartbeat=heartbeat, closing=closing),
+            stream(
+                workspace_id,
+                cards,
+                heartbeat=heartbeat,
+                closing=closing,
+                language=i18n.normalize(request.query_params.get("lang")),
+            ),
             media_type="text/event-stream",
             headers=HEADERS,
         )

@@ -24,10 +24,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+
+from lib.i18n import Words
 
 
 class RunStatus(StrEnum):
@@ -63,18 +66,20 @@ TERMINAL = frozenset(RunStatus) - UNFINISHED
 # Ended without a video, with an error code and message.
 FAILURES = TERMINAL - {RunStatus.ARCHIVED}
 
-# Words for the screen; the UI does not invent its own.
-LABELS: dict[RunStatus, str] = {
-    RunStatus.SUBMITTING: "submitting",
-    RunStatus.PENDING: "queued",
-    RunStatus.PROCESSING: "generating",
-    RunStatus.COMPLETED: "saving video",
-    RunStatus.ARCHIVED: "done",
-    RunStatus.FAILED: "failed",
-    RunStatus.SUBMIT_FAILED: "not submitted",
-    RunStatus.UNKNOWN: "unknown — it may have been charged",
-    RunStatus.EXPIRED: "expired — the video link ran out before it was saved",
-}
+# Words for the screen; the UI does not invent its own. Each read is in the reader's language.
+LABELS: Mapping[str, str] = Words(
+    {
+        RunStatus.SUBMITTING: "submitting",
+        RunStatus.PENDING: "queued",
+        RunStatus.PROCESSING: "generating",
+        RunStatus.COMPLETED: "saving video",
+        RunStatus.ARCHIVED: "done",
+        RunStatus.FAILED: "failed",
+        RunStatus.SUBMIT_FAILED: "not submitted",
+        RunStatus.UNKNOWN: "unknown — it may have been charged",
+        RunStatus.EXPIRED: "expired — the video link ran out before it was saved",
+    }
+)
 
 # The billed rule as data: these states are never billed...
 NEVER_BILLED = frozenset({RunStatus.SUBMIT_FAILED})

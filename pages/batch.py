@@ -3,10 +3,11 @@
 import streamlit as st
 
 from components import batch, workspace
+from lib.i18n import t
 
 ws = workspace.current()
-st.title("CSV batch")
-st.caption("One prompt per row. Check every row and the total before anything is sent.")
+st.title(t("CSV batch"))
+st.caption(t("One prompt per row. Check every row and the total before anything is sent."))
 batch.template_button()
 batch.outcome(ws)
 uploaded = batch.upload()

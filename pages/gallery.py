@@ -3,10 +3,11 @@
 import streamlit as st
 
 from components import gallery, run_card, workspace
+from lib.i18n import t
 
 run_card.follow_remix()  # a Remix clicked in a run's details opens the Studio
 ws = workspace.current()
-st.title("Gallery")
+st.title(t("Gallery"))
 every_run = gallery.workspace_runs(ws)
 view = gallery.filter_bar(every_run)
 gallery.export_buttons(ws, every_run)

@@ -17,6 +17,7 @@ from components import (
     uploads,
     workspace,
 )
+from lib.i18n import t
 
 ws = workspace.current()
 parameters.init_state()
@@ -25,7 +26,7 @@ parameters.settle()
 request, errors = parameters.current_request()
 room = workspace.room(ws)
 
-st.title("Studio")
+st.title(t("Studio"))
 left, right = st.columns([7, 4], gap="large")
 with right:
     spec = parameters.model_picker(errors)

@@ -2,6 +2,7 @@
 const vids = Array.from(document.querySelectorAll('video'));
 const btn = document.getElementById('play'), seek = document.getElementById('seek');
 const clock = document.getElementById('clock'), sound = document.getElementById('sound');
+const words = document.getElementById('controls').dataset;  // Play, Pause and seconds in the page's language
 let lead = vids[0], dragging = false;
 const dur = () => Math.max(0, ...vids.map(v => isFinite(v.duration) ? v.duration : 0));
 const ref = () => (lead && !lead.ended) ? lead : vids.reduce((a, v) => v.currentTime > a.currentTime ? v : a, vids[0]);
@@ -18,10 +19,10 @@ async function playAll() {
 }
 function pauseAll() { vids.forEach(v => v.pause()); align(ref().currentTime); render(); }
 function render() {
-  btn.textContent = playing() ? '\u275A\u275A Pause' : '\u25B6 Play';
+  btn.textContent = playing() ? '\u275A\u275A ' + words.pause : '\u25B6 ' + words.play;
   const t = ref() ? ref().currentTime : 0, d = dur();
   if (!dragging && d) seek.value = Math.round(1000 * t / d);
-  clock.textContent = t.toFixed(1) + ' / ' + d.toFixed(1) + ' s';
+  clock.textContent = t.toFixed(1) + ' / ' + d.toFixed(1) + ' ' + words.s;
 }
 btn.addEventListener('click', () => playing() ? pauseAll() : playAll());
 seek.addEventListener('input', () => { dragging = true; align(seek.value / 1000 * dur()); render(); });

@@ -26,6 +26,7 @@ from lib.hints import dialogue, fields, structure
 from lib.hints.fixes import apply_fixes, settings_of
 from lib.hints.hint import TITLES, Hint, Severity
 from lib.hints.structure import PromptStats, stats
+from lib.i18n import t
 
 __all__ = ["TITLES", "Hint", "PromptStats", "Severity", "apply_fixes", "lint", "settings_of", "stats"]
 
@@ -65,7 +66,7 @@ def lint(
             Hint(
                 code="empty-prompt",
                 severity="error",
-                message="Write what should happen in the video: the prompt cannot be empty.",
+                message=t("Write what should happen in the video: the prompt cannot be empty."),
                 start=0,
                 end=len(prompt),
             )

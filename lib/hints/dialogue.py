@@ -22,6 +22,7 @@ import re
 
 from lib.hints.hint import Hint
 from lib.hints.words import SENTENCE_END, WORD, WORDS, L, R, alternation, lowered
+from lib.i18n import t
 from lib.text import one_line
 
 QUOTE_CHARS = "\"'“”„«»‹›「」『』‘’‚"
@@ -104,9 +105,10 @@ def curly_quotes(prompt: str) -> list[Hint]:
             hint = Hint(
                 code="quoted-text",
                 severity="info",
-                message=(
-                    f"{shown} is in curly quotes, so Seedance will not speak it: right for a sign, a title "
-                    'or a name. If someone says these words, use straight double quotes ("…").'
+                message=t(
+                    "{shown} is in curly quotes, so Seedance will not speak it: right for a sign, a title "
+                    'or a name. If someone says these words, use straight double quotes ("…").',
+                    shown=shown,
                 ),
                 start=i,
                 end=j + 1,
@@ -115,9 +117,10 @@ def curly_quotes(prompt: str) -> list[Hint]:
             hint = Hint(
                 code="curly-quotes",
                 severity="warning",
-                message=(
-                    f"{shown} uses curly quotes, which Seedance does not read as dialogue. If these "
-                    'words are spoken, use straight double quotes ("…") so they are voiced.'
+                message=t(
+                    "{shown} uses curly quotes, which Seedance does not read as dialogue. If these "
+                    'words are spoken, use straight double quotes ("…") so they are voiced.',
+                    shown=shown,
                 ),
                 start=i,
                 end=j + 1,
@@ -180,9 +183,10 @@ def single_quoted_dialogue(prompt: str) -> list[Hint]:
                 Hint(
                     code="single-quoted-dialogue",
                     severity="warning",
-                    message=(
-                        f"'{_quoted(inner)}' looks like spoken words in single quotes. Seedance "
-                        'voices dialogue only in straight double quotes ("…").'
+                    message=t(
+                        "'{words}' looks like spoken words in single quotes. Seedance "
+                        'voices dialogue only in straight double quotes ("…").',
+                        words=_quoted(inner),
                     ),
                     start=i,
                     end=j + 1,
@@ -253,10 +257,12 @@ def unquoted_dialogue(prompt: str) -> list[Hint]:
             Hint(
                 code="unquoted-dialogue",
                 severity="warning",
-                message=(
-                    f'After "{one_line(who, 24)}:" these words look spoken but are not in quotes. '
-                    f'Wrap them in straight double quotes ("{one_line(segment.strip(), 24)}") '
-                    "so Seedance voices them instead of treating them as description."
+                message=t(
+                    'After "{who}:" these words look spoken but are not in quotes. '
+                    'Wrap them in straight double quotes ("{words}") '
+                    "so Seedance voices them instead of treating them as description.",
+                    who=one_line(who, 24),
+                    words=one_line(segment.strip(), 24),
                 ),
                 start=start,
                 end=end,
@@ -275,7 +281,7 @@ def unbalanced_quotes(prompt: str) -> list[Hint]:
         Hint(
             code="unbalanced-quotes",
             severity="warning",
-            message=(
+            message=t(
                 "This double quote has no partner. Seedance voices the words between a pair "
                 "of straight double quotes, so add the missing quote or remove this one."
             ),

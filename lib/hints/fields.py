@@ -22,6 +22,7 @@ from lib import catalog
 from lib.hints.fixes import removal_span
 from lib.hints.hint import Hint
 from lib.hints.words import WORDS, L, R, alternation, en_words_re, zh_words_re
+from lib.i18n import t
 
 _NUM = r"\d{1,2}(?:\.\d{1,2})?"
 _RATIO_RE = re.compile(
@@ -94,12 +95,12 @@ def aspect_ratios(prompt: str, *, current: str | None = None) -> list[Hint]:
         field_value = pair if pair in catalog.ASPECT_RATIOS else _closest_field_ratio(_ratio_value(a, b))
         setting: tuple[str, str] | None = ("aspect_ratio", field_value)
         if field_value == current:
-            advice = f"The Aspect ratio field is already {field_value}, so these words can go."
+            advice = t("The Aspect ratio field is already {value}, so these words can go.", value=field_value)
             setting = None
         elif field_value == pair:
-            advice = f"Set Aspect ratio to {field_value} instead."
+            advice = t("Set Aspect ratio to {value} instead.", value=field_value)
         else:
-            advice = f"The Aspect ratio field has no {pair}; {field_value} is the closest."
+            advice = t("The Aspect ratio field has no {pair}; {value} is the closest.", pair=pair, value=field_value)
         lead = m.group("lead")
         phrase_start = m.start() if lead.strip() else m.start("a")
         phrase_end = m.end("tail") if m.group("tail") else m.end("b")
@@ -110,9 +111,11 @@ def aspect_ratios(prompt: str, *, current: str | None = None) -> list[Hint]:
             Hint(
                 code="aspect-ratio-in-prompt",
                 severity="warning",
-                message=(
-                    f'"{prompt[m.start("a") : m.end("b")]}" in the prompt does not set the shape of the video; '
-                    f"the Aspect ratio field does. {advice}"
+                message=t(
+                    '"{words}" in the prompt does not set the shape of the video; '
+                    "the Aspect ratio field does. {advice}",
+                    words=prompt[m.start("a") : m.end("b")],
+                    advice=advice,
                 ),
                 start=start,
                 end=end,
@@ -137,14 +140,20 @@ def resolutions(prompt: str, spec: catalog.ModelSpec, *, current: str | None = N
         target = wanted if wanted in spec.qualities else best
         setting: tuple[str, str] | None = ("quality", target)
         if target == current:
-            advice = f"The Quality field is already {target}, so these words can go."
+            advice = t("The Quality field is already {value}, so these words can go.", value=target)
             setting = None
         elif wanted and wanted in spec.qualities:
-            advice = f"Set Quality to {wanted} instead."
+            advice = t("Set Quality to {value} instead.", value=wanted)
         elif wanted:
-            advice = f"This model makes up to {best}; set Quality to {best}, or choose a standard model for {wanted}."
+            advice = t(
+                "This model makes up to {best}; set Quality to {best}, or choose a standard model for {wanted}.",
+                best=best,
+                wanted=wanted,
+            )
         else:
-            advice = f"Seedance makes at most 1080p, this model up to {best}: set Quality to {best} instead."
+            advice = t(
+                "Seedance makes at most 1080p, this model up to {best}: set Quality to {best} instead.", best=best
+            )
         phrase_start = m.start("lead") if m.group("lead") else m.start("core")
         phrase_end = m.end("tail") if m.group("tail") else m.end("core")
         span = removal_span(prompt, phrase_start, phrase_end, has_lead_word=bool(m.group("lead")))
@@ -153,8 +162,11 @@ def resolutions(prompt: str, spec: catalog.ModelSpec, *, current: str | None = N
             Hint(
                 code="resolution-in-prompt",
                 severity="warning",
-                message=f'"{core}" in the prompt does not change the video\'s resolution; '
-                f"the Quality field does. {advice}",
+                message=t(
+                    '"{words}" in the prompt does not change the video\'s resolution; the Quality field does. {advice}',
+                    words=core,
+                    advice=advice,
+                ),
                 start=start,
                 end=end,
                 fix="" if span else None,
@@ -179,9 +191,10 @@ def web_search(prompt: str, spec: catalog.ModelSpec, switched_on: bool) -> list[
         Hint(
             code="web-search-suggested",
             severity="info",
-            message=(
-                f'"{prompt[start:end]}" is about the present. Turn on Web search so the model can look '
-                "up fresh information; it is billed only when a search actually happens."
+            message=t(
+                '"{words}" is about the present. Turn on Web search so the model can look '
+                "up fresh information; it is billed only when a search actually happens.",
+                words=prompt[start:end],
             ),
             start=start,
             end=end,
@@ -191,7 +204,7 @@ def web_search(prompt: str, spec: catalog.ModelSpec, switched_on: bool) -> list[
 
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return t("{n}" + suffix, n=n)
 
 
 def media_references(prompt: str, spec: catalog.ModelSpec, counts: Mapping[str, int]) -> list[Hint]:
@@ -203,28 +216,43 @@ def media_references(prompt: str, spec: catalog.ModelSpec, counts: Mapping[str, 
     for m in _MEDIA_RE.finditer(prompt):
         kind = m.group("kind").lower()
         ref = m.group(0)
-        one, many = catalog.MEDIA[kind].one, catalog.MEDIA[kind].many
+        one, many = t(catalog.MEDIA[kind].one), t(catalog.MEDIA[kind].many)
         if spec.mode == "text":
-            problem = (
-                f"Text-to-video takes no images, videos or audio, so {ref} refers to nothing. "
-                "Remove it, or switch to an image-to-video or reference-to-video model."
+            problem = t(
+                "Text-to-video takes no images, videos or audio, so {ref} refers to nothing. "
+                "Remove it, or switch to an image-to-video or reference-to-video model.",
+                ref=ref,
             )
         elif not spec.limits(kind).accepted:
-            problem = (
-                f"This model takes no {many}, so {ref} refers to nothing. Remove it, or use a reference-to-video model."
+            problem = t(
+                "This model takes no {many}, so {ref} refers to nothing. Remove it, or use a reference-to-video model.",
+                many=many,
+                ref=ref,
             )
         elif m.group("n") is None:
-            problem = f"Add a number to {ref}: {ref}1 is the first {one}, {ref}2 the second."
+            problem = t("Add a number to {ref}: {ref}1 is the first {one}, {ref}2 the second.", ref=ref, one=one)
         else:
             n, have = int(m.group("n")), counts.get(kind, 0)
             if 1 <= n <= have:
                 continue
             if n < 1:
-                problem = f"Media are numbered from 1: @{kind}1 is the first {one}."
+                problem = t("Media are numbered from 1: @{kind}1 is the first {one}.", kind=kind, one=one)
             elif have == 0:
-                problem = f"{ref} refers to the {_ordinal(n)} {one}, but no {many} are added."
+                problem = t(
+                    "{ref} refers to the {nth} {one}, but no {many} are added.",
+                    ref=ref,
+                    nth=_ordinal(n),
+                    one=one,
+                    many=many,
+                )
             else:
-                added = f"1 {one} is" if have == 1 else f"{have} {many} are"
-                problem = f"{ref} refers to the {_ordinal(n)} {one}, but only {added} added."
+                added = t("1 {one} is", one=one) if have == 1 else t("{n} {many} are", n=have, many=many)
+                problem = t(
+                    "{ref} refers to the {nth} {one}, but only {added} added.",
+                    ref=ref,
+                    nth=_ordinal(n),
+                    one=one,
+                    added=added,
+                )
         hints.append(Hint("media-reference", "error", problem, m.start(), m.end()))
     return hints

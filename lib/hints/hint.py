@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from lib.i18n import t
+
 Severity = Literal["info", "warning", "error"]
 
 # Each kind of hint by its code, and the title a person reads for it (the code is for programs).
@@ -56,4 +58,5 @@ class Hint:
     @property
     def title(self) -> str:
         """What this kind of hint is about, in plain words."""
-        return TITLES.get(self.code, self.code.replace("-", " ").capitalize())
+        title = TITLES.get(self.code)
+        return t(title) if title is not None else self.code.replace("-", " ").capitalize()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from lib import catalog
 from lib.hints.hint import Hint
 from lib.hints.words import STRUCTURE_PARTS, WORD, WORDS, en_words_re, lowered, zh_words_re
+from lib.i18n import t
 from lib.schema import approx_tokens
 from lib.text import CJK_LETTER
 
@@ -118,9 +119,13 @@ def too_long(prompt: str, st: PromptStats) -> list[Hint]:
         Hint(
             code="too-long",
             severity="warning",
-            message=(
-                f"This prompt is about {st.used:,} {st.unit} long. Seedance follows prompts best under "
-                f"{MAX_WORDS:,} English words or {MAX_CJK} Chinese characters; shorten it."
+            message=t(
+                "This prompt is about {used:,} {unit} long. Seedance follows prompts best under "
+                "{words:,} English words or {chars} Chinese characters; shorten it.",
+                used=st.used,
+                unit=t(st.unit),
+                words=MAX_WORDS,
+                chars=MAX_CJK,
             ),
             start=0,
             end=len(prompt),
@@ -134,9 +139,10 @@ def timestamps(prompt: str) -> list[Hint]:
         Hint(
             code="timestamps",
             severity="info",
-            message=(
-                f'Timestamps like "{m.group(0)}" are followed unreliably. Number the shots in order '
-                'instead ("Shot 1: …", "Shot 2: …"), with one camera move per shot.'
+            message=t(
+                'Timestamps like "{words}" are followed unreliably. Number the shots in order '
+                'instead ("Shot 1: …", "Shot 2: …"), with one camera move per shot.',
+                words=m.group(0),
             ),
             start=m.start(),
             end=m.end(),
@@ -205,15 +211,16 @@ def structure(prompt: str, st: PromptStats | None = None) -> list[Hint]:
         missing.append("lighting")
     if not missing:
         return []
-    parts = [WORDS.structure_examples[k] for k in STRUCTURE_PARTS if k in missing]
-    listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+    parts = [t(WORDS.structure_examples[k]) for k in STRUCTURE_PARTS if k in missing]
+    listed = parts[0] if len(parts) == 1 else t("{some}; and {last}", some=t("; ").join(parts[:-1]), last=parts[-1])
     return [
         Hint(
             code="structure",
             severity="info",
-            message=(
+            message=t(
                 "Seedance follows a prompt best when it describes the subject, the action, the "
-                f"camera language and the lighting. Consider adding {listed}."
+                "camera language and the lighting. Consider adding {listed}.",
+                listed=listed,
             ),
             start=0,
             end=0,

@@ -13,12 +13,19 @@ translation on the right), so a translator edits data, not code. A text with no
 translation is shown in English and remembered (``missing``), which is how the
 tests find every untranslated string.
 
+A module that keeps its words together as data wraps them in ``Words``: reading one
+gives it in the current language, so the English stays readable where it is used.
+
 Example:
     >>> t("Generate video")
     'Generate video'
     >>> with use("zh"):
     ...     t("Generate video"), t("{n} runs", n=3)
     ('生成视频', '3 个任务')
+    >>> WORDS = Words({"go": "Generate video", "runs": "{n} runs"})
+    >>> with use("zh"):
+    ...     WORDS["go"], WORDS["runs"].format(n=2)
+    ('生成视频', '2 个任务')
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from __future__ import annotations
 import functools
 import threading
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
 DEFAULT = "en"
@@ -104,3 +112,24 @@ def missing(language: str) -> set[str]:
 def forget_missing() -> None:
     with _missing_lock:
         _missing.clear()
+
+
+class Words(Mapping[str, Any]):
+    """A module's screen words (English, nested dicts allowed); each read is ``t`` of it, in the current language."""
+
+    def __init__(self, words: Mapping[Any, Any]) -> None:
+        self._words = words
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._words[key]
+        if isinstance(value, str):
+            return t(value)
+        if isinstance(value, Mapping):
+            return Words(value)
+        return value
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)

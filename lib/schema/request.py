@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from lib import catalog
+from lib.i18n import t
 from lib.net import is_public_host
 from lib.text import count_cjk, shorten
 
@@ -49,9 +50,10 @@ def _shown(value: Any, limit: int = 60) -> str:
     return shorten(repr(value), limit)
 
 
-def _err(code: str, message: str) -> PydanticCustomError:
-    # PydanticCustomError keeps our sentence as the whole message (no "Value error," prefix).
-    return PydanticCustomError(code, message)
+def _err(code: str, message: str, **params: Any) -> PydanticCustomError:
+    # PydanticCustomError keeps our sentence as the whole message (no "Value error," prefix);
+    # ``message`` is English with {placeholders}, said in the reader's language (lib.i18n).
+    return PydanticCustomError(code, t(message, **params))
 
 
 def _is_http_url(value: str) -> bool:
@@ -89,7 +91,8 @@ class GenerationRequest(BaseModel):
         if not isinstance(v, str) or v not in catalog.MODELS:
             raise _err(
                 "model",
-                f"Model: choose one of the 9 Seedance 2.0 models, for example {catalog.DEFAULT_MODEL}.",
+                "Model: choose one of the 9 Seedance 2.0 models, for example {model}.",
+                model=catalog.DEFAULT_MODEL,
             )
         return v
 
@@ -102,9 +105,11 @@ class GenerationRequest(BaseModel):
         if tokens > catalog.PROMPT_MAX_TOKENS:
             raise _err(
                 "prompt_too_long",
-                f"Prompt: about {tokens:,} tokens, over the limit of "
-                f"{catalog.PROMPT_MAX_TOKENS:,}. Shorten it; under 1000 English words "
+                "Prompt: about {tokens:,} tokens, over the limit of "
+                "{limit:,}. Shorten it; under 1000 English words "
                 "or 500 Chinese characters works best.",
+                tokens=tokens,
+                limit=catalog.PROMPT_MAX_TOKENS,
             )
         return v
 
@@ -117,7 +122,10 @@ class GenerationRequest(BaseModel):
         if type(v) is not int or not lo <= v <= hi:
             raise _err(
                 "duration",
-                f"Duration: a whole number of seconds from {lo} to {hi} (you gave {_shown(v)}).",
+                "Duration: a whole number of seconds from {lo} to {hi} (you gave {value}).",
+                lo=lo,
+                hi=hi,
+                value=_shown(v),
             )
         return v
 
@@ -125,7 +133,12 @@ class GenerationRequest(BaseModel):
     @classmethod
     def _quality(cls, v: Any) -> str | None:
         if v is not None and v not in catalog.QUALITIES:
-            raise _err("quality", f"Quality: choose {', '.join(catalog.QUALITIES)} (you gave {_shown(v)}).")
+            raise _err(
+                "quality",
+                "Quality: choose {options} (you gave {value}).",
+                options=", ".join(catalog.QUALITIES),
+                value=_shown(v),
+            )
         return v
 
     @field_validator("aspect_ratio", mode="before")
@@ -134,7 +147,9 @@ class GenerationRequest(BaseModel):
         if v is not None and v not in catalog.ASPECT_RATIOS:
             raise _err(
                 "aspect_ratio",
-                f"Aspect ratio: choose one of {', '.join(catalog.ASPECT_RATIOS)} (you gave {_shown(v)}).",
+                "Aspect ratio: choose one of {options} (you gave {value}).",
+                options=", ".join(catalog.ASPECT_RATIOS),
+                value=_shown(v),
             )
         return v
 
@@ -143,7 +158,9 @@ class GenerationRequest(BaseModel):
     def _switch(cls, v: Any, info: ValidationInfo) -> bool | None:
         if v is not None and type(v) is not bool:
             name = str(info.field_name).replace("_", " ").capitalize()
-            raise _err("switch", f"{name}: must be on or off (true or false), not {_shown(v)}.")
+            raise _err(
+                "switch", "{name}: must be on or off (true or false), not {value}.", name=t(name), value=_shown(v)
+            )
         return v
 
     @field_validator("image_urls", "video_urls", "audio_urls", mode="before")
@@ -154,13 +171,15 @@ class GenerationRequest(BaseModel):
         media = catalog.MEDIA_BY_FIELD[str(info.field_name)]
         one, many = media.one, media.many
         if isinstance(v, str) or not isinstance(v, (list, tuple)):
-            raise _err("media", f"{many.capitalize()}: give a list of web links (URLs).")
+            raise _err("media", "{many}: give a list of web links (URLs).", many=t(many.capitalize()))
         for i, url in enumerate(v, 1):
             if not isinstance(url, str) or not _is_http_url(url.strip()):
                 raise _err(
                     "media_url",
-                    f"{one.capitalize()} {i}: must be a web link starting with http:// or "
-                    f"https:// (you gave {str(url)[:80]!r}).",
+                    "{one} {i}: must be a web link starting with http:// or https:// (you gave {value}).",
+                    one=t(one.capitalize()),
+                    i=i,
+                    value=repr(str(url)[:80]),
                 )
         # An empty list means "none": left out of the body, like a field never set.
         return tuple(u.strip() for u in v) or None
@@ -176,7 +195,9 @@ class GenerationRequest(BaseModel):
         if len(v) > CALLBACK_URL_MAX:
             raise _err(
                 "callback_url_length",
-                f"Callback URL: at most {CALLBACK_URL_MAX} characters (this one has {len(v)}).",
+                "Callback URL: at most {limit} characters (this one has {n}).",
+                limit=CALLBACK_URL_MAX,
+                n=len(v),
             )
         parts = urlsplit(v)
         if parts.scheme != "https" or not parts.hostname:
@@ -185,7 +206,8 @@ class GenerationRequest(BaseModel):
             raise _err(
                 "callback_url_private",
                 "Callback URL: must be a public address the provider can reach, not "
-                f"localhost or a private network address ({parts.hostname}).",
+                "localhost or a private network address ({host}).",
+                host=parts.hostname,
             )
         return v
 
@@ -209,12 +231,16 @@ class GenerationRequest(BaseModel):
         if self.quality is not None and self.quality not in spec.qualities:
             raise _err(
                 "quality_model",
-                f"Quality: {spec.label} offers {' or '.join(spec.qualities)}; {self.quality} needs a standard model.",
+                "Quality: {model} offers {offered}; {quality} needs a standard model.",
+                model=spec.label,
+                offered=t(" or ").join(spec.qualities),
+                quality=self.quality,
             )
         if self.web_search and not spec.web_search:
             raise _err(
                 "web_search_model",
-                f"Web search: only the standard and fast text-to-video models offer it, not {spec.label}.",
+                "Web search: only the standard and fast text-to-video models offer it, not {model}.",
+                model=spec.label,
             )
         counts: dict[str, int] = {}
         for kind, media in catalog.MEDIA.items():
@@ -226,19 +252,32 @@ class GenerationRequest(BaseModel):
                 where = "an image-to-video or reference-to-video" if kind == "image" else "a reference-to-video"
                 raise _err(
                     "media_model",
-                    f"{many.capitalize()}: {spec.label} does not take {many}; choose {where} model for them.",
+                    "{Many}: {model} does not take {many}; choose {where} model for them.",
+                    Many=t(many.capitalize()),
+                    model=spec.label,
+                    many=t(many),
+                    where=t(where),
                 )
             if limits.accepted and not limits.min <= n <= limits.max:
-                rng = f"{limits.min} to {limits.max}" if limits.min else f"at most {limits.max}"
+                rng = (
+                    t("{lo} to {hi}", lo=limits.min, hi=limits.max) if limits.min else t("at most {hi}", hi=limits.max)
+                )
                 raise _err(
                     "media_count",
-                    f"{many.capitalize()}: {spec.label} takes {rng} {many} (you gave {n}).",
+                    "{Many}: {model} takes {range} {many} (you gave {n}).",
+                    Many=t(many.capitalize()),
+                    model=spec.label,
+                    range=rng,
+                    many=t(many),
+                    n=n,
                 )
         if spec.needs_image_or_video and counts["image"] + counts["video"] == 0:
             raise _err(
                 "media_visual",
-                f"Media: {spec.label} needs at least one image or video"
-                + (" (audio cannot be used alone)." if counts["audio"] else "."),
+                "Media: {model} needs at least one image or video (audio cannot be used alone)."
+                if counts["audio"]
+                else "Media: {model} needs at least one image or video.",
+                model=spec.label,
             )
         return self
 
@@ -313,11 +352,11 @@ def error_messages(exc: ValidationError) -> dict[str, str]:
         field = str(loc[0]) if loc else _field_of(err)
         if err["type"] == "extra_forbidden":
             allowed = ", ".join(GenerationRequest.model_fields)
-            msg = f"{field}: is not a setting of this API; the settings are {allowed}."
+            msg = t("{field}: is not a setting of this API; the settings are {allowed}.", field=field, allowed=allowed)
         elif err["type"] == "missing":
-            msg = f"{field.capitalize()}: is required."
+            msg = t("{field}: is required.", field=field.capitalize())
         elif err["type"] in ("model_type", "dict_type", "model_attributes_type"):
-            msg = "Request: must be a set of named settings (model, prompt, ...)."
+            msg = t("Request: must be a set of named settings (model, prompt, ...).")
         else:
             msg = err["msg"]
         out.setdefault(field, msg)

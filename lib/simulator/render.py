@@ -8,6 +8,7 @@ a moving circle, a progress bar and a frame counter with numpy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -74,8 +75,14 @@ def _px(size: int) -> int:
     return max(8, size)
 
 
+# Noto Sans CJK SC cut down to Latin, punctuation and common Chinese (tools/make_slate_font.py; SIL OFL 1.1),
+# so a Chinese prompt shows as characters, not as empty boxes.
+FONT = Path(__file__).parent / "fonts" / "NotoSansSC-Slate.otf"
+
+
+@functools.cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=_px(size))
+    return ImageFont.truetype(str(FONT), _px(size))
 
 
 # --- the static slate ----------------------------------------------------------------------

@@ -34,6 +34,7 @@ from lib.store.engine import dispose_engines
 from lib.store.leases import LEASE_SECONDS, LeaseStore
 from lib.store.members import NotFacilitator
 from lib.store.polling import PollingStore
+from lib.store.preferences import PreferenceStore
 from lib.store.reading import ReadingStore
 from lib.store.records import Comparison, Member, Role, Run, Spend, Workspace, new_id, valid_id
 from lib.store.submission import SUBMIT_GRACE_SECONDS, NewRun, SubmissionStore, TaskTaken
@@ -57,5 +58,5 @@ __all__ = [
 ]
 
 
-class Store(SubmissionStore, PollingStore, LeaseStore, ReadingStore, ComparisonStore, DraftStore):
-    """Workspaces, members, runs, drafts and comparisons in one database; cheap to construct (engines are cached)."""
+class Store(SubmissionStore, PollingStore, LeaseStore, ReadingStore, ComparisonStore, DraftStore, PreferenceStore):
+    """Workspaces, members, runs, drafts, comparisons and preferences in one database; engines are cached."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lib.advice import CHECK_ACCOUNT
+from lib.advice import APP_MESSAGES, CHECK_ACCOUNT
 from lib.schema import Task, TaskState
 from lib.status import POLLED, TO_ARCHIVE, RunStatus
 from lib.store.base import ERROR_CODE_MAX, StoreBase, values_of
@@ -70,7 +70,7 @@ class PollingStore(StoreBase):
                     completed_at=now,
                     finished_at=now,
                     error_code="no_result",
-                    error_message="The provider reported the run completed but sent no video link.",
+                    error_message=APP_MESSAGES["no_result"],
                 )
             else:
                 values.update(status=status.value, progress=100, completed_at=now, video_url=url, next_poll_at=None)
@@ -167,5 +167,5 @@ class PollingStore(StoreBase):
 
     def mark_expired(self, run_id: str, message: str | None = None, *, now: float | None = None) -> Run | None:
         """The video link ran out before the video was saved (still billed: the provider finished it)."""
-        message = message or "The video link expired (links last 24 hours) before the video was saved."
+        message = message or APP_MESSAGES["link_expired"]
         return self._finish(run_id, TO_ARCHIVE, RunStatus.EXPIRED, "link_expired", message, now)

@@ -1,11 +1,11 @@
-"""The database schema (SQLAlchemy Core): workspaces, who takes part in them, their runs, drafts and comparison grids.
+"""The database schema (SQLAlchemy Core): workspaces, their members, runs, drafts, comparison grids, preferences.
 
 Times are Unix seconds (floats); ``runs.status`` holds ``lib.status.RunStatus`` values;
 a participant id is the random id a browser keeps (``lib.identity``).
 
 Example:
     >>> sorted(metadata.tables)
-    ['comparisons', 'drafts', 'members', 'runs', 'servers', 'workspaces']
+    ['comparisons', 'drafts', 'members', 'preferences', 'runs', 'servers', 'workspaces']
 """
 
 from __future__ import annotations
@@ -121,4 +121,13 @@ comparisons = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("spec_json", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# What one browser (participant id) chose for itself across workspaces: the screen language.
+preferences = sa.Table(
+    "preferences",
+    metadata,
+    sa.Column("participant_id", sa.String(64), primary_key=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
 )

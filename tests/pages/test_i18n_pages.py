@@ -1,0 +1,290 @@
+"""Every page in 中文 (AppTest): no screen word left in English, and nothing asked of ``t`` without a translation.
+
+Each page is opened as app.py opens it, after ``components.language.apply()`` with the
+browser's choice ``lang=zh``; the same pages in English keep their exact English words
+(the other page tests check those).
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import i18n
+from lib.status import RunStatus
+from tests.support.apptest import TIMEOUT
+from tests.support.screen_words import untranslated
+
+PROMPT = "一只红狐狸在雪地里奔跑，广角镜头，金色光线"
+
+# The page as app.py runs it: the language first, then the page. (AppTest runs only the page after a
+# first run of app.py, and its switch_page skips app.py, so app.py itself cannot be walked here.)
+_SCRIPT = """
+import runpy
+import streamlit as st
+# No st.navigation here, so a page link shows as its label (the words are what this test reads).
+st.page_link = lambda page, *, label=None, **options: st.markdown(label or "")
+from components import connection, language, workspace
+language.apply()
+ws, slot = workspace.sidebar_section()
+connection.sidebar_section()
+connection.demo_banner()
+runpy.run_path({page!r}, run_name="__main__")
+workspace.budget_block(slot, ws)
+"""
+
+
+def open_page(page: str, lang: str, *, query: dict[str, str] | None = None, **session_state) -> AppTest:
+    # AppTest formats a choice widget's value in this thread too, with the page's format_func.
+    i18n.set_language(lang)
+    at = AppTest.from_string(_SCRIPT.format(page=page), default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    at.context["url"] = "http://localhost:8501/"
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in session_state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def check(at, *, allow: tuple[str, ...] = ()) -> None:
+    left = untranslated(at, allow=allow)
+    assert not left, "still in English:\n" + "\n".join(f"{kind}: {text!r}" for kind, text in left)
+    assert not i18n.missing("zh"), "asked for with no translation:\n" + "\n".join(sorted(i18n.missing("zh")))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_missing():
+    i18n.forget_missing()
+    with i18n.use(i18n.DEFAULT):
+        yield
+    i18n.forget_missing()
+
+
+def test_the_studio_speaks_chinese(demo_app):
+    at = open_page("pages/studio.py", "zh")
+    check(at)
+    at.text_area(key="prompt").input(PROMPT).run()
+    check(at, allow=(PROMPT,))
+
+
+# Prompts that raise every kind of hint between them (each test below checks which codes appeared).
+HINTED = (
+    "She smiles and says “hello there”. A sign reads “OPEN”. He whispers 'come closer now'. "
+    'Narrator: the sea is calm today. 16:9, 4K, 0-3s: the latest news. @image1 @video2 "',
+    "a",
+    "",
+    "一只猫。" * 700,
+)
+
+
+def test_the_studio_speaks_chinese_with_every_hint_model_and_invalid_field(demo_app):
+    from lib import catalog
+    from lib.hints import TITLES, lint
+
+    at = open_page("pages/studio.py", "zh")
+    seen: set[str] = set()
+    for prompt in HINTED:
+        at.text_area(key="prompt").input(prompt).run()
+        assert not at.exception, at.exception
+        check(at, allow=(prompt,))
+        seen |= {h.code for h in lint(prompt, model=catalog.DEFAULT_MODEL)}
+    assert seen >= set(TITLES) - {"web-search-suggested"}, set(TITLES) - seen
+    at.text_area(key="prompt").input("最新的新闻：一位主持人在演播室里说话").run()
+    check(at, allow=("最新的新闻：一位主持人在演播室里说话",))
+
+    for model in catalog.MODELS:
+        at.selectbox(key="model").set_value(model).run()
+        assert not at.exception, at.exception
+        check(at, allow=("最新的新闻：一位主持人在演播室里说话",))
+        for media in catalog.MEDIA.values():
+            found = [w for w in at.text_area if w.key == media.field]
+            if found:
+                found[0].input("not a link\nftp://example.com/x").run()
+                check(at, allow=("最新的新闻：一位主持人在演播室里说话", "not a link\nftp://example.com/x"))
+    at.selectbox(key="model").set_value(catalog.DEFAULT_MODEL).run()
+    at.text_input(key="callback_url").input("http://not-https.example").run()
+    check(at, allow=("最新的新闻：一位主持人在演播室里说话", "http://not-https.example"))
+
+
+def test_the_sidebar_speaks_chinese_to_a_participant_with_limits_and_to_a_wrong_link(demo_app):
+    from lib.identity import new_participant_id
+
+    fac, guest = new_participant_id(), new_participant_id()
+    ws = demo_app.store.create_workspace("工作坊", facilitator=fac)
+    demo_app.store.set_budget(ws.id, budget_credits=500.0, per_participant_cap=100.0, by=fac)
+    at = open_page("pages/studio.py", "zh", query={"ws": ws.id}, pid=guest)
+    check(at, allow=("工作坊",))
+    at = open_page("pages/studio.py", "zh", query={"ws": ws.id}, pid=fac)
+    check(at, allow=("工作坊",))
+    at = open_page("pages/studio.py", "zh", query={"ws": "ws_doesnotexist0000"}, pid=guest)
+    check(at)
+
+
+def _seed_every_state(db, ws_id: str) -> dict:
+    from lib.schema import GenerationRequest
+    from lib.schema.task import Task
+
+    def task(status="pending", n=1, **extra):
+        return Task.model_validate({"id": f"task-unified-{n}", "status": status, **extra})
+
+    def new(prompt: str, n: int, **req):
+        run = db.create_run(
+            ws_id, GenerationRequest(model="seedance-2.0-text-to-video", prompt=prompt, **req), 67.5, True, "k"
+        )
+        assert db.claim_submit(run.id)
+        return run
+
+    runs = {}
+    run = new("一只风筝飞过沙丘", 1, content_filter=False, generate_audio=False)
+    db.mark_submitted(run.id, task(n=1))
+    db.update_from_task(run.id, task("completed", n=1, progress=100, results=["http://sim/v.mp4"]))
+    runs["archived"] = db.mark_archived(run.id, "t" * 32, 1234, 5.0, 1280, 720)
+    run = new("暴风雨中的灯塔", 2)
+    db.mark_submitted(run.id, task(n=2))
+    runs["failed"] = db.update_from_task(
+        run.id, task("failed", n=2, error={"code": "content_policy_violation", "message": "blocked"})
+    )
+    run = new("雪地里的狐狸", 3, web_search=True)
+    db.mark_submitted(run.id, task(n=3))
+    runs["processing"] = db.update_from_task(run.id, task("processing", n=3, progress=40), next_poll_at=2e9)
+    run = new("清晨的港口", 4)
+    db.mark_submitted(run.id, task(n=4))
+    db.update_from_task(run.id, task("completed", n=4, progress=100, results=["http://sim/v4.mp4"]))
+    runs["expired"] = db.mark_expired(run.id)
+    runs["queued"] = db.mark_submitted(new("夜晚的城市", 5).id, task(n=5))
+    runs["submitting"] = new("山间的云海", 6)
+    runs["submit_failed"] = db.mark_submit_failed(new("雨中的街道", 7).id, "invalid_parameters", "bad")
+    runs["unknown"] = db.mark_unknown(new("沙漠中的骆驼", 8).id, "submit_interrupted", "lost")
+    run = new("森林里的小鹿", 9)
+    db.mark_submitted(run.id, task(n=9))
+    runs["completed"] = db.update_from_task(run.id, task("completed", n=9, progress=100, results=["http://sim/9.mp4"]))
+    assert {r.status.value for r in runs.values()} >= {s.value for s in RunStatus}, runs
+    return runs
+
+
+def _card_words(at) -> list[str]:
+    import json
+
+    from tests.support.apptest import walk
+
+    out = []
+    for node in walk(at._tree):
+        if type(node).__name__ == "UnknownElement" and getattr(node.proto, "component_name", "") == "studio_cards":
+            data = json.loads(node.proto.json)
+            out += [str(v) for v in data.get("words", {}).values()]
+            if data.get("empty"):
+                out.append(data["empty"])
+            for card in data["cards"]:
+                out += [card["label"], *card["facts"], *(text for _tone, text in card["badges"])]
+                out += [x for x in (card.get("note"), card.get("toast")) if x]
+                if card.get("error"):
+                    out.append(card["error"]["advice"])
+    return out
+
+
+def test_the_gallery_speaks_chinese_with_runs_in_every_state_and_their_details(demo_app):
+    from tests.support.screen_words import english
+
+    at = open_page("pages/gallery.py", "zh")
+    check(at)
+    ws = at.session_state["ws"]
+    runs = _seed_every_state(demo_app.store, ws)
+    prompts = tuple(run.request.prompt for run in runs.values())
+    at = open_page("pages/gallery.py", "zh", query={"ws": ws}, filters_toggle=True)
+    check(at, allow=(*prompts, "lost"))
+    words = _card_words(at)
+    assert len(words) > 20
+    left = [w for w in words if english(w)]
+    assert not left, left
+    lost = runs["unknown"].id
+    at.text_input(key=f"attach-{lost}").input("not a task id").run()
+    at.button(key=f"attach-go-{lost}").click().run()
+    assert [e for e in at.error if "任务 ID" in e.value]  # the refusal, in Chinese
+    check(at, allow=(*prompts, "lost", "not a task id"))
+    # An unknown run's attach controls already show above the cards (read there); its details
+    # would render the same widget keys a second time.
+    for state, run in runs.items():
+        if state == "unknown":
+            continue
+        at = open_page("pages/gallery.py", "zh", query={"ws": ws, "run": run.id})
+        check(at, allow=(*prompts, "blocked", "bad", "lost", "bad (bad)"))
+
+
+def test_compare_speaks_chinese_from_the_builder_to_an_opened_comparison(demo_app, provider):
+    prompt = "雪地里奔跑的红狐狸，广角镜头"
+    at = open_page("pages/compare.py", "zh", prompt=prompt)
+    check(at, allow=(prompt,))
+    at.selectbox(key="cmp_cols").set_value("generate_audio").run()
+    check(at, allow=(prompt,))
+    at.button(key="cmp_run").click().run()
+    check(at, allow=(prompt,))
+    at.button(key="cmp_go").click().run()
+    assert not at.exception, at.exception
+    check(at, allow=(prompt,))
+    ws = at.session_state["ws"]
+    for run in demo_app.store.list_runs(ws):
+        demo_app.store.mark_failed(run.id, "generation_timeout", "The provider took too long.")
+    cmp_id = demo_app.store.list_comparisons(ws)[0].id
+    at = open_page("pages/compare.py", "zh", query={"ws": ws, "cmp": cmp_id})
+    check(at, allow=(prompt, "The provider took too long."))
+    at = open_page("pages/compare.py", "zh", query={"ws": ws})
+    check(at, allow=(prompt,))
+
+
+BATCH_CSV = (
+    "prompt,model,duration,quality\n"
+    "一只猫在屋顶上睡觉,seedance-2.0-fast-text-to-video,5,480p\n"
+    ",seedance-2.0-text-to-video,99,4k\n"
+    "一只狗在海边奔跑 @image1,seedance-2.0-text-to-video,5,720p\n"
+).encode()
+
+
+def test_batch_speaks_chinese_with_a_preview(demo_app, provider):
+    at = open_page("pages/batch.py", "zh")
+    check(at)
+    at.file_uploader(key="batch_file").set_value(("prompts.csv", BATCH_CSV, "text/csv")).run()
+    assert not at.exception, at.exception
+    check(at, allow=("一只猫在屋顶上睡觉", "一只狗在海边奔跑 @image1"))
+    from tests.support.screen_words import english, texts
+
+    assert any(kind == "dataframe.header" for kind, _ in texts(at))
+    [table] = [df.value for df in at.dataframe if "问题" in df.value.columns]
+    problems = [str(v) for v in table["问题"] if str(v)]
+    assert len(problems) == 3 and not [p for p in problems if english(p)], problems
+
+
+def test_the_studio_speaks_chinese_when_a_run_is_sent_and_when_the_budget_refuses(demo_app, provider):
+    prompt = "一位老渔夫在黎明时分微笑，镜头缓慢推近，金色光线"
+    at = open_page("pages/studio.py", "zh")
+    at.text_area(key="prompt").input(prompt).run()
+    at.button(key="submit").click().run()
+    assert not at.exception, at.exception
+    assert len(provider.posts) == 1
+    check(at, allow=(prompt,))
+    ws, pid = at.session_state["ws"], at.session_state["pid"]
+    demo_app.store.set_budget(ws, 1.0, None, by=pid)
+    at = open_page("pages/studio.py", "zh", query={"ws": ws}, pid=pid, prompt=prompt)
+    check(at, allow=(prompt,))
+    assert at.button(key="submit").disabled  # refused before the click, in words
+    at.number_input(key="takes").set_value(3).run()
+    check(at, allow=(prompt,))
+    demo_app.store.set_budget(ws, None, None, by=pid)
+    at = open_page("pages/studio.py", "zh", query={"ws": ws}, pid=pid, prompt=prompt)
+    at.number_input(key="takes").set_value(3).run()
+    at.button(key="takes_run").click().run()
+    check(at, allow=(prompt,))
+    at.button(key="takes_go").click().run()
+    assert not at.exception, at.exception
+    assert len(provider.posts) == 4
+    check(at, allow=(prompt,))
+
+
+def test_live_mode_speaks_chinese_in_the_sidebar_and_the_studio(demo_app, provider):
+    demo_app.configure(api_key="sk-live-test-key-0123456789", base_url="https://api.evolink.ai")
+    at = open_page("pages/studio.py", "zh")
+    check(at)
+    at.selectbox(key="model").set_value("seedance-2.0-reference-to-video").run()
+    check(at)
