@@ -99,13 +99,15 @@ def badges(run: Run) -> None:
     st.markdown(line)
 
 
-def status_controls(run: Run) -> None:
+def status_controls(run: Run, *, recovery: bool = True) -> None:
     """What a run in its state needs before anything else: the error and what to do about it.
 
     Runs that need more than words (an unknown outcome to look up, a personal key to
-    enter again) get their controls here too, from the module that knows how.
+    enter again) get their controls here too, from the module that knows how; with
+    ``recovery`` False (a run's details, while the same controls show above the cards)
+    they are left out, so no widget appears twice.
     """
-    if run_recovery.missing_key(run):
+    if recovery and run_recovery.missing_key(run):
         return
     if run.status in FAILURES:
         st.error(f"**{md(run.label.capitalize())}** · {md(run.error_code or run.status)}", icon=":material/error:")
@@ -114,7 +116,8 @@ def status_controls(run: Run) -> None:
         todo = advice.what_to_do(run.error_code, run.status)
         if todo:
             st.caption(todo)
-        run_recovery.attach_task_id(run)
+        if recovery:
+            run_recovery.attach_task_id(run)
     elif run.poll_error and not run.finished:
         st.caption(t("Retrying: {error}", error=md(run.poll_error)))
 
@@ -201,7 +204,8 @@ def actions(run: Run) -> None:
 def details(run: Run) -> None:
     """Everything about one run: status controls, contact sheet, prompt, settings, cost, notes, remix, download."""
     with st.container(key=f"detail-{run.id}"):
-        status_controls(run)
+        # A run waiting for someone keeps its controls above the cards, once.
+        status_controls(run, recovery=not run_recovery.needs_action(run))
         if run.archived and run.media_token:
             sheet = media_url(run.media_token, "sheet")
             if sheet.startswith(("http://", "https://")):
