@@ -36,6 +36,7 @@ Kind = Literal["created", "updated", "finished", "rated", "resync"]
 KINDS: tuple[Kind, ...] = ("created", "updated", "finished", "rated", "resync")
 
 QUEUE_MAX = 256  # notices a subscriber may fall behind by before it is told to resync
+RECENT_MAX = 512  # notices remembered for streams that start just after them (``subscribe(replay=...)``)
 SUBSCRIBERS_MAX = 2000  # open event streams per process; more are refused (a page then falls back to reloads)
 
 
@@ -124,8 +125,15 @@ class Bus:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._relay: Callable[[str, str, Kind], None] | None = None
+        self._recent: deque[RunEvent] = deque(maxlen=RECENT_MAX)
 
-    def subscribe(self, workspace_id: str) -> Subscription:
+    def subscribe(self, workspace_id: str, *, replay: float = 0.0) -> Subscription:
+        """Notices about ``workspace_id`` from now on, and those of the last ``replay`` seconds.
+
+        A page reads its runs, then opens its stream: a run that changed in between would
+        otherwise never reach it. Replayed notices are harmless to a page that saw them
+        (a card keeps the newer of two versions).
+        """
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -135,6 +143,10 @@ class Bus:
             if sum(len(s) for s in self._subs.values()) >= SUBSCRIBERS_MAX:
                 raise TooManySubscribers(f"{SUBSCRIBERS_MAX} event streams are open already")
             self._subs.setdefault(workspace_id, set()).add(sub)
+            since = time.time() - replay
+            missed = [e for e in self._recent if replay > 0 and e.workspace_id == workspace_id and e.at >= since]
+        for event in missed:
+            sub._push(event)
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
@@ -166,10 +178,9 @@ class Bus:
     def deliver(self, workspace_id: str, run_id: str, kind: Kind) -> None:
         """Tell this process's subscribers only (what a relay calls for notices from elsewhere)."""
         with self._lock:
+            event = RunEvent(workspace_id, run_id, kind, next(self._seq), time.time())
+            self._recent.append(event)
             subs = list(self._subs.get(workspace_id, ()))
-        if not subs:
-            return
-        event = RunEvent(workspace_id, run_id, kind, next(self._seq), time.time())
         for sub in subs:
             sub._push(event)
 
@@ -186,6 +197,9 @@ def publish(workspace_id: str, run_id: str, kind: Kind) -> None:
     BUS.publish(workspace_id, run_id, kind)
 
 
-def subscribe(workspace_id: str) -> Subscription:
-    """Notices about ``workspace_id`` from now on (raises ``TooManySubscribers`` past the limit)."""
-    return BUS.subscribe(workspace_id)
+def subscribe(workspace_id: str, *, replay: float = 0.0) -> Subscription:
+    """Notices about ``workspace_id`` from now on, and of the last ``replay`` seconds (``Bus.subscribe``).
+
+    Raises ``TooManySubscribers`` past the limit.
+    """
+    return BUS.subscribe(workspace_id, replay=replay)

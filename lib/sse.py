@@ -37,6 +37,7 @@ from lib.store.records import valid_id
 log = logging.getLogger("studio.sse")
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+REPLAY_SECONDS = 30.0  # a new stream also gets the notices of this long ago: the page read its runs just before
 CARDS_KEPT = 512  # notices whose card is remembered for streams that have not sent it yet
 BUSY_RETRY_MS = 30_000  # when too many streams are open: come back later, not at once
 
@@ -113,7 +114,7 @@ async def stream(
 ) -> AsyncIterator[bytes]:
     """The event stream of one workspace; its subscription is closed however the stream ends."""
     try:
-        sub = events.subscribe(workspace_id)
+        sub = events.subscribe(workspace_id, replay=REPLAY_SECONDS)
     except events.TooManySubscribers:
         yield retry(BUSY_RETRY_MS) + comment("busy")
         return

@@ -113,3 +113,14 @@ def test_the_store_publishes_each_committed_change_of_a_run(bus, tmp_path):
         (run.id, "rated"),
     ]
     sub.close()
+
+
+def test_a_new_subscriber_can_ask_for_what_it_just_missed():
+    bus = events.Bus()
+    bus.publish("ws_a", "run_1", "finished")  # between a page's read and its stream
+    bus.publish("ws_b", "run_2", "finished")  # another workspace: not replayed
+    with bus.subscribe("ws_a") as plain:
+        assert plain.wait(0) == []  # from now on only
+    with bus.subscribe("ws_a", replay=30) as catching_up:
+        [event] = catching_up.wait(0)
+        assert (event.run_id, event.kind) == ("run_1", "finished")
