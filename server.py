@@ -242,7 +242,11 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
         log.warning("removed %d partial download(s) an earlier process left behind", removed)
     CLOSING.clear()
     _close_streams_on_exit_signal()
-    expired = uploads.cleanup(SETTINGS.data_dir)
+    try:
+        expired = uploads.cleanup(SETTINGS.data_dir)
+    except OSError as exc:  # a disk that refuses to tidy must not keep the server from starting
+        log.warning("could not remove old uploads at start: %s", exc)
+        expired = 0
     if expired:
         log.info("removed %d upload(s) older than 24 hours", expired)
     _start_worker()
