@@ -272,7 +272,11 @@ routes: list[BaseRoute] = [
 if SIMULATOR is not None:
     routes.append(Mount(DEMO_MOUNT, app=SIMULATOR))
 
-CSP = headers.content_security_policy(headers.scripts_in(SCRIPTS))
+# Streamlit's index.html has one inline script of its own; the app's are in components/scripts/.
+_STREAMLIT_INDEX = Path(st.__file__).parent / "static" / "index.html"
+CSP = headers.content_security_policy(
+    [*headers.inline_scripts(_STREAMLIT_INDEX.read_text(encoding="utf-8")), *headers.scripts_in(SCRIPTS)]
+)
 app = st.App(
     "app.py",
     lifespan=lifespan,

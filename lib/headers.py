@@ -5,7 +5,8 @@ What Streamlit 1.67 needs, found by loading every page in Chromium with this pol
 watching for violations (``tests/e2e/test_headers.py``):
 
 - scripts: its own files (``'self'``), the one inline script of its ``index.html``
-  (allowed by hash), components v2, which load their code from ``blob:`` URLs, and the
+  (allowed by hash; ``server.py`` reads it, so lib never imports Streamlit), components
+  v2, which load their code from ``blob:`` URLs, and the
   app's own inline scripts (``st.html`` and the Compare player's iframe), each allowed by
   the hash of its file in ``components/scripts/`` — an inline script anywhere else is
   blocked, which is the point;
@@ -24,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -53,15 +53,6 @@ def inline_scripts(html: str) -> list[str]:
     return _INLINE_SCRIPT.findall(html)
 
 
-@functools.cache
-def streamlit_scripts() -> tuple[str, ...]:
-    """The inline scripts of the ``index.html`` this Streamlit serves."""
-    import streamlit
-
-    index = Path(streamlit.__file__).parent / "static" / "index.html"
-    return tuple(inline_scripts(index.read_text(encoding="utf-8")))
-
-
 def scripts_in(folder: str | Path) -> list[str]:
     """The text of every ``*.js`` file in ``folder``, sorted by name (none if there is no folder)."""
     path = Path(folder)
@@ -69,8 +60,8 @@ def scripts_in(folder: str | Path) -> list[str]:
 
 
 def content_security_policy(inline: Iterable[str]) -> str:
-    """The policy, allowing Streamlit's own inline script and the ``inline`` scripts given, and nothing inline else."""
-    hashes = sorted({script_hash(text) for text in (*streamlit_scripts(), *inline)})
+    """The policy, allowing the ``inline`` scripts given (Streamlit's own and the app's), and nothing inline else."""
+    hashes = sorted({script_hash(text) for text in inline})
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", "blob:", *hashes],

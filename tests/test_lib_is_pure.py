@@ -37,3 +37,14 @@ def test_every_lib_module_imports_without_streamlit():
     assert set(result["imported"]) == expected  # every module, packages' modules included
     assert {"lib.settings", "lib.client", "lib.simulator.engine", "lib.store.migrate"} <= expected
     assert result["streamlit"] == []
+
+
+def test_no_lib_module_imports_streamlit_later_either():
+    """An import inside a function would pass the test above and still tie lib to Streamlit."""
+    import re
+
+    pattern = re.compile(r"^\s*(import streamlit|from streamlit\b)", re.M)
+    offenders = [
+        str(path.relative_to(ROOT)) for path in (ROOT / "lib").rglob("*.py") if pattern.search(path.read_text("utf-8"))
+    ]
+    assert offenders == []
