@@ -36,6 +36,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
+from components import trouble
 from lib import archive, cards, demo, events_pg, headers, health, hooks, media, recovery, sse, transfer, uploads, worker
 from lib.identity import IdentityCookie
 from lib.settings import (
@@ -207,16 +208,6 @@ def _start_worker() -> None:
     log.info("worker started (%s mode)", "demo" if SETTINGS.demo else "live")
 
 
-def on_script_error(exc: Exception) -> bool:
-    """A page, callback or fragment that hit the server's storage failing shows one plain sentence, no traceback."""
-    sentence = health.trouble(exc)
-    if sentence is None:
-        return False
-    health.note(exc)
-    st.error(sentence, icon=":material/report:")
-    return True
-
-
 def _close_streams_on_exit_signal() -> None:
     """On SIGINT/SIGTERM, end the event streams first: the server waits for open responses before it stops."""
     loop = asyncio.get_running_loop()
@@ -282,5 +273,5 @@ app = st.App(
     lifespan=lifespan,
     routes=routes,
     middleware=[Middleware(headers.SecurityHeaders, csp=CSP), Middleware(MediaTokenGuard), Middleware(IdentityCookie)],
-    on_script_error=on_script_error,
+    on_script_error=trouble.shown,  # a page, callback or fragment whose storage failed: one plain sentence
 )
