@@ -98,11 +98,14 @@ def _cell_status(cell: dict, run: Run | None) -> str:
 @st.fragment
 def live_grid(comparison_id: str) -> None:
     """A running grid, read again whenever one of its runs changes; once every cell has finished, the full view."""
+    since = live.heard()
     comparison = workspace.store().get_comparison(comparison_id)
     if comparison is None:
         return
     runs = _runs(comparison)
-    live.listen(comparison.workspace_id, key=f"cmp-{comparison_id}", runs=runs, kinds=("updated", "finished"))
+    live.listen(
+        comparison.workspace_id, key=f"cmp-{comparison_id}", runs=runs, kinds=("updated", "finished"), since=since
+    )
     if all(r.finished for r in runs.values()):
         st.rerun(scope="app")
     row_labels, col_labels, matrix = compare.layout(comparison.spec)

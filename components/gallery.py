@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import compare_view, run_card, workspace
+from components import compare_view, live, run_card, workspace
 from lib import catalog, export
 from lib.gallery import SORT_LABELS, GalleryFilter, Sort, participants
 from lib.i18n import t
@@ -39,9 +39,16 @@ _style = st.components.v2.component(
 )
 
 
-def workspace_runs(ws: Workspace) -> list[Run]:
-    """Every run of the workspace, newest first: read once per rerun, then filtered in memory."""
-    return workspace.store().list_runs(ws.id, limit=None)
+_HEARD = "_gallery_heard"  # the last notice heard before the runs were read (``live.heard``)
+
+
+def workspace_runs(workspace_id: str) -> list[Run]:
+    """Every run of the workspace, newest first: read once per rerun, then filtered in memory.
+
+    Notes which notices the read may have missed, for the grid's listener.
+    """
+    st.session_state[_HEARD] = live.heard()
+    return workspace.store().list_runs(workspace_id, limit=None)
 
 
 def filter_bar(runs: list[Run]) -> GalleryFilter:
@@ -126,7 +133,7 @@ def grid(ws: Workspace, view: GalleryFilter, every_run: list[Run]) -> None:
 def live_grid(workspace_id: str, view: GalleryFilter, every_run: list[Run], full_run: int) -> None:
     """The cards; on a rerun of this fragment alone, the list is read again (it may have changed)."""
     if st.session_state.get(_GRID_RUN) == full_run:
-        every_run = workspace.store().list_runs(workspace_id, limit=None)
+        every_run = workspace_runs(workspace_id)
     st.session_state[_GRID_RUN] = full_run
     runs = view.apply(every_run)
     run_card.needs_you(runs)
@@ -138,6 +145,7 @@ def live_grid(workspace_id: str, view: GalleryFilter, every_run: list[Run], full
         # In the plain view the page places notices itself, new runs included (an empty
         # gallery too: its first card replaces the "no runs yet" line without a rerun).
         patch=view == GalleryFilter() and len(runs) <= shown,
+        since=st.session_state.get(_HEARD, 0),
         empty=t(NO_RUNS) if not every_run else t("No runs match these filters."),
     )
     if len(runs) > shown:

@@ -22,7 +22,7 @@ from typing import Any
 
 import streamlit as st
 
-from lib import i18n
+from lib import events, i18n
 from lib.settings import EVENTS_PREFIX
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +51,15 @@ def events_url(workspace_id: str) -> str:
     return f"{EVENTS_PREFIX}{workspace_id}" + ("" if language == i18n.DEFAULT else f"?lang={language}")
 
 
+def heard() -> int:
+    """Take this before reading the store: the page then hears again every notice after it (``since``).
+
+    A page switch keeps the page's stream open, so notices can go by while none of its
+    listeners is mounted; a listener that joins replays those newer than its ``since``.
+    """
+    return events.last_seq()
+
+
 def _ignore() -> None:
     """Nothing to do in a callback: the trigger reruns the fragment, which reads the store."""
 
@@ -62,11 +71,13 @@ def listen(
     runs: Iterable[str] | None = None,
     kinds: Iterable[str] | None = None,
     on_notice: Callable[[], Any] | None = None,
+    since: int | None = None,
 ) -> dict[str, Any] | None:
     """Rerun the enclosing fragment on a notice about ``runs`` (None: any run) of the given ``kinds`` (None: any).
 
     The element is keyed ``live-<key>``. Returns the notice that woke this run
-    (``{"run", "kind", "seq"}``), or None.
+    (``{"run", "kind", "seq"}``), or None. ``since``: ``heard()`` taken before the
+    fragment read the store (None: now, for a fragment that reads after this call).
     """
     result = _listener(
         key=KEY_PREFIX + key,
@@ -74,6 +85,7 @@ def listen(
             "url": events_url(workspace_id),
             "runs": None if runs is None else sorted(runs),
             "kinds": None if kinds is None else sorted(kinds),
+            "since": heard() if since is None else since,
         },
         height=0,
         on_notice_change=on_notice or _ignore,

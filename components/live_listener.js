@@ -23,7 +23,7 @@ export default function (component) {
       state.last = n;
       clearTimeout(state.timer);
       state.timer = setTimeout(() => state.trigger("notice", { run: state.last.run, kind: state.last.kind, seq: state.last.seq }), BURST_MS);
-    });
+    }, data.since);
   }
   return () => {
     clearTimeout(state.timer);

@@ -210,7 +210,7 @@ export default function (component) {
   if (st.url !== data.url) {
     if (st.leave) st.leave();
     st.url = data.url;
-    st.leave = data.url ? HUB.join(data.url, (n) => hear(st, n)) : null;
+    st.leave = data.url ? HUB.join(data.url, (n) => hear(st, n), data.since) : null;
   }
   return () => {
     clearInterval(st.ticker);

@@ -58,11 +58,12 @@ def _save_rating(key: str) -> None:
             workspace.store().set_rating(picked["run"], stars)
 
 
-def grid(runs: list[Run], *, workspace_id: str, key: str, patch: bool, empty: str = "") -> str | None:
+def grid(runs: list[Run], *, workspace_id: str, key: str, patch: bool, since: int, empty: str = "") -> str | None:
     """Every run's card in one component; returns the id of a run whose details were asked for.
 
     With ``patch`` (the unfiltered, newest-first view) the page updates cards from run
-    notices itself; otherwise a notice asks the enclosing fragment to rerun.
+    notices itself; otherwise a notice asks the enclosing fragment to rerun. ``since``:
+    ``live.heard()`` taken before ``runs`` were read.
     """
     result = _cards(
         key=key,
@@ -72,6 +73,7 @@ def grid(runs: list[Run], *, workspace_id: str, key: str, patch: bool, empty: st
             "patch": patch,
             "words": dict(cards.WORDS),  # in this page's language
             "empty": empty,
+            "since": since,
         },
         on_rate_change=functools.partial(_save_rating, key),
         on_open_change=_ignore,

@@ -126,6 +126,7 @@ class Bus:
         self._seq = itertools.count(1)
         self._relay: Callable[[str, str, Kind], None] | None = None
         self._recent: deque[RunEvent] = deque(maxlen=RECENT_MAX)
+        self._last = 0
 
     def subscribe(self, workspace_id: str, *, replay: float = 0.0) -> Subscription:
         """Notices about ``workspace_id`` from now on, and those of the last ``replay`` seconds.
@@ -179,10 +180,15 @@ class Bus:
         """Tell this process's subscribers only (what a relay calls for notices from elsewhere)."""
         with self._lock:
             event = RunEvent(workspace_id, run_id, kind, next(self._seq), time.time())
+            self._last = event.seq
             self._recent.append(event)
             subs = list(self._subs.get(workspace_id, ()))
         for sub in subs:
             sub._push(event)
+
+    def last_seq(self) -> int:
+        """The ``seq`` of the latest notice in this process (0: none yet)."""
+        return self._last
 
     def set_relay(self, relay: Callable[[str, str, Kind], None] | None) -> None:
         """Also send every published notice through ``relay`` (e.g. PostgreSQL NOTIFY), or stop (None)."""
@@ -195,6 +201,15 @@ BUS = Bus()
 def publish(workspace_id: str, run_id: str, kind: Kind) -> None:
     """A run of ``workspace_id`` changed; never raises for want of listeners."""
     BUS.publish(workspace_id, run_id, kind)
+
+
+def last_seq() -> int:
+    """The ``seq`` of the latest notice so far: a page that reads the store after taking it missed none before it.
+
+    Its stream may still bring notices from before its read (they are harmless); those
+    with a higher ``seq`` may be news to it.
+    """
+    return BUS.last_seq()
 
 
 def subscribe(workspace_id: str, *, replay: float = 0.0) -> Subscription:

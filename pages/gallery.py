@@ -8,7 +8,7 @@ from lib.i18n import t
 run_card.follow_remix()  # a Remix clicked in a run's details opens the Studio
 ws = workspace.current()
 st.title(t("Gallery"))
-every_run = gallery.workspace_runs(ws)
+every_run = gallery.workspace_runs(ws.id)
 view = gallery.filter_bar(every_run)
 gallery.export_buttons(ws, every_run)
 gallery.comparisons(ws)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from lib import cards
+from lib import cards, events
 from lib.schema import GenerationRequest, Task
 from lib.store import Store
 from tests.support.apptest import walk
@@ -98,6 +98,23 @@ def test_every_run_has_a_card_with_its_id(seeded, open_gallery):
     assert grid["url"] == f"/api/events/{ws.id}"  # the page listens to its workspace's notices
     assert grid["patch"] is True  # the plain view places notices itself
     assert at.query_params["ws"] == ws.id
+
+
+def test_the_cards_replay_every_notice_that_came_during_the_read(seeded, open_gallery, monkeypatch):
+    """A notice published while the page reads its runs may be missing from them: the cards must hear it again."""
+    _db, ws, runs = seeded
+    read = Store.list_runs
+    during: list[int] = []
+
+    def read_while_a_run_changes(self, *args, **kwargs):
+        events.publish(ws.id, runs["processing"].id, "finished")
+        during.append(events.last_seq())
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "list_runs", read_while_a_run_changes)
+    at = open_gallery(ws.id)
+    assert during
+    assert _grid(at)["since"] < min(during)  # taken before the read: the browser replays what came after
 
 
 def test_failed_card_carries_code_and_server_text_as_plain_data(seeded, open_gallery):
