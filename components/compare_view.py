@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import compare_player, live, run_card, workspace
 from components.plain import md
-from lib import advice, compare, workshop
+from lib import compare, messages, workshop
 from lib.i18n import t
 from lib.store import Comparison, Run, Workspace, valid_id
 from lib.text import one_line
@@ -91,7 +91,7 @@ def _cell_status(cell: dict, run: Run | None) -> str:
     if run.archived:
         return ""
     if run.finished:
-        return f"{run.label.capitalize()}: {advice.message(run.error_code, run.error_message)}".strip()
+        return f"{run.label.capitalize()}: {messages.show(run.error_message)}".strip()
     return f"{run.label.capitalize()} · {run.progress}%"
 
 

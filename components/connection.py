@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from lib import client as api
-from lib import demo, pricing, worker
+from lib import demo, messages, pricing, worker
 from lib.i18n import t
 from lib.settings import Settings, demo_base_url, load_settings
 
@@ -62,7 +62,7 @@ def _balance() -> tuple[float | None, str | None]:
             bal = c.credits()
         value, error = (None if bal.unlimited else bal.remaining), None
     except api.ApiError as exc:
-        value, error = None, t(exc.hint)  # the client's sentence, in the reader's language
+        value, error = None, messages.show(exc.hint)  # the client's sentences, in the reader's language
     st.session_state["_balance"] = (fp, time.monotonic(), value, error)
     return value, error
 

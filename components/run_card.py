@@ -20,7 +20,7 @@ import streamlit as st
 
 from components import language, lineage, live, run_recovery, workspace
 from components.plain import md
-from lib import advice, cards, media, recovery
+from lib import advice, cards, media, messages, recovery
 from lib.i18n import t
 from lib.status import FAILURES
 from lib.store import Run
@@ -114,14 +114,14 @@ def status_controls(run: Run, *, recovery: bool = True) -> None:
     if run.status in FAILURES:
         st.error(f"**{md(run.label.capitalize())}** · {md(run.error_code or run.status)}", icon=":material/error:")
         if run.error_message:
-            st.text(advice.message(run.error_code, run.error_message))  # plain text, never HTML or Markdown
+            st.text(messages.show(run.error_message))  # plain text, never HTML or Markdown
         todo = advice.what_to_do(run.error_code, run.status)
         if todo:
             st.caption(todo)
         if recovery:
             run_recovery.attach_task_id(run)
     elif run.poll_error and not run.finished:
-        st.caption(t("Retrying: {error}", error=md(run.poll_error)))
+        st.caption(t("Retrying: {error}", error=md(messages.show(run.poll_error))))
 
 
 def needs_you(runs: list[Run]) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import connection, inline, language, workspace
 from components.plain import md
-from lib import advice, budget, compare, hooks, pricing, submit, worker, workshop
+from lib import budget, compare, hooks, messages, pricing, submit, worker, workshop
 from lib import client as api
 from lib.budget import BudgetExceeded, Room
 from lib.i18n import Words, t
@@ -267,8 +267,7 @@ def outcome() -> None:
     else:
         with st.container(key="submit-failed"):
             st.error(
-                f"{run.label.capitalize()}: "
-                f"{md(advice.message(run.error_code, run.error_message) or WORDS['no_answer'])}",
+                f"{run.label.capitalize()}: {md(messages.show(run.error_message) or WORDS['no_answer'])}",
                 icon=":material/error:",
             )
             if run.status is RunStatus.SUBMIT_FAILED:

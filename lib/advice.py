@@ -5,6 +5,7 @@ the provider's own words for each), ``insufficient_quota`` from a refused submit
 and the run state ``expired``. A sentence may name a price as ``{filter_off}``; it
 is filled from the rate card (``lib.pricing.price_words``), never written here.
 
+The sentences the app stores about a run (its error messages) are in ``lib/messages.py``.
 Other tables of screen words live next to what they describe: the models and the
 words for each kind of media in ``lib/catalog.py``, prices in ``lib/rates.toml``,
 the hints' word lists in ``lib/hints/words.toml``, CJK ranges in ``lib/text.py``.
@@ -20,18 +21,6 @@ from __future__ import annotations
 
 from lib import pricing
 from lib.i18n import t
-
-# Said wherever a run may have been created (and billed) without the app knowing. Participants
-# have no provider dashboard to look at; the facilitator has the account.
-CHECK_ACCOUNT = "Ask the facilitator to check the Evolink account before submitting it again."
-
-# Sentences the app itself stores as a run's error message, by their error code. They are
-# kept in English; the screen shows them in the reader's language (``message``). What the
-# provider wrote is shown as it came.
-APP_MESSAGES: dict[str, str] = {
-    "no_result": "The provider reported the run completed but sent no video link.",
-    "link_expired": "The video link expired (links last 24 hours) before the video was saved.",
-}
 
 ADVICE: dict[str, str] = {
     # The provider's task error codes.
@@ -61,15 +50,3 @@ def what_to_do(code: str | None, status: str | None = None, *, rates: pricing.Ra
     if text is None:
         return None
     return t(text, filter_off=pricing.price_words(rates).filter_off)
-
-
-def message(code: str | None, text: str | None) -> str:
-    """A run's stored error message for the screen: the app's own sentence in the reader's language, else verbatim.
-
-    >>> message("link_expired", APP_MESSAGES["link_expired"]) == APP_MESSAGES["link_expired"]
-    True
-    >>> message("service_error", "Upstream said no")
-    'Upstream said no'
-    """
-    text = text or ""
-    return t(text) if code is not None and APP_MESSAGES.get(code) == text else text

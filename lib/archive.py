@@ -38,6 +38,7 @@ import av
 import httpx
 
 from lib import catalog, net, posters
+from lib.messages import say
 from lib.schema import GenerationRequest
 
 log = logging.getLogger("studio.archive")
@@ -111,9 +112,9 @@ def storage_error(exc: OSError) -> StorageError:
     'disk_full'
     """
     if exc.errno in _FULL:
-        return DiskFull("The server's disk is full, so the video could not be saved. Tell the facilitator.")
+        return DiskFull(say("disk_full"))
     name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-    return StorageError(f"The server could not write the video to its disk ({name}). Tell the facilitator.")
+    return StorageError(say("disk_error", name=name))
 
 
 def check_free_space(data_dir: str | os.PathLike, min_free: int, needed: int = 0) -> None:
@@ -123,10 +124,7 @@ def check_free_space(data_dir: str | os.PathLike, min_free: int, needed: int = 0
     except OSError as exc:
         raise storage_error(exc) from exc
     if free - needed < min_free:
-        raise DiskFull(
-            f"The server's disk is nearly full ({_mb(free)} free, {_mb(min_free)} must stay free), "
-            "so the video was not downloaded. Tell the facilitator."
-        )
+        raise DiskFull(say("disk_nearly_full", free=_mb(free), floor=_mb(min_free)))
 
 
 def _existing(path: Path) -> Path:
@@ -330,7 +328,7 @@ def _check(url: str, allowed: tuple[str, ...]) -> None:
     try:
         net.check_url(url, allow=allowed)
     except net.BlockedAddress as exc:
-        raise Refused(f"The video link was not opened: {exc}") from None
+        raise Refused(say("link_refused", reason=exc)) from None
 
 
 def _download(
@@ -352,16 +350,16 @@ def _download(
                     try:
                         url = str(resp.url.join(resp.headers["location"]))
                     except httpx.InvalidURL:
-                        raise Refused("The video link redirected to an address that is not a URL.") from None
+                        raise Refused(say("redirect_not_url")) from None
                     _check(url, allowed)
                     continue
                 return _save(resp, out, max_bytes)
-        raise ArchiveError(f"The video link redirected more than {MAX_REDIRECTS} times; download stopped.")
+        raise ArchiveError(say("too_many_redirects", n=MAX_REDIRECTS))
     except net.BlockedAddress as exc:  # the guarded transport's own check, after resolving the name
-        raise Refused(f"The video link was not opened: {exc}") from None
+        raise Refused(say("link_refused", reason=exc)) from None
     except httpx.HTTPError as exc:
         # Covers timeouts, dropped connections, malformed redirects.
-        raise ArchiveError(f"The video download failed ({type(exc).__name__}).") from exc
+        raise ArchiveError(say("download_failed", name=type(exc).__name__)) from exc
     finally:
         if owned:
             http.close()
@@ -369,9 +367,9 @@ def _download(
 
 def _save(resp: httpx.Response, out: IO[bytes], max_bytes: int) -> int:
     if resp.status_code in _EXPIRED_STATUSES:
-        raise LinkExpired(f"The video link answered HTTP {resp.status_code}: it has expired or was removed.")
+        raise LinkExpired(say("link_gone", status=resp.status_code))
     if not resp.is_success:
-        raise ArchiveError(f"The video download answered HTTP {resp.status_code}.")
+        raise ArchiveError(say("download_status", status=resp.status_code))
     declared = resp.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(_too_large(max_bytes))
@@ -382,12 +380,12 @@ def _save(resp: httpx.Response, out: IO[bytes], max_bytes: int) -> int:
             raise TooLarge(_too_large(max_bytes))
         write_chunk(out, chunk)
     if size == 0:
-        raise NotAVideo("The video download was empty.")
+        raise NotAVideo(say("empty_download"))
     return size
 
 
 def _too_large(max_bytes: int) -> str:
-    return f"The video is larger than the {max_bytes // (1024 * 1024)} MB limit; download stopped."
+    return say("too_large", mb=max_bytes // (1024 * 1024))
 
 
 def verify_video(path: str | os.PathLike, expect: Expectation | None = None) -> tuple[float, int, int]:
@@ -396,21 +394,22 @@ def verify_video(path: str | os.PathLike, expect: Expectation | None = None) -> 
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                raise NotAVideo("The downloaded file has no video stream.")
+                raise NotAVideo(say("no_video_stream"))
             stream = container.streams.video[0]
             frame = next(container.decode(stream), None)
             if frame is None:
-                raise NotAVideo("The downloaded file has no decodable video frame.")
+                raise NotAVideo(say("no_video_frame"))
             width, height = frame.width, frame.height
             duration = _duration(container, stream)
     except av.FFmpegError as exc:
-        raise NotAVideo("The downloaded file is not a readable video.") from exc
+        raise NotAVideo(say("unreadable_video")) from exc
     if duration is None or duration <= 0:
-        raise NotAVideo("The downloaded video has no duration.")
+        raise NotAVideo(say("no_duration"))
     if expect.duration is not None and abs(duration - expect.duration) > DURATION_TOLERANCE:
-        raise WrongVideo(f"The video lasts {duration:.1f} s but {expect.duration:g} s were asked for.")
+        raise WrongVideo(say("wrong_duration", got=f"{duration:.1f}", asked=f"{expect.duration:g}"))
     if expect.size is not None and (width, height) != tuple(expect.size):
-        raise WrongVideo(f"The video is {width}×{height} pixels but {expect.size[0]}×{expect.size[1]} were asked for.")
+        got, asked = f"{width}×{height}", f"{expect.size[0]}×{expect.size[1]}"
+        raise WrongVideo(say("wrong_size", got=got, asked=asked))
     return duration, width, height
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lib import advice, catalog, media, pricing
+from lib import advice, catalog, media, messages, pricing
 from lib.i18n import Words, t
 from lib.recovery import MISSING_KEY
 from lib.status import FAILURES, LABELS, RunStatus
@@ -119,7 +119,7 @@ def toast(run: Run) -> str | None:
                 **params,
             )
         return t("{prompt} is ready: {s} s at {quality}.", **params)
-    todo = advice.what_to_do(run.error_code, run.status) or one_line(run.error_message or "", 200)
+    todo = advice.what_to_do(run.error_code, run.status) or one_line(messages.show(run.error_message), 200)
     if todo:
         return t("{prompt} {status}: {todo}", prompt=quoted, status=LABELS[run.status], todo=todo)
     return t("{prompt} {status}.", prompt=quoted, status=LABELS[run.status])
@@ -162,7 +162,7 @@ def card(run: Run, *, key_missing: bool = False) -> dict[str, Any]:
     if run.status in FAILURES:
         out["error"] = {
             "code": one_line(run.error_code or run.status.value, 64),
-            "message": run.error_message or "",
+            "message": messages.show(run.error_message),
             "advice": advice.what_to_do(run.error_code, run.status) or "",
         }
     elif key_missing:
@@ -170,5 +170,5 @@ def card(run: Run, *, key_missing: bool = False) -> dict[str, Any]:
         out["eta_at"] = None
         out["note"] = t(MISSING_KEY)
     elif run.poll_error and not run.finished:
-        out["note"] = t("Retrying: {error}", error=one_line(run.poll_error, 200))
+        out["note"] = t("Retrying: {error}", error=one_line(messages.show(run.poll_error), 200))
     return out

@@ -30,6 +30,7 @@ import httpx
 from pydantic import BaseModel
 
 from lib import demo, retries
+from lib.messages import join, say
 from lib.retries import RetryPolicy
 from lib.schema import Balance, ErrorBody, GenerationRequest, Task
 from lib.settings import DEFAULT_BASE_URL, TASK_ID_MAX
@@ -76,13 +77,11 @@ def valid_task_id(task_id: object) -> bool:
 
 # --- errors ----------------------------------------------------------------------------
 
-_MAYBE_CREATED = " The run may still have been created (and billed)."
-
 
 class ApiError(Exception):
-    """Any failure talking to the Evolink API; ``hint`` is a sentence for the screen."""
+    """Any failure talking to the Evolink API; ``hint`` is what to do, in the app's words (``lib.messages``)."""
 
-    hint = "The Evolink API returned an error. Try again; if it keeps happening, check the settings."
+    hint = say("api_error")
 
     def __init__(
         self,
@@ -110,57 +109,55 @@ class ApiError(Exception):
 class BadRequestError(ApiError):
     """400: the API refused the request as written."""
 
-    hint = "The API refused these settings. Check the prompt and parameters, then try again."
+    hint = say("bad_request")
 
 
 class AuthenticationError(ApiError):
     """401: the API key is missing, wrong or revoked."""
 
-    hint = (
-        "The API key was not accepted. Check the key pasted in the sidebar, or ask the facilitator about the server's."
-    )
+    hint = say("unauthorized")
 
 
 class InsufficientCreditsError(ApiError):
     """402: the account has no credits left."""
 
-    hint = "Your Evolink account is out of credits. Top up, then try again."
+    hint = say("no_credits")
 
 
 class PermissionDeniedError(ApiError):
     """403: this key may not use this model or read this task."""
 
-    hint = "This API key is not allowed to do that. Choose another model or check the key's permissions."
+    hint = say("forbidden")
 
 
 class NotFoundError(ApiError):
     """404: no such task (or not visible to this key)."""
 
-    hint = "That task was not found. It may have expired, or belong to another API key."
+    hint = say("not_found")
 
 
 class RateLimitError(ApiError):
     """429: too many requests."""
 
-    hint = "Too many requests right now. Wait a moment, then try again."
+    hint = say("rate_limited")
 
 
 class ServerError(ApiError):
     """5xx: the service or a gateway in front of it failed."""
 
-    hint = "The Evolink service had a problem. Try again in a minute."
+    hint = say("server_error")
 
 
 class ApiConnectionError(ApiError):
     """No HTTP answer: the connection failed or dropped."""
 
-    hint = "Could not reach the Evolink API. Check the internet connection and the API address, then try again."
+    hint = say("unreachable")
 
 
 class ApiTimeoutError(ApiConnectionError):
     """No answer in time."""
 
-    hint = "The Evolink API took too long to answer. Try again in a minute."
+    hint = say("timed_out")
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -256,11 +253,7 @@ class EvolinkClient:
         """Read a task's status (``GET /v1/tasks/{task_id}``)."""
         # Ids come back from the server (or are pasted): never let one change the path we request.
         if not valid_task_id(task_id):
-            raise BadRequestError(
-                "Task id is empty or malformed; it was not sent.",
-                code="invalid_task_id",
-                hint="This run has no valid task id, so its status cannot be checked.",
-            )
+            raise BadRequestError(say("malformed_task_id"), code="invalid_task_id", hint=say("no_task_id"))
         return self._request("GET", f"/v1/tasks/{quote(task_id, safe='')}", Task)
 
     def credits(self) -> Balance:
@@ -308,13 +301,11 @@ class EvolinkClient:
             data = _json.loads(text.replace(self._key, "***")) if self._key in text else resp.json()
             return model.model_validate(data)
         except ValueError:  # bad JSON, bad encoding, or pydantic's ValidationError
-            what = "a web page" if _is_html(resp) else "an answer this app cannot read"
             raise ApiError(
-                f"HTTP {resp.status_code}: the server sent {what} instead of the expected API response.",
+                say("web_page" if _is_html(resp) else "unreadable_answer", status=resp.status_code),
                 status=resp.status_code,
                 code="invalid_response",
-                hint="Check the API address; if it is right, the service may be having trouble. Try again in a minute."
-                + (_MAYBE_CREATED if maybe_created else ""),
+                hint=join(say("invalid_response"), say("maybe_created") if maybe_created else ""),
                 maybe_created=maybe_created,
             ) from None
 
@@ -324,9 +315,9 @@ class EvolinkClient:
         code, message = self._describe(resp)
         hint = cls.hint
         if cls is RateLimitError and retry_after:
-            hint = f"Too many requests right now. Wait about {math.ceil(retry_after)} seconds, then try again."
+            hint = say("rate_limited_for", seconds=math.ceil(retry_after))
         if maybe_created:
-            hint += _MAYBE_CREATED
+            hint = join(hint, say("maybe_created"))
         return cls(message, status=status, code=code, hint=hint, retry_after=retry_after, maybe_created=maybe_created)
 
     def _describe(self, resp: httpx.Response) -> tuple[str, str]:
@@ -337,8 +328,8 @@ class EvolinkClient:
             # A proxy's error page: keep at most its title, never the markup.
             m = _TITLE.search(resp.text)
             title = self._clean(m.group(1)) if m else ""
-            detail = f" ({title})" if title else ""
-            return f"http_{status}", f"HTTP {status}: a proxy or gateway answered instead of the API{detail}."
+            said = say("gateway_titled", status=status, title=title) if title else say("gateway", status=status)
+            return f"http_{status}", said
         try:
             err = ErrorBody.model_validate(resp.json()).error
         except ValueError:
@@ -356,8 +347,9 @@ class EvolinkClient:
         host = self._http.base_url.host
         cls: type[ApiConnectionError]
         if isinstance(exc, httpx.TimeoutException):
-            cls, what = ApiTimeoutError, f"No answer from {host} in time"
+            cls, said = ApiTimeoutError, "no_answer_in_time"
         else:
-            cls, what = ApiConnectionError, f"The connection to {host} failed"
-        hint = cls.hint + (_MAYBE_CREATED if maybe_created else "")
-        return cls(f"{what} ({type(exc).__name__}).", code=type(exc).__name__, hint=hint, maybe_created=maybe_created)
+            cls, said = ApiConnectionError, "connection_failed"
+        hint = join(cls.hint, say("maybe_created") if maybe_created else "")
+        name = type(exc).__name__
+        return cls(say(said, host=host, name=name), code=name, hint=hint, maybe_created=maybe_created)

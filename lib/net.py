@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from lib.messages import say
 from lib.text import shorten
 
 SCHEMES = frozenset({"http", "https"})
@@ -160,13 +161,13 @@ def check_url(url: str, *, allow: Iterable[str] = ()) -> None:
     except ValueError:  # e.g. an unclosed IPv6 bracket
         parts = None
     if parts is None or parts.scheme.lower() not in SCHEMES or not parts.hostname:
-        raise BlockedAddress("The link is not an http(s) address.")
+        raise BlockedAddress(say("not_http"))
     host = normal_host(parts.hostname)
     if host in {normal_host(h) for h in allow}:
         return
     kind = host_kind(host)
     if kind is not None:
-        raise BlockedAddress(f"{shorten(host, 80)} is not a public address ({kind}).", host=host)
+        raise BlockedAddress(say("not_public", host=shorten(host, 80), kind=kind), host=host)
 
 
 # --- resolving once, connecting to what was checked ---------------------------------------------
@@ -190,7 +191,7 @@ def pinned_address(host: str, port: int, *, allow: Iterable[str] = (), resolve: 
         return host
     kind = host_kind(name)
     if kind is not None:
-        raise BlockedAddress(f"{shorten(name, 80)} is not a public address ({kind}).", host=name)
+        raise BlockedAddress(say("not_public", host=shorten(name, 80), kind=kind), host=name)
     literal = _ip(name)
     if literal is not None:
         return str(literal)
@@ -199,14 +200,12 @@ def pinned_address(host: str, port: int, *, allow: Iterable[str] = (), resolve: 
     except (OSError, UnicodeError):
         answers = []
     if not answers:
-        raise BlockedAddress(f"{shorten(name, 80)} could not be resolved to an address.", host=name)
+        raise BlockedAddress(say("unresolved", host=shorten(name, 80)), host=name)
     for answer in answers:
         kind = host_kind(answer) or (None if _ip(answer) is not None else "not an address")
         if kind is not None:
-            raise BlockedAddress(
-                f"{shorten(name, 80)} resolves to {shorten(answer, 60)}, which is not a public address ({kind}).",
-                host=name,
-            )
+            said = say("resolves_not_public", host=shorten(name, 80), address=shorten(answer, 60), kind=kind)
+            raise BlockedAddress(said, host=name)
     return answers[0]
 
 
@@ -248,7 +247,7 @@ class PinnedBackend(httpcore.NetworkBackend):
         )
 
     def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
-        raise BlockedAddress("A fetch through the guard never opens a local socket.")
+        raise BlockedAddress(say("no_local_socket"))
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)

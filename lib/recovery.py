@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from lib import messages
 from lib.client import ApiError, BadRequestError, EvolinkClient, NotFoundError, valid_task_id
 from lib.i18n import t
 from lib.status import POLLED, RunStatus
@@ -83,10 +84,12 @@ def attach(store: Store, client: EvolinkClient, run: Run, text: str) -> Run:
             )
         ) from None
     except BadRequestError as exc:
-        raise AttachRefused(t("The provider refused that task id: {message}", message=exc.message)) from None
+        raise AttachRefused(
+            t("The provider refused that task id: {message}", message=messages.show(exc.message))
+        ) from None
     except ApiError as exc:
         raise AttachRefused(
-            t("The task could not be checked right now, so nothing was saved. {hint}", hint=t(exc.hint))
+            t("The task could not be checked right now, so nothing was saved. {hint}", hint=messages.show(exc.hint))
         ) from None
     if task.id != task_id:
         raise AttachRefused(t("The provider answered about a different task, so nothing was saved."))

@@ -31,8 +31,8 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from lib import pricing
-from lib.advice import CHECK_ACCOUNT
 from lib.client import ApiError, EvolinkClient
+from lib.messages import join, say
 from lib.schema import GenerationRequest
 from lib.status import RunStatus
 from lib.store import Run, Store
@@ -128,12 +128,13 @@ def send(db: Store, client: EvolinkClient, run: Run, *, callback_url: str | None
     try:
         task = client.create(request)
     except ApiError as exc:
-        message = exc.hint or exc.message
+        # The client's hint is the app's sentence (lib.messages); what the API said follows it in brackets.
         if exc.maybe_created:
             # The provider may have created (and will bill) it: never send it again by ourselves.
-            db.mark_unknown(run.id, exc.code, f"{message} {CHECK_ACCOUNT}")
+            db.mark_unknown(run.id, exc.code, join(exc.hint, say("check_account")))
         else:
-            db.mark_submit_failed(run.id, exc.code, message if not exc.message else f"{message} ({exc.message})")
+            detail = say("detail", detail=exc.message) if exc.message else ""
+            db.mark_submit_failed(run.id, exc.code, join(exc.hint, detail))
     else:
         db.mark_submitted(run.id, task)
     return db.get_run(run.id) or run

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lib.advice import APP_MESSAGES, CHECK_ACCOUNT
+from lib.messages import join, say
 from lib.schema import Task, TaskState
 from lib.status import POLLED, TO_ARCHIVE, RunStatus
 from lib.store.base import ERROR_CODE_MAX, StoreBase, values_of
@@ -70,7 +70,7 @@ class PollingStore(StoreBase):
                     completed_at=now,
                     finished_at=now,
                     error_code="no_result",
-                    error_message=APP_MESSAGES["no_result"],
+                    error_message=say("no_result"),
                 )
             else:
                 values.update(status=status.value, progress=100, completed_at=now, video_url=url, next_poll_at=None)
@@ -80,9 +80,7 @@ class PollingStore(StoreBase):
                 status=status.value,
                 finished_at=now,
                 error_code=clean_text(err.code if err else "unknown_error", ERROR_CODE_MAX),
-                error_message=clean_text(
-                    err.message if err and err.message else "The provider reported the run failed."
-                ),
+                error_message=clean_text(err.message if err and err.message else say("provider_failed")),
             )
         elif status is RunStatus.UNKNOWN:
             values.update(
@@ -90,8 +88,7 @@ class PollingStore(StoreBase):
                 finished_at=now,
                 error_code="unexpected_status",
                 error_message=clean_text(
-                    f"The provider ended this task with status {task.status!r}, which this app does not know. "
-                    + CHECK_ACCOUNT
+                    join(say("unexpected_status", status=repr(task.status)), say("check_account"))
                 ),
             )
         else:
@@ -167,5 +164,5 @@ class PollingStore(StoreBase):
 
     def mark_expired(self, run_id: str, message: str | None = None, *, now: float | None = None) -> Run | None:
         """The video link ran out before the video was saved (still billed: the provider finished it)."""
-        message = message or APP_MESSAGES["link_expired"]
+        message = message or say("link_expired")
         return self._finish(run_id, TO_ARCHIVE, RunStatus.EXPIRED, "link_expired", message, now)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lib import budget, events
-from lib.advice import CHECK_ACCOUNT
+from lib.messages import join, say
 from lib.schema import GenerationRequest, Task
 from lib.settings import HOOK_PREFIX, TASK_ID_MAX
 from lib.status import POLLED, RunStatus
@@ -150,8 +150,7 @@ class SubmissionStore(WorkspaceStore):
             return self.mark_unknown(
                 run_id,
                 "duplicate_task",
-                "The provider answered with a task id that another run already holds, so this run cannot "
-                "follow it. Check the provider dashboard.",
+                say("duplicate_task"),
                 now=now,
             )
 
@@ -209,18 +208,10 @@ class SubmissionStore(WorkspaceStore):
             rows = conn.execute(sa.select(runs.c.id, runs.c.claimed_at).where(stale)).all()
             for run_id, claimed_at in rows:
                 if claimed_at is None:
-                    status, code, msg = (
-                        RunStatus.SUBMIT_FAILED,
-                        "not_sent",
-                        "The app stopped before this run was sent; nothing was charged. Submit it again.",
-                    )
+                    status, code, msg = RunStatus.SUBMIT_FAILED, "not_sent", say("not_sent")
                 else:
-                    status, code, msg = (
-                        RunStatus.UNKNOWN,
-                        "submit_interrupted",
-                        "The app stopped while sending this run, so it may or may not have been "
-                        f"created (and billed). {CHECK_ACCOUNT}",
-                    )
+                    status, code = RunStatus.UNKNOWN, "submit_interrupted"
+                    msg = join(say("submit_interrupted"), say("check_account"))
                 conn.execute(
                     runs.update()
                     .where(runs.c.id == run_id, submitting)

@@ -23,6 +23,7 @@ import httpx
 
 from lib import archive, posters
 from lib.logs import Throttle
+from lib.messages import say
 from lib.retries import RetryPolicy
 from lib.store import Run, Store
 
@@ -169,13 +170,10 @@ class Archiver:
             self._count("storage_errors")
         if not exc.retry or attempts >= self.attempts:
             self._hold(run.id, seen, now + self.retry.delay(attempts - 1))  # in case the store refuses the end too
-            self.store.mark_failed(
-                run.id,
-                exc.code,
-                f"The video was generated (and billed) but could not be saved after {attempts} "
-                f"attempt{'s' if attempts > 1 else ''}: {exc}",
-                now=now,
+            said = (
+                say("not_saved_once", reason=exc) if attempts == 1 else say("not_saved", attempts=attempts, reason=exc)
             )
+            self.store.mark_failed(run.id, exc.code, said, now=now)
             self._settled(run.id)
             self._count("failed")
             return

@@ -32,9 +32,9 @@ from typing import Any
 import httpx
 
 from lib import archive, retries
-from lib.advice import CHECK_ACCOUNT
 from lib.client import ApiError, BadRequestError, EvolinkClient, NotFoundError, RateLimitError, key_fingerprint
 from lib.logs import Throttle
+from lib.messages import join, say
 from lib.retries import RetryPolicy
 from lib.settings import DEFAULT_BASE_URL
 from lib.status import POLLED, TO_ARCHIVE, RunStatus
@@ -296,7 +296,7 @@ class Worker:
             self.store.mark_unknown(
                 run.id,
                 "gave_up",
-                "No final answer from the provider within a day; its video link would have expired. " + CHECK_ACCOUNT,
+                join(say("gave_up"), say("check_account")),
                 now=now,
             )
             self._count("gave_up")
@@ -328,7 +328,7 @@ class Worker:
             with self._lock:
                 self._paused_until = max(self._paused_until, answered + wait)  # everyone waits after a 429
                 self._counts["http_429"] += 1
-            self.store.record_poll_error(run.id, "The provider asked us to slow down (429).", now + wait, now=now)
+            self.store.record_poll_error(run.id, say("slow_down"), now + wait, now=now)
             return
         except NotFoundError:
             self._count("http_404")
@@ -357,16 +357,14 @@ class Worker:
             self.store.mark_failed(
                 run.id,
                 "task_not_found",
-                "The provider no longer knows this task (404 task_not_found), so its video cannot be "
-                "fetched. This happens when the API address or account changed since it was submitted. "
-                + CHECK_ACCOUNT,
+                join(say("task_not_found"), say("check_account")),
                 now=now,
             )
             self._count("failed")
             return
         self.store.record_poll_error(
             run.id,
-            "The provider did not find this task (404); checking again.",
+            say("not_found_yet"),
             now + self.retry.delay(run.poll_failures),
             now=now,
         )
