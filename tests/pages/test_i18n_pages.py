@@ -211,6 +211,203 @@ def test_the_gallery_speaks_chinese_with_runs_in_every_state_and_their_details(d
         check(at, allow=(*prompts, "blocked", "bad", "lost", "bad (bad)"))
 
 
+# What the provider says in its own words: shown as it came, in every language.
+PROVIDER_REFUSED = "Duration must be between 4 and 15 seconds."
+PROVIDER_FAILED = "Generation took too long and was stopped. Try again, perhaps with a shorter duration."
+SLATE_HOST = "https://api.test"
+
+
+def _seed_app_messages(db, ws_id: str, provider) -> dict:
+    """A run ended by every message the app writes itself, each written by the code that writes it."""
+    import httpx
+
+    from lib import submit
+    from lib.client import EvolinkClient, key_fingerprint
+    from lib.schema import GenerationRequest
+    from lib.schema.task import Task
+    from lib.worker import Worker
+    from tests.support.media import make_mp4
+    from tests.support.provider import error_response
+
+    key = "sk-i18n-messages-test-key"
+    now = 2e9  # the app's own worker (if one runs) never finds these due
+    runs: dict = {}
+
+    def new(name: str):
+        req = GenerationRequest(model="seedance-2.0-text-to-video", prompt=f"消息测试：{name}")
+        runs[name] = db.create_run(ws_id, req, 67.5, True, key_fingerprint(key))
+        return runs[name]
+
+    # Submits the provider refused, or whose outcome is unknown (lib/submit.py with the real client).
+    client = EvolinkClient(key, SLATE_HOST, transport=provider.transport, max_retries=0, sleep=lambda s: None)
+
+    def unreachable(_req, request):
+        raise httpx.ConnectError("connection refused", request=request)
+
+    answers = {
+        "refused": lambda _req, _r: error_response(400, "invalid_parameters", PROVIDER_REFUSED),
+        "rate_limited": lambda _req, _r: httpx.Response(
+            429, headers={"retry-after": "7"}, json={"error": {"code": "rate_limit", "message": "Slow down"}}
+        ),
+        "gateway": lambda _req, _r: httpx.Response(
+            502, headers={"content-type": "text/html"}, text="<html><title>502 Bad Gateway</title></html>"
+        ),
+        "unreachable": unreachable,
+    }
+    for name, answer in answers.items():
+        provider.on_post = answer
+        runs[name] = submit.send(db, client, new(name))
+    provider.on_post = None
+
+    # Runs a previous process left while sending (lib/store/submission.py).
+    new("not_sent")
+    assert db.claim_submit(new("submit_interrupted").id)
+    db.recover_after_crash(grace_seconds=0, now=now)
+
+    # Two runs the provider answered with the same task.
+    for name in ("first_of_two", "duplicate_task"):
+        assert db.claim_submit(new(name).id)
+        runs[name] = db.mark_submitted(runs[name].id, Task.model_validate({"id": "task-twice", "status": "pending"}))
+
+    # What the worker learns by polling and downloading (lib/worker, lib/store/polling.py, lib/archive.py).
+    answers_by_task = {
+        "unexpected_status": {"status": "paused"},
+        "provider_failed": {"status": "failed"},
+        "provider_words": {"status": "failed", "error": {"code": "generation_timeout", "message": PROVIDER_FAILED}},
+        "no_result": {"status": "completed", "progress": 100},
+        "link_gone": {"status": "completed", "results": [f"{SLATE_HOST}/files/gone.mp4"]},
+        "not_saved": {"status": "completed", "results": [f"{SLATE_HOST}/files/broken.mp4"]},
+    }
+
+    def api(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/files/gone.mp4":
+            return httpx.Response(410)
+        if path == "/files/broken.mp4":
+            return httpx.Response(200, content=b"not a video at all")
+        if path == "/files/ok.mp4":
+            return httpx.Response(200, content=make_mp4())
+        name = path.rsplit("/", 1)[-1].removeprefix("task-")
+        if name == "slow_down":
+            return httpx.Response(429, headers={"retry-after": "30"}, json={"error": {"code": "rate_limit"}})
+        if name in answers_by_task:
+            return httpx.Response(200, json={"id": f"task-{name}", **answers_by_task[name]})
+        return error_response(404, "task_not_found", "The requested task could not be found")
+
+    transport = httpx.MockTransport(api)
+    worker = Worker(
+        db,
+        clock=lambda: now,
+        max_rps=1000,
+        burst=1000,
+        archive_attempts=1,
+        not_found_limit=1,
+        download_client=httpx.Client(transport=transport),
+    )
+    worker.register_key(key, SLATE_HOST, transport=transport)
+    polled = [*answers_by_task, "task_not_found", "gave_up"]
+    for name in polled:
+        assert db.claim_submit(new(name).id)
+        task = Task.model_validate({"id": f"task-{name}", "status": "pending"})
+        db.mark_submitted(runs[name].id, task, now=now - (3 * 86400 if name == "gave_up" else 600))
+    try:
+        for _ in range(5):
+            worker.run_once(now)
+        # Last, alone: a 429 holds back every poll after it.
+        assert db.claim_submit(new("slow_down").id)
+        db.mark_submitted(runs["slow_down"].id, Task.model_validate({"id": "task-slow_down"}), now=now - 600)
+        worker.run_once(now)
+    finally:
+        worker.close()
+    runs = {name: db.get_run(run.id) for name, run in runs.items()}
+    codes = {name: (run.status.value, run.error_code) for name, run in runs.items()}
+    assert codes["gave_up"] == ("unknown", "gave_up"), codes
+    assert codes["task_not_found"] == ("failed", "task_not_found"), codes
+    assert codes["submit_interrupted"] == ("unknown", "submit_interrupted"), codes
+    assert codes["not_sent"] == ("submit_failed", "not_sent"), codes
+    assert codes["duplicate_task"] == ("unknown", "duplicate_task"), codes
+    assert codes["refused"] == ("submit_failed", "invalid_parameters"), codes
+    assert codes["gateway"][0] == "unknown" and codes["unreachable"][0] == "submit_failed", codes
+    assert codes["link_gone"] == ("expired", "link_expired") and codes["not_saved"][0] == "failed", codes
+    assert runs["slow_down"].poll_error and not runs["slow_down"].finished, runs["slow_down"]
+    return runs
+
+
+def test_the_apps_own_stored_messages_read_in_the_readers_language_and_the_providers_stay_verbatim(demo_app, provider):
+    from tests.support.screen_words import english_left
+
+    at = open_page("pages/gallery.py", "zh")
+    ws = at.session_state["ws"]
+    runs = _seed_app_messages(demo_app.store, ws, provider)
+    prompts = tuple(run.request.prompt for run in runs.values())
+    verbatim = {  # the provider's words (and names) inside each message, shown as they came
+        "refused": (PROVIDER_REFUSED,),
+        "rate_limited": ("Slow down",),
+        "unexpected_status": ("'paused'",),
+        "unreachable": ("api.test", "ConnectError"),
+        "provider_words": (PROVIDER_FAILED,),
+    }
+
+    def cards(lang: str) -> dict:
+        import json
+
+        from tests.support.apptest import walk
+
+        page = open_page("pages/gallery.py", lang, query={"ws": ws})
+        for node in walk(page._tree):
+            if type(node).__name__ == "UnknownElement" and node.proto.component_name == "studio_cards":
+                return {card["id"]: card for card in json.loads(node.proto.json)["cards"]}
+        raise AssertionError("no cards on the page")
+
+    shown = cards("zh")
+    for name, run in runs.items():
+        card = shown[run.id]
+        said = (card["error"] or {}).get("message") or card["note"] or ""
+        assert said, (name, card)
+        if name == "provider_words":
+            assert said == PROVIDER_FAILED  # the provider's own words, untouched
+            continue
+        assert not english_left(said, keep=verbatim.get(name, ())), (name, said)
+        for kept in verbatim.get(name, ()):
+            assert kept in said, (name, said)
+        if card["toast"]:
+            assert not english_left(card["toast"], keep=(*verbatim.get(name, ()), run.request.prompt)), card["toast"]
+    assert "7" in shown[runs["rate_limited"].id]["error"]["message"]  # the seconds, read back from the English
+    assert "（Duration must be" in shown[runs["refused"].id]["error"]["message"]
+
+    # The stored text stays English (exports, logs), and an English reader sees it unchanged.
+    english_cards = cards("en")
+    for name, run in runs.items():
+        stored = run.error_message or run.poll_error
+        card = english_cards[run.id]
+        assert english_left(stored), (name, stored)  # stored in English
+        assert (card["error"] or {}).get("message") == run.error_message or stored in (card["note"] or ""), name
+
+    # Each run's details say the same, in Chinese.
+    for name, run in runs.items():
+        at = open_page("pages/gallery.py", "zh", query={"ws": ws, "run": run.id})
+        check(at, allow=(*prompts, PROVIDER_FAILED))
+        if run.error_message:
+            assert shown[run.id]["error"]["message"] in [e.value for e in at.text], name
+
+
+def test_a_failed_submit_in_the_studio_says_the_apps_words_in_chinese_and_the_providers_as_they_came(
+    demo_app, provider
+):
+    from tests.support.provider import error_response
+    from tests.support.screen_words import english_left
+
+    prompt = "一位老渔夫在黎明时分微笑，镜头缓慢推近"
+    provider.on_post = lambda _req, _r: error_response(400, "invalid_parameters", PROVIDER_REFUSED)
+    at = open_page("pages/studio.py", "zh", prompt=prompt)
+    at.button(key="submit").click().run()
+    assert not at.exception, at.exception
+    # Markdown, so the provider's words come escaped (``md``): read them without the backslashes.
+    [failed] = [e.value.replace("\\", "") for e in at.error if "Duration must be" in e.value]
+    assert PROVIDER_REFUSED in failed and not english_left(failed, keep=(PROVIDER_REFUSED,)), failed
+    check(at, allow=(prompt,))
+
+
 def test_compare_speaks_chinese_from_the_builder_to_an_opened_comparison(demo_app, provider):
     prompt = "雪地里奔跑的红狐狸，广角镜头"
     at = open_page("pages/compare.py", "zh", prompt=prompt)

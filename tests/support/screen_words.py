@@ -89,6 +89,16 @@ def english(text: str) -> bool:
     return bool(_LATIN_WORD.search(_ALLOWED.sub(" ", text)))
 
 
+def english_left(text: str, *, keep: tuple[str, ...] = ()) -> list[str]:
+    """The Latin words of ``text`` once ``keep`` (words shown as they came) and the allow-listed names are out.
+
+    Stricter than ``english``: a sentence left in English next to a translated one counts.
+    """
+    for kept in keep:
+        text = text.replace(kept, " ")
+    return _LATIN_WORD.findall(_ALLOWED.sub(" ", text))
+
+
 def untranslated(at, *, allow: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """Every visible text on the page that is still English (``allow``: texts the test typed)."""
     found = []
