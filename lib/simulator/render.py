@@ -87,6 +87,10 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 # --- the static slate ----------------------------------------------------------------------
 
+# The slate's top line, in both of the app's languages: the simulator renders a video without
+# knowing who will watch it. Its parts share one line where they fit, else take one each.
+CAPTION = ("SIMULATED · 模拟", "Seedance Prompt Studio demo")
+
 
 def _wrap(text: str, font, width: int) -> list[str]:
     """Greedy wrap by pixel width; long words (or CJK runs without spaces) split by character."""
@@ -108,6 +112,14 @@ def _wrap(text: str, font, width: int) -> list[str]:
                 line += ch
         lines.append(line)
     return lines
+
+
+def caption_lines(font, width: int) -> list[str]:
+    """The caption as drawn ``width`` pixels wide: one line where it fits, else a line per part (wrapped)."""
+    whole = " · ".join(CAPTION)
+    if font.getlength(whole) <= width:
+        return [whole]
+    return [line for part in CAPTION for line in _wrap(part, font, width)]
 
 
 def _fit_lines(lines: list[str], max_lines: int) -> list[str]:
@@ -132,11 +144,14 @@ def _draw_text(img: Image.Image, job: RenderJob, accent) -> None:
     draw = ImageDraw.Draw(img)
     small_px, body_px = _px(unit // 28), _px(unit // 20)
     small, body = _font(small_px), _font(body_px)
-    draw.text((margin, margin), "SIMULATED · Seedance Prompt Studio demo", font=small, fill=accent)
+    small_h = int(small_px * 1.3)
+    caption = caption_lines(small, w - 2 * margin)
+    for i, line in enumerate(caption):
+        draw.text((margin, margin + i * small_h), line, font=small, fill=accent)
     info = f"{job.model} · {job.quality} · {job.aspect_ratio} · {job.duration} s · audio {'on' if job.audio else 'off'}"
     info_lines = _wrap(info, small, w - 2 * margin)
     line_h = int(body_px * 1.25)
-    top = margin + int(small_px * 2.2)
+    top = margin + small_h * (len(caption) - 1) + int(small_px * 2.2)
     bottom_reserved = margin + int(small_px * 1.3) * (len(info_lines) + (2 if job.label else 1)) + unit // 10
     max_lines = max(1, (h - top - bottom_reserved) // line_h)
     for i, line in enumerate(_fit_lines(_wrap(job.prompt.strip(), body, w - 2 * margin), max_lines)):
