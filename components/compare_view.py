@@ -56,7 +56,7 @@ def _runs(comparison: Comparison) -> dict[str, Run]:
 
 def variants(comparison: Comparison) -> None:
     """Each prompt variant as a word diff against the base prompt."""
-    texts = compare.prompt_variants(comparison.spec)
+    texts = compare.prompt_variants(compare.shown_spec(comparison.spec))
     if not texts:
         return
     base = comparison.spec["base"].get("prompt", "")
@@ -69,7 +69,7 @@ def variants(comparison: Comparison) -> None:
 def view(comparison: Comparison) -> None:
     """A comparison: live statuses while cells run, then the synced player with rating and winner."""
     spec = comparison.spec
-    st.subheader(comparison.title)
+    st.subheader(compare.shown_title(comparison.title, spec))  # in the reader's language unless typed
     st.caption(
         t("Created {when}", when=time.strftime("%Y-%m-%d %H:%M", time.localtime(comparison.created_at)))
         + " · "
@@ -108,7 +108,7 @@ def live_grid(comparison_id: str) -> None:
     )
     if all(r.finished for r in runs.values()):
         st.rerun(scope="app")
-    row_labels, col_labels, matrix = compare.layout(comparison.spec)
+    row_labels, col_labels, matrix = compare.layout(compare.shown_spec(comparison.spec))
     with st.container(key="cmp_live"):
         for r, row_label in enumerate(row_labels):
             line = st.columns([1] + [2] * len(col_labels))
@@ -132,7 +132,7 @@ def _set_winner(comparison_id: str, run_id: str | None) -> None:
 
 def results(comparison: Comparison, runs: dict[str, Run]) -> None:
     """The synced player, then a rating, a winner toggle and remix for each cell."""
-    spec = comparison.spec
+    spec = compare.shown_spec(comparison.spec)  # for the screen only: the store keeps the spec as saved
     row_labels, col_labels, matrix = compare.layout(spec)
     cells = []
     for cell in spec["cells"]:
@@ -194,7 +194,8 @@ def history(ws: Workspace, *, limit: int = 20, on_compare_page: bool = False) ->
         return
     for item in items:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.created_at))
-        label = t("{title} · {n} cells · {when}", title=item.title, n=len(item.spec.get("cells", [])), when=when)
+        title = compare.shown_title(item.title, item.spec)
+        label = t("{title} · {n} cells · {when}", title=title, n=len(item.spec.get("cells", [])), when=when)
         if on_compare_page:
             if st.button(label, key=f"cmp-open-{item.id}", icon=":material/grid_view:", type="tertiary"):
                 open_comparison(item.id)

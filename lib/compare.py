@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lib import catalog, pricing
+from lib import catalog, i18n, pricing
 from lib.i18n import t
 from lib.schema import GenerationRequest, error_messages
 
@@ -217,9 +218,15 @@ def title(rows: Axis, cols: Axis | None) -> str:
     >>> title(Axis("quality", ("480p", "720p")), Axis.takes(2)), title(Axis.takes(3), None)
     ('Quality × Take', '3 takes')
     """
-    if cols is None and rows.name == TAKE:
-        return f"{len(rows.values)} takes"
-    return rows.title if cols is None else t("{rows} × {cols}", rows=rows.title, cols=cols.title)
+    return _title(rows.name, len(rows.values), cols.name if cols else None)
+
+
+def _title(rows: str, count: int, cols: str | None) -> str:
+    if cols is None and rows == TAKE:
+        return t("{n} takes", n=count)
+    if cols is None:
+        return t(AXES[rows].title)
+    return t("{rows} × {cols}", rows=t(AXES[rows].title), cols=t(AXES[cols].title))
 
 
 def takes(base: dict[str, Any], count: int) -> list[Cell]:
@@ -278,6 +285,87 @@ def with_winner(spec: dict, run_id: str | None) -> dict:
     if run_id is not None and run_id not in {c.get("run_id") for c in spec["cells"]}:
         raise ValueError("Winner: choose one of this comparison's runs.")
     return {**spec, "winner": run_id}
+
+
+# --- a saved comparison for its reader -------------------------------------------------------------
+# A comparison is saved in the words of whoever made it; its reader may read another language.
+# What was made from the spec (its title, headers and cell labels, why a cell was not sent) is
+# made again from the spec in the reader's language; a title someone typed is kept as typed.
+
+
+def shown_title(saved: str, spec: dict) -> str:
+    """A saved comparison's title for the reader: made again from its axes, unless someone typed it.
+
+    >>> spec = make_spec({}, Axis("quality", ("480p", "720p")), Axis.takes(2), [], {})
+    >>> with i18n.use("zh"):
+    ...     shown_title("Quality × Take", spec), shown_title("My favourite grid", spec)
+    ('画质 × 条', 'My favourite grid')
+    """
+    try:
+        rows, cols = spec["rows"], spec.get("cols")
+        made = functools.partial(_title, rows["axis"], len(rows["values"]), cols["axis"] if cols else None)
+        every = set()
+        for language in i18n.LANGUAGES:
+            with i18n.use(language):
+                every.add(made())
+    except (KeyError, TypeError):  # not a spec this version can read: keep what was saved
+        return saved
+    return made() if saved in every else saved
+
+
+def shown_spec(spec: dict) -> dict:
+    """A saved spec with its row and column headers, cell labels and reasons in the reader's language.
+
+    >>> spec = make_spec({}, Axis("generate_audio", (True, False)), None, [], {})
+    >>> with i18n.use("zh"):
+    ...     shown_spec(spec)["rows"]["labels"]
+    ['音频开', '音频关']
+    """
+    try:
+        rows, cols = _axis_of(spec["rows"]), _axis_of(spec.get("cols"))
+    except (KeyError, TypeError, ValueError):  # not a spec this version can read: show it as it was saved
+        return spec
+    if rows is None:
+        return spec
+    out = {**spec, "rows": {**spec["rows"], "labels": [rows.label(i) for i in range(len(rows.values))]}}
+    if cols is not None:
+        out["cols"] = {**spec["cols"], "labels": [cols.label(i) for i in range(len(cols.values))]}
+    out["cells"] = [_shown_cell(spec.get("base") or {}, rows, cols, cell) for cell in spec.get("cells", [])]
+    return out
+
+
+def _axis_of(saved: dict | None) -> Axis | None:
+    if not saved:
+        return None
+    name, values = saved["axis"], tuple(saved["values"])
+    if name != "prompt":
+        return Axis(name, values)
+    # A prompt's label is its letter, saved in its maker's words ("Prompt A", "提示词 A").
+    said: dict[str, str] = {}
+    for language in i18n.LANGUAGES:
+        with i18n.use(language):
+            said |= {t("Prompt {label}", label=letter): letter for letter in PROMPT_LABELS}
+    labels = tuple(
+        t("Prompt {label}", label=said[label]) if label in said else label for label in saved.get("labels", ())
+    )
+    return Axis(name, values, labels if len(labels) == len(values) else None)
+
+
+def _shown_cell(base: dict, rows: Axis, cols: Axis | None, cell: dict) -> dict:
+    try:
+        r, c = cell["row"], cell["col"]
+        changes = {rows.name: rows.values[r]}
+        labels = [rows.label(r)]
+        if cols is not None:
+            changes[cols.name] = cols.values[c]
+            labels.append(cols.label(c))
+        out = {**cell, "label": " · ".join(labels)}
+        if cell.get("error"):
+            again = _cell(base, r, c, out["label"], changes)
+            out["error"] = cell["error"] if again.valid else again.message  # the rules may have changed since
+        return out
+    except (KeyError, IndexError, TypeError, ValueError):
+        return cell
 
 
 def prompt_variants(spec: dict) -> dict[str, str]:

@@ -195,6 +195,68 @@ def test_player_html_one_axis_has_no_column_header():
     assert "<th></th>" not in doc and doc.count("<video") == 1
 
 
+# --- a saved comparison for a reader of another language -------------------------------------------
+
+
+def _saved(axes, lang: str, base: dict | None = None) -> tuple[str, dict]:
+    """A comparison's title and spec as someone reading ``lang`` would have made and saved them."""
+    from lib import i18n
+
+    with i18n.use(lang):
+        rows, cols = axes()  # made in the maker's language, as the builder makes them
+        cells = expand(base or BASE, rows, cols)
+        return compare.title(rows, cols), compare.make_spec(base or BASE, rows, cols, cells, {})
+
+
+@pytest.mark.parametrize(("made_in", "read_in"), [("en", "zh"), ("zh", "en")])
+@pytest.mark.parametrize(
+    "axes",
+    [
+        lambda: (Axis("quality", ("480p", "720p")), Axis("generate_audio", (True, False))),
+        lambda: (Axis.takes(3), None),
+        lambda: (Axis.prompts(["A fox", "", "A cat"]), Axis("duration", (4, 8))),
+    ],
+    ids=["two-axes", "takes", "prompts"],
+)
+def test_a_made_title_and_its_labels_read_in_the_readers_language(made_in, read_in, axes):
+    from lib import i18n
+
+    title, spec = _saved(axes, made_in)
+    their_title, their_spec = _saved(axes, read_in)
+    # The two languages do say it differently.
+    assert title != their_title and spec["cells"][0]["label"] != their_spec["cells"][0]["label"]
+    with i18n.use(read_in):
+        assert compare.shown_title(title, spec) == their_title
+        shown = compare.shown_spec(spec)
+    assert shown["rows"]["labels"] == their_spec["rows"]["labels"]
+    assert (shown["cols"] or {}).get("labels") == (their_spec["cols"] or {}).get("labels")
+    assert [c["label"] for c in shown["cells"]] == [c["label"] for c in their_spec["cells"]]
+
+
+def test_a_typed_title_is_kept_and_a_made_one_from_before_is_read_again():
+    from lib import i18n
+
+    _, spec = _saved(lambda: (Axis.takes(3), None), "en")
+    with i18n.use("zh"):
+        assert compare.shown_title("Fox takes for Monday", spec) == "Fox takes for Monday"
+        assert compare.shown_title("3 takes", spec) == "3 条"  # saved before takes were translated
+        assert compare.shown_title("2 takes", spec) == "2 takes"  # not what this spec makes: someone typed it
+    assert compare.shown_title("Quality", {"rows": "not a spec"}) == "Quality"
+
+
+def test_a_cell_that_was_not_sent_says_why_in_the_readers_language():
+    from lib import i18n
+
+    base = {"model": "seedance-2.0-fast-text-to-video", "prompt": "A fox", "duration": 4}
+    _, spec = _saved(lambda: (Axis("quality", ("480p", "1080p")), None), "en", base)
+    [why] = [c["error"] for c in spec["cells"] if c["error"]]
+    with i18n.use("zh"):
+        [shown] = [c["error"] for c in compare.shown_spec(spec)["cells"] if c["error"]]
+    from tests.support.screen_words import english_left
+
+    assert english_left(why) and "1080p" in shown and not english_left(shown), shown
+
+
 def test_doctests():
     result = doctest.testmod(compare)
     assert result.attempted > 0 and result.failed == 0
