@@ -7,6 +7,8 @@ browser's choice ``lang=zh``; the same pages in English keep their exact English
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -427,6 +429,43 @@ def test_compare_speaks_chinese_from_the_builder_to_an_opened_comparison(demo_ap
     check(at, allow=(prompt, "The provider took too long."))
     at = open_page("pages/compare.py", "zh", query={"ws": ws})
     check(at, allow=(prompt,))
+
+
+@pytest.mark.parametrize(("made_in", "read_in"), [("en", "zh"), ("zh", "en")])
+def test_a_comparison_reads_in_its_readers_language_whoever_made_it(demo_app, provider, made_in, read_in):
+    from lib import compare
+    from tests.support.screen_words import texts
+
+    prompt = "A red fox runs through the snow, wide shot"
+    at = open_page("pages/compare.py", made_in, prompt=prompt)
+    at.selectbox(key="cmp_cols").set_value("generate_audio").run()
+    at.button(key="cmp_run").click().run()
+    at.button(key="cmp_go").click().run()
+    assert not at.exception, at.exception
+    ws = at.session_state["ws"]
+    [saved] = demo_app.store.list_comparisons(ws)
+    # The title the reader would have saved: made by the builder's own function, in the reader's language.
+    rows, cols = (compare.Axis(saved.spec[k]["axis"], tuple(saved.spec[k]["values"])) for k in ("rows", "cols"))
+    with i18n.use(read_in):
+        theirs = compare.title(rows, cols)
+    with i18n.use(made_in):
+        assert saved.title == compare.title(rows, cols) != theirs  # saved in the maker's words
+
+    at = open_page("pages/compare.py", read_in, query={"ws": ws, "cmp": saved.id})
+    assert theirs in [h.value for h in at.subheader]
+    opened = at
+    at = open_page("pages/compare.py", read_in, query={"ws": ws})
+    assert [b for b in at.button if b.label.startswith(f"{theirs} · ")]  # the earlier comparisons
+    if read_in == "zh":
+        check(opened, allow=(prompt,))
+        check(at, allow=(prompt,))
+    else:  # and not a word of the maker's Chinese left on the English page (the language switch has both)
+        from components import language
+
+        both = {*i18n.LANGUAGES.values(), language.LABEL}
+        for page in (opened, at):
+            left = [x for _, x in texts(page) if x not in both and re.search("[\u4e00-\u9fff]", x)]
+            assert not left, left
 
 
 BATCH_CSV = (
