@@ -160,12 +160,15 @@ function hear(st, notice) {
   if (!card || !st.data.patch) return ask(st, notice);
   if (st.cards.has(card.id)) {
     place(st, card);
-  } else if (notice.kind === "created") {
-    st.added.add(card.id);
-    place(st, card, st.grid.firstChild);
-    st.empty.hidden = true;
   } else {
-    ask(st, notice);
+    // A run this page has not seen: in the plain view every run of the workspace is on the
+    // page, so it is a new one (made here, or first heard of at its first update when another
+    // process made it). It goes where its time puts it, newest first.
+    st.added.add(card.id);
+    let before = st.grid.firstChild;
+    while (before && (st.cards.get(before.dataset.runId)?.card.made_at ?? 0) > card.made_at) before = before.nextSibling;
+    place(st, card, before || null);
+    st.empty.hidden = true;
   }
   tick(st);
 }

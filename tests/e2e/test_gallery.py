@@ -14,7 +14,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from lib import posters
 from lib.schema import GenerationRequest, Task
 from lib.store import Store
-from tests.support.browser import TIMEOUT_MS, no_exception, rerun, wait_idle
+from tests.support.browser import TIMEOUT_MS, no_exception, rerun, script_runs, wait_idle
 from tests.support.media import make_mp4
 from tests.support.waiting import wait_until
 
@@ -208,6 +208,31 @@ def test_a_phone_folds_the_filters_away(app_server, browser):
         assert page.locator(".st-key-filters_toggle").is_hidden()
     finally:
         ctx.close()
+
+
+def test_a_run_another_process_wrote_joins_an_open_gallery_at_its_first_notice_without_a_rerun(app_server, people):
+    """The plain view holds every run: a notice about a run it has not seen puts its card in place, in time order."""
+    watcher, rater, _ = people
+    rater.goto(app_server.url)
+    wait_idle(rater)
+    ws = _ws(rater)
+    older, _ = _archived(app_server.data_dir, ws, "A lighthouse at dusk, slow dolly in")
+    _gallery(watcher, app_server.url, ws)
+    watcher.locator(f"[data-run-id='{older}'] video[poster]").wait_for()
+    watcher.evaluate(_MARK)
+    # Written by another process: the app announces nothing until something happens to it.
+    newer, _ = _archived(app_server.data_dir, ws, "A paper boat on a rainy street")
+    runs_before = script_runs(watcher)
+
+    _gallery(rater, app_server.url, ws)
+    rerun(rater, rater.locator(f"[data-run-id='{newer}'] .sp-star").nth(2).click)  # the app's notice: "rated"
+    watcher.locator(f"[data-run-id='{newer}'] video[poster]").wait_for()
+    order = watcher.evaluate("() => [...document.querySelectorAll('[data-run-id]')].map(c => c.dataset.runId)")
+    assert order == [newer, older]  # newest first
+    assert watcher.locator(f"[data-run-id='{newer}'] .sp-star.sp-on").count() == 3
+    assert watcher.evaluate(_SAME_PAGE), "the gallery reloaded"
+    assert script_runs(watcher) == runs_before, "the gallery reran for a notice it could place itself"
+    no_exception(watcher)
 
 
 def test_after_page_switches_one_stream_still_brings_new_runs(app_server, people):

@@ -94,6 +94,13 @@ def watch_runs(page) -> None:
     page.on("websocket", on_socket)
 
 
+def script_runs(page) -> int:
+    """How many script runs (the app's or a fragment's) the server has finished for ``page`` (``watch_runs``)."""
+    counted = _FINISHED.get(page)
+    assert counted is not None, "the page's script runs are not counted: make it in the browser fixture's contexts"
+    return counted[0]
+
+
 def watch_contexts(browser) -> None:
     """Every page of every context ``browser`` makes from now on counts its script runs (``watch_runs``)."""
     make = browser.new_context
