@@ -7,6 +7,7 @@ test sees exactly the requests the page sends, with nothing patched.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,6 +19,22 @@ from tests.support.provider import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # seconds for one script run: generous, a busy machine is slow, not wrong
+
+
+def scan_components_once() -> None:
+    """Let every AppTest of this session reuse one scan of the installed packages for Streamlit components.
+
+    Each new AppTest reads the metadata of every installed distribution to find
+    components; nothing is installed while the tests run, so the first answer holds,
+    and reading it again for each of the hundreds of AppTests was most of their time.
+    """
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    if not getattr(scan, "once", False):
+        once = functools.cache(scan)
+        once.once = True  # type: ignore[attr-defined]
+        manifest_scanner.scan_component_manifests = once
 
 
 def _clear_caches() -> None:
@@ -81,6 +98,7 @@ class DemoApp:
         """
         from streamlit.testing.v1 import AppTest
 
+        scan_components_once()
         if callable(script):
             at = AppTest.from_function(script, default_timeout=TIMEOUT)
         else:
