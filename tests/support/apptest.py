@@ -21,20 +21,27 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # seconds for one script run: generous, a busy machine is slow, not wrong
 
 
-def scan_components_once() -> None:
-    """Let every AppTest of this session reuse one scan of the installed packages for Streamlit components.
+def like_one_server() -> None:
+    """Let the AppTests of this session share what one Streamlit server does once for all its sessions.
 
-    Each new AppTest reads the metadata of every installed distribution to find
-    components; nothing is installed while the tests run, so the first answer holds,
-    and reading it again for each of the hundreds of AppTests was most of their time.
+    A server scans the installed packages for components when it starts and compiles
+    each page script once; each new AppTest did both again (the scan read the metadata
+    of every installed distribution, most of a page test's time). Nothing is installed
+    and no script of the app changes while the tests run, so the first answers hold.
+    AppTest scripts made from a string are named by a hash of their text.
     """
     from streamlit.components.v2 import manifest_scanner
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test
 
-    scan = manifest_scanner.scan_component_manifests
-    if not getattr(scan, "once", False):
-        once = functools.cache(scan)
-        once.once = True  # type: ignore[attr-defined]
-        manifest_scanner.scan_component_manifests = once
+    global _SCRIPTS
+    if _SCRIPTS is None:
+        _SCRIPTS = ScriptCache()
+        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+        app_test.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
+
+
+_SCRIPTS = None
 
 
 def _clear_caches() -> None:
@@ -98,7 +105,7 @@ class DemoApp:
         """
         from streamlit.testing.v1 import AppTest
 
-        scan_components_once()
+        like_one_server()
         if callable(script):
             at = AppTest.from_function(script, default_timeout=TIMEOUT)
         else:
