@@ -24,6 +24,7 @@ from lib.settings import load_settings, override
 from lib.status import RunStatus
 from lib.store import Store, new_id, submission, valid_id
 from lib.worker import Schedule, Worker
+from tests.support.database import migrated
 from tests.support.media import make_mp4
 from tests.support.transport import Recorder
 from tests.support.waiting import wait_until
@@ -92,7 +93,7 @@ class FakeProvider:
 def rig(tmp_path):
     clock = Clock()
     provider = FakeProvider(clock)
-    store = Store(tmp_path)
+    store = Store(migrated(tmp_path))
     worker = Worker(store, clock=clock, max_rps=2, download_client=httpx.Client(transport=provider.transport))
     worker.register_key(KEY, BASE, transport=provider.transport)
     ws = store.create_workspace()

@@ -15,6 +15,7 @@ from typing import Any
 
 from lib.settings import override
 from lib.store import Store, dispose_engines
+from tests.support.database import migrated
 from tests.support.provider import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ class DemoApp:
         self._store: Store | None = None
 
     def __enter__(self) -> DemoApp:
+        migrated(self.data_dir)
         self.configure(
             api_key=None,
             base_url=None,
