@@ -27,6 +27,7 @@ import pytest
 from tests.support import postgres
 from tests.support.apptest import DemoApp
 from tests.support.browser import CHROMIUM_ARGS, CSP_WORDS, MISSING, TIMEOUT_MS, find_chromium, watch_contexts
+from tests.support.database import migrated
 from tests.support.provider import FakeProvider
 
 TESTS = Path(__file__).resolve().parent
@@ -138,11 +139,15 @@ def pg_url(pg_cluster):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
-    """The store's database, once per kind: a SQLite file in ``tmp_path``, then a fresh PostgreSQL database."""
+    """The store's database, once per kind: a SQLite file in ``tmp_path``, then a fresh PostgreSQL database.
+
+    Both start at the code's schema, copied from a database migrated once (``tests.support.database``
+    and ``Cluster.migrated_template``).
+    """
     if request.param == "sqlite":
         from lib.store.engine import database_url
 
-        yield database_url(tmp_path)
+        yield database_url(migrated(tmp_path))
         return
     yield request.getfixturevalue("pg_url")
 

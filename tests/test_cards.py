@@ -9,6 +9,7 @@ import pytest
 from lib import cards, pricing
 from lib.schema import GenerationRequest, Task
 from lib.store import Store
+from tests.support.database import migrated
 
 T0 = 1_800_000_000.0
 FAST = "seedance-2.0-fast-text-to-video"
@@ -17,7 +18,7 @@ PROMPT = 'A red kite over dunes, wide shot <script>alert("x")</script>'
 
 @pytest.fixture
 def db(tmp_path):
-    return Store(tmp_path)
+    return Store(migrated(tmp_path))
 
 
 def _submitted(db: Store, prompt: str = PROMPT, **request):

@@ -9,13 +9,14 @@ import pytest
 from lib.store import Role, Store, members
 from lib.store.members import secret_hash
 from lib.store.tables import workspaces
+from tests.support.database import migrated
 
 A, B, C = "pid_a_0000000000000000000000", "pid_b_0000000000000000000000", "pid_c_0000000000000000000000"
 
 
 @pytest.fixture
 def db(tmp_path) -> Store:
-    return Store(tmp_path)
+    return Store(migrated(tmp_path))
 
 
 def test_whoever_starts_a_workspace_facilitates_it_and_only_a_hash_of_the_secret_is_stored(db):

@@ -27,6 +27,7 @@ from lib.store import Store
 from lib.worker import Schedule, TokenBucket, Worker
 from lib.worker.forecast import ProgressLog, Sample, forecast
 from lib.worker.schedule import stored_samples
+from tests.support.database import migrated
 from tests.support.media import make_mp4
 from tests.support.waiting import Clock
 
@@ -294,7 +295,7 @@ def step(worker: Worker, store: Store, clock: Clock, until: float) -> None:
 def rig(tmp_path):
     clock = Clock()
     provider = Provider(clock)
-    store = Store(tmp_path)
+    store = Store(migrated(tmp_path))
     yield clock, provider, store, store.create_workspace()
 
 

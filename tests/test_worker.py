@@ -24,9 +24,9 @@ from lib.settings import load_settings, override
 from lib.status import RunStatus
 from lib.store import Store, new_id, submission, valid_id
 from lib.worker import Schedule, Worker
+from tests.support.database import migrated
 from tests.support.media import make_mp4
 from tests.support.transport import Recorder
-from tests.support.waiting import wait_until
 
 KEY = "sk-test-worker-key"
 FP = key_fingerprint(KEY)
@@ -92,7 +92,7 @@ class FakeProvider:
 def rig(tmp_path):
     clock = Clock()
     provider = FakeProvider(clock)
-    store = Store(tmp_path)
+    store = Store(migrated(tmp_path))
     worker = Worker(store, clock=clock, max_rps=2, download_client=httpx.Client(transport=provider.transport))
     worker.register_key(KEY, BASE, transport=provider.transport)
     ws = store.create_workspace()
@@ -437,21 +437,37 @@ def submit(store, ws, client, req=REQ):
 FAST = Schedule(floor=0.2, ceiling=2.0)
 
 
+def follow(clock, worker, store, run_ids, limit=600.0):
+    """Step the worker as its own thread does, one step then its own wait, but on the test's clock."""
+    end = clock.t + limit
+    while not all(store.get_run(r).finished for r in run_ids):
+        assert clock.t < end, "runs did not finish: " + ", ".join(store.get_run(r).status for r in run_ids)
+        worker.run_once(clock.t)
+        clock.t += worker._sleep_time()
+
+
+def rendered(sim, *runs) -> None:
+    """Wait until the simulator has made these runs' videos: from then on only the test's clock decides."""
+    for run in runs:
+        sim.app.engine.tasks[run.task_id].render.result(timeout=60)
+
+
 def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_path):
     # Slow enough that every run is polled several times while the faults are on.
-    sim = simulator.serve_in_thread(port=0, speed=10, data_dir=tmp_path / "sim", render_workers=2)
+    clock = Clock(time.time())
+    sim = simulator.serve_in_thread(port=0, speed=10, data_dir=tmp_path / "sim", render_workers=2, clock=clock)
     store = Store(tmp_path / "studio")
     ws = store.create_workspace()
-    rec = Recorder()
-    worker = Worker(store, schedule=FAST, max_rps=5, burst=2, allowed_hosts=["127.0.0.1"])
+    rec = Recorder(clock=clock)
+    worker = Worker(store, clock=clock, schedule=FAST, max_rps=5, burst=2, allowed_hosts=["127.0.0.1"])
     try:
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             runs = [submit(store, ws, client, REQ.model_copy(update={"prompt": f"boat {i}"})) for i in range(6)]
+        rendered(sim, *runs)
         posts_before = sim.app.state.stats["POST /v1/videos/generations"]
         sim.app.faults = simulator.Faults(rate_429=0.25, retry_after=1, rate_500=0.25, drop_rate=0.15, seed=7)
         worker.register_key(KEY, sim.base_url, transport=rec)
-        worker.start()
-        assert worker.wait_idle(timeout=120)
+        follow(clock, worker, store, [run.id for run in runs])
         for run in runs:
             got = store.get_run(run.id)
             assert got.status == RunStatus.ARCHIVED, (got.status, got.error_message)
@@ -468,19 +484,23 @@ def test_live_simulator_with_faults_every_run_archived_no_duplicate_post(tmp_pat
 
 
 def test_live_simulator_restart_midway_fails_runs_clearly(tmp_path):
-    first = simulator.serve_in_thread(port=0, speed=0.5, data_dir=tmp_path / "sim1")  # slow: still pending
+    # The first simulator's clock stands still: its tasks are certainly unfinished when it stops.
+    # (They are told to fail at their end, so it renders nothing: their end never comes.)
+    first = simulator.serve_in_thread(port=0, speed=1, data_dir=tmp_path / "sim1", clock=Clock(time.time()))
+    clock = Clock(time.time())
     store = Store(tmp_path / "studio")
     ws = store.create_workspace()
-    worker = Worker(store, schedule=FAST, max_rps=10)
+    worker = Worker(store, clock=clock, schedule=FAST, max_rps=10)
     second = None
     try:
         with EvolinkClient(KEY, base_url=first.base_url) as client:
-            runs = [submit(store, ws, client) for _ in range(2)]
+            unfinished = REQ.model_copy(update={"prompt": "A paper boat [fail:service_error]"})
+            runs = [submit(store, ws, client, unfinished) for _ in range(2)]
+            assert {client.get_task(run.task_id).status for run in runs} == {"pending"}
         first.stop()
-        second = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim2")
+        second = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim2", clock=clock)
         worker.register_key(KEY, second.base_url)  # the app restarted against a fresh simulator
-        worker.start()
-        assert worker.wait_idle(timeout=60)
+        follow(clock, worker, store, [run.id for run in runs])
         for run in runs:
             got = store.get_run(run.id)
             assert got.status == RunStatus.FAILED and got.error_code == "task_not_found"
@@ -494,19 +514,22 @@ def test_live_simulator_restart_midway_fails_runs_clearly(tmp_path):
 
 
 def test_live_simulator_expired_link(tmp_path):
-    sim = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim", link_ttl=0.01)
+    clock = Clock(time.time())
+    sim = simulator.serve_in_thread(port=0, speed=40, data_dir=tmp_path / "sim", link_ttl=60, clock=clock)
     store = Store(tmp_path / "studio")
     ws = store.create_workspace()
-    worker = Worker(store, schedule=FAST, max_rps=10, allowed_hosts=["127.0.0.1"])
+    worker = Worker(store, clock=clock, schedule=FAST, max_rps=10, allowed_hosts=["127.0.0.1"])
     try:
         with EvolinkClient(KEY, base_url=sim.base_url) as client:
             run = submit(store, ws, client)
-            task = wait_until(lambda: (t := client.get_task(run.task_id)).status == "completed" and t)
-        # Let the link lapse before the worker looks.
-        wait_until(lambda: httpx.get(task.video_url).status_code == 403)
+            rendered(sim, run)
+            clock.t += sim.app.engine.tasks[run.task_id].schedule
+            task = client.get_task(run.task_id)
+        assert task.status == "completed" and httpx.get(task.video_url).status_code == 200
+        clock.t += 61  # the link lapses before the worker looks
+        assert httpx.get(task.video_url).status_code == 403
         worker.register_key(KEY, sim.base_url)
-        worker.start()
-        assert worker.wait_idle(timeout=60)
+        follow(clock, worker, store, [run.id])
         got = store.get_run(run.id)
         assert got.status == RunStatus.EXPIRED and got.error_code == "link_expired"
         assert not list((tmp_path / "studio" / "media").glob("*")) if (tmp_path / "studio" / "media").exists() else True

@@ -11,6 +11,7 @@ from lib.budget import BudgetExceeded, Limit
 from lib.schema import GenerationRequest, Task
 from lib.status import RunStatus
 from lib.store import Store
+from tests.support.database import migrated
 
 FP = "k_test"
 FAC = "pid_facilitator_000000000000"
@@ -40,7 +41,7 @@ class FakeClient:
 
 @pytest.fixture
 def db(tmp_path):
-    return Store(tmp_path)  # a database of its own: submit keys are unique across one database
+    return Store(migrated(tmp_path))  # a database of its own: submit keys are unique across one database
 
 
 @pytest.fixture

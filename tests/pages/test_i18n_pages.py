@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import i18n
 from lib.status import RunStatus
-from tests.support.apptest import TIMEOUT
+from tests.support.apptest import TIMEOUT, like_one_server
 from tests.support.screen_words import untranslated
 
 PROMPT = "一只红狐狸在雪地里奔跑，广角镜头，金色光线"
@@ -39,6 +39,7 @@ workspace.budget_block(slot, ws)
 def open_page(page: str, lang: str, *, query: dict[str, str] | None = None, **session_state) -> AppTest:
     # AppTest formats a choice widget's value in this thread too, with the page's format_func.
     i18n.set_language(lang)
+    like_one_server()
     at = AppTest.from_string(_SCRIPT.format(page=page), default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
     at.context["url"] = "http://localhost:8501/"

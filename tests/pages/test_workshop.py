@@ -322,8 +322,9 @@ def _open_gallery(pid: str, ws_id: str, run_id: str):
     """A new session of a browser that opens the gallery first, on a link to one run's details."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.support.apptest import ROOT
+    from tests.support.apptest import ROOT, like_one_server
 
+    like_one_server()
     at = AppTest.from_file(str(ROOT / APP), default_timeout=60)
     at.session_state["pid"] = pid
     at.query_params["ws"] = ws_id

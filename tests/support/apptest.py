@@ -7,6 +7,7 @@ test sees exactly the requests the page sends, with nothing patched.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -14,10 +15,34 @@ from typing import Any
 
 from lib.settings import override
 from lib.store import Store, dispose_engines
+from tests.support.database import migrated
 from tests.support.provider import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # seconds for one script run: generous, a busy machine is slow, not wrong
+
+
+def like_one_server() -> None:
+    """Let the AppTests of this session share what one Streamlit server does once for all its sessions.
+
+    A server scans the installed packages for components when it starts and compiles
+    each page script once; each new AppTest did both again (the scan read the metadata
+    of every installed distribution, most of a page test's time). Nothing is installed
+    and no script of the app changes while the tests run, so the first answers hold.
+    AppTest scripts made from a string are named by a hash of their text.
+    """
+    from streamlit.components.v2 import manifest_scanner
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test
+
+    global _SCRIPTS
+    if _SCRIPTS is None:
+        _SCRIPTS = ScriptCache()
+        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+        app_test.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
+
+
+_SCRIPTS = None
 
 
 def _clear_caches() -> None:
@@ -38,6 +63,7 @@ class DemoApp:
         self._store: Store | None = None
 
     def __enter__(self) -> DemoApp:
+        migrated(self.data_dir)
         self.configure(
             api_key=None,
             base_url=None,
@@ -81,6 +107,7 @@ class DemoApp:
         """
         from streamlit.testing.v1 import AppTest
 
+        like_one_server()
         if callable(script):
             at = AppTest.from_function(script, default_timeout=TIMEOUT)
         else:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 import httpx
 
 
 class Exchange(NamedTuple):
-    at: float  # time.monotonic() when the request left
+    at: float  # when the request left, by the recorder's clock
     method: str
     url: str
     outcome: str  # the status code, or the name of the exception raised instead
@@ -19,16 +20,20 @@ class Exchange(NamedTuple):
 class Recorder(httpx.BaseTransport):
     """Passes every request to ``inner`` (a real ``httpx.HTTPTransport`` by default) and notes it in ``log``.
 
+    Times come from ``clock`` (``time.monotonic`` unless the test moves a clock of its own).
     Safe to share between threads, e.g. a client and the worker's poller.
     """
 
-    def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, inner: httpx.BaseTransport | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.inner = inner if inner is not None else httpx.HTTPTransport()
+        self.clock = clock
         self.log: list[Exchange] = []
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        at = time.monotonic()
+        at = self.clock()
         try:
             response = self.inner.handle_request(request)
         except Exception as exc:
