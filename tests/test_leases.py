@@ -7,17 +7,19 @@ clients), stepped on one fake clock: a server that stops stepping is a dead one.
 from __future__ import annotations
 
 import doctest
+import errno
 import threading
 import time
 
 import httpx
 import pytest
 
+from lib import archive
 from lib.client import key_fingerprint
 from lib.schema import GenerationRequest, Task
 from lib.status import RunStatus
 from lib.store import LEASE_SECONDS, Store, leases, submission
-from lib.worker import Worker
+from lib.worker import ARCHIVE_ATTEMPTS, Worker
 from tests.support.media import make_mp4
 from tests.support.waiting import wait_until
 
@@ -208,6 +210,39 @@ def test_a_video_saved_twice_keeps_one_file(store, tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_a_copy_read_before_the_last_attempt_does_not_download_again(store, monkeypatch):
+    """The worker's loop reads a run, a download already under way ends it for good (disk full, last
+    attempt), and the loop then hands over its stale copy: that copy starts no further download."""
+
+    def disk_full(out, chunk):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(archive, "write_chunk", disk_full)
+    provider = Provider()
+    a = worker(store, provider, "server-a")
+    try:
+        ws = store.create_workspace()
+        run_id = submitted(store, ws.id, 1)
+        provider.finish("task-1")
+        store.update_from_task(
+            run_id, Task(id="task-1", status="completed", results=[f"{BASE}/files/task-1.mp4"]), now=T0
+        )
+        now = T0
+        for _ in range(ARCHIVE_ATTEMPTS - 1):
+            a.archiver.save(store.get_run(run_id), background=False)
+            now = a.archiver.not_before(run_id)
+        stale = store.get_run(run_id)  # what the loop read before the last attempt ended the run
+        assert stale.status is RunStatus.COMPLETED and provider.downloads == {"task-1.mp4": ARCHIVE_ATTEMPTS - 1}
+        a.archiver.save(stale, background=False)  # the last attempt
+        assert store.get_run(run_id).status is RunStatus.FAILED
+        assert a.archiver.save(stale, background=False)  # handed over again: nothing left to do
+        a.run_once(now + 3600)
+        assert provider.downloads == {"task-1.mp4": ARCHIVE_ATTEMPTS}
+        assert (store.get_run(run_id).status, store.get_run(run_id).error_code) == (RunStatus.FAILED, "disk_full")
+    finally:
+        a.close()
 
 
 def test_a_run_another_live_server_is_sending_is_left_alone_by_crash_recovery(store, monkeypatch):

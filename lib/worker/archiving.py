@@ -8,6 +8,10 @@ the error's code (``archive_failed``, ``disk_full``, ``storage_error``) and a pl
 message. The wait is also kept in memory, so a store that cannot be written (its
 disk is full too) still cannot make the worker download the same video in a loop.
 Log lines about one run come out at most once per ``logs.EVERY`` seconds.
+
+A run this archiver has ended (saved, failed for good, expired) is remembered for a
+while: the worker's loop may still hold a copy read before the end, and that copy
+must not start a download the run's limit no longer allows.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from lib.store import Run, Store
 log = logging.getLogger("studio.worker")
 
 ARCHIVE_ATTEMPTS = 5
+ENDED_KEPT_S = 600.0  # how long an ended run is remembered; far longer than one step of the loop
 
 
 class Archiver:
@@ -68,6 +73,8 @@ class Archiver:
         self._running: dict[str, Future[None]] = {}
         # run id -> (failures seen here, not before): the backoff, even when the store cannot be written
         self._held: dict[str, tuple[int, float]] = {}
+        # run id -> when this archiver ended it: a stale copy of the run does not start it again
+        self._ended: dict[str, float] = {}
         self._lock = threading.Lock()
         self.logs = Throttle(log)
 
@@ -83,8 +90,13 @@ class Archiver:
         return held[1] if held else 0.0
 
     def save(self, run: Run, *, background: bool) -> bool:
-        """Start saving ``run``'s video (at once when not ``background``); False if it is already under way."""
+        """Start saving ``run``'s video (at once when not ``background``); False if it is already under way.
+
+        A run this archiver has already ended is not started again (True: nothing is left to do).
+        """
         with self._lock:
+            if run.id in self._ended:
+                return True
             if run.id in self._running:
                 return False
         if not background:
@@ -190,8 +202,12 @@ class Archiver:
             self._held[run_id] = (seen, until)
 
     def _settled(self, run_id: str) -> None:
+        now = self.clock()
         with self._lock:
             self._held.pop(run_id, None)
+            self._ended[run_id] = now
+            if len(self._ended) > 256:
+                self._ended = {rid: at for rid, at in self._ended.items() if now - at < ENDED_KEPT_S}
         self.logs.forget(run_id)
 
     def stop(self) -> None:
