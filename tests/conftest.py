@@ -131,7 +131,7 @@ def pg_url(pg_cluster):
     """A fresh PostgreSQL database at the code's schema for this test (SQLAlchemy URL), dropped afterwards."""
     from lib.store import dispose_engines
 
-    url = pg_cluster.new_database(pg_cluster.migrated_template())
+    url = pg_cluster.fresh_database()
     yield url
     dispose_engines()
     pg_cluster.drop_database(url)
