@@ -15,6 +15,10 @@ from lib.schema import GenerationRequest
 from lib.simulator import serve_in_thread
 from lib.snippets import OUTPUT, as_curl, as_node, as_python
 
+# Under `make test-fast` (xdist's loadgroup) these tests run in one process:
+# the simulator is started once, not once per process.
+pytestmark = pytest.mark.xdist_group("snippet-simulator")
+
 RUN_TIMEOUT = 180  # generous: the machine may be busy; the snippet itself polls every few seconds
 
 

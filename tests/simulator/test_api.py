@@ -17,6 +17,10 @@ from lib.simulator.engine import TASK_ERRORS, adaptive_ratio, base_seconds
 from tests.support.simulator import AUTH, MODEL, TestClient, create, probe, wait_done
 from tests.support.waiting import wait_until
 
+# Under `make test-fast` (xdist's loadgroup) these tests run in one process:
+# the module's simulator is started once, not once per process.
+pytestmark = pytest.mark.xdist_group("api-simulator")
+
 ID = re.compile(r"^task-unified-\d{10}-[a-z0-9]{8}$")
 
 
