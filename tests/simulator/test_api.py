@@ -230,9 +230,11 @@ def test_estimated_time_is_the_scaled_time():
     app = create_app(speed=DEFAULT_DEMO_SPEED)
     try:
         with TestClient(app, headers=AUTH) as client:
+            # Told to fail: the estimate is the same, and no 8 s 720p video is rendered for nothing.
+            prompt = "x [fail:service_error]"
             body = client.post(
                 "/v1/videos/generations",
-                json={"model": MODEL, "prompt": "x", "duration": 8, "quality": "720p", "content_filter": True},
+                json={"model": MODEL, "prompt": prompt, "duration": 8, "quality": "720p", "content_filter": True},
             ).json()
         assert body["task_info"]["estimated_time"] == round(base_seconds(8, "720p") / DEFAULT_DEMO_SPEED)
         assert 10 <= body["task_info"]["estimated_time"] <= 20  # the default demo pace
