@@ -76,12 +76,9 @@ class Cluster:
             uid = pwd.getpwnam(SUPERUSER).pw_uid
             os.chown(self.root, uid, -1)
         self.root.chmod(0o700)
-        run = _as_postgres()
-        subprocess.run(
-            [*run, str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8"],
-            check=True,
-            capture_output=True,
-        )
+        # --no-sync: like fsync=off below, since nothing of this cluster outlives the session.
+        initdb = [str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8"]
+        subprocess.run([*_as_postgres(), *initdb, "--no-sync"], check=True, capture_output=True)
         self._pg_start()
         wait_until(self._ready, 60, interval=0.2, message=lambda: f"PostgreSQL did not start:\n{self.log_tail()}")
         return self
@@ -142,15 +139,19 @@ class Cluster:
         Copying a database takes PostgreSQL a checkpoint and a copy of its files: done in
         the background while the test that asked first runs, the next test finds its own ready.
         """
-        if self._maker is None:
-            self._maker = ThreadPoolExecutor(1, thread_name_prefix="studio-pg-next")
         ready, self._next = self._next, None
         try:
             url = ready.result() if ready is not None else self.new_database(self.migrated_template())
         except Exception:  # e.g. made while a test restarted the cluster: make it again now
             url = self.new_database(self.migrated_template())
-        self._next = self._maker.submit(self.new_database, self.migrated_template())
+        self.prepare_next()
         return url
+
+    def prepare_next(self) -> None:
+        """Start copying the database the next ``fresh_database`` hands out."""
+        if self._maker is None:
+            self._maker = ThreadPoolExecutor(1, thread_name_prefix="studio-pg-next")
+        self._next = self._maker.submit(self.new_database, self.migrated_template())
 
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
@@ -163,6 +164,8 @@ class Cluster:
         wait_until(self._ready, 60, interval=0.2, message=lambda: f"PostgreSQL did not restart:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        if not self.root.exists():
+            return  # stopped already
         if self._maker is not None:
             self._maker.shutdown(wait=True)  # a copy under way ends before the server does
         self._ctl("stop", "-m", "immediate")
