@@ -28,10 +28,16 @@ check: $(VENV)/.dev
 test: check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The quick loop while working: everything but the browser and reliability tests, spread
-# over two processes (pytest-xdist, one per core).
+# The quick loop while working: everything but the browser and reliability tests (their
+# folders are not even collected), spread over two processes (pytest-xdist, one per core).
+# loadgroup hands out tests one by one, except a module that starts a server or simulator
+# of its own (marked xdist_group): its tests stay together, so that is started once.
+# Compiled modules and the rewritten test files are kept in .venv/pycache between runs even
+# where PYTHONDONTWRITEBYTECODE is set: every process would compile them all again (~5 s each).
 test-fast: check
-	$(PY) -m pytest -q -n 2 -m "not browser and not reliability" $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache \
+		$(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser and not reliability" \
+		--ignore=tests/e2e --ignore=tests/reliability $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py $(BENCH_ARGS)

@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,34 @@ def page(browser, request):
 # --- the databases -----------------------------------------------------------------------------
 
 
+_early_cluster: Future[postgres.Cluster] | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In an xdist process, start its PostgreSQL while the tests are being collected.
+
+    Such a process is handed a share of the whole suite, PostgreSQL tests among them;
+    a run in one process starts the cluster when a test first asks for it.
+    """
+    global _early_cluster
+    bin_dir = postgres.find_bin_dir()
+    if os.environ.get("PYTEST_XDIST_WORKER") and bin_dir is not None:
+        _early_cluster = ThreadPoolExecutor(1, thread_name_prefix="studio-pg-start").submit(_start_cluster, bin_dir)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _early_cluster is not None and _early_cluster.exception() is None:
+        _early_cluster.result().stop()  # a no-op when the fixture stopped it already
+
+
+def _start_cluster(bin_dir: Path) -> postgres.Cluster:
+    from tests.support.server import free_port
+
+    # Only the server: migrating the template on this thread could overlap a migration
+    # a test runs meanwhile, and Alembic runs one at a time per process (alembic.op).
+    return postgres.Cluster(bin_dir, free_port()).start()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """One throwaway PostgreSQL per test session (per xdist process)."""
@@ -119,9 +148,7 @@ def pg_cluster():
         if os.environ.get("CI") == "true":
             pytest.fail(postgres.MISSING)  # in CI the PostgreSQL tests must run, never skip
         pytest.skip(postgres.MISSING)
-    from tests.support.server import free_port
-
-    cluster = postgres.Cluster(bin_dir, free_port()).start()
+    cluster = _early_cluster.result() if _early_cluster is not None else _start_cluster(bin_dir)
     yield cluster
     cluster.stop()
 
@@ -131,7 +158,7 @@ def pg_url(pg_cluster):
     """A fresh PostgreSQL database at the code's schema for this test (SQLAlchemy URL), dropped afterwards."""
     from lib.store import dispose_engines
 
-    url = pg_cluster.new_database(pg_cluster.migrated_template())
+    url = pg_cluster.fresh_database()
     yield url
     dispose_engines()
     pg_cluster.drop_database(url)

@@ -27,6 +27,10 @@ from lib.transfer import CALLBACK_MAX
 from tests.support.server import AppProcess
 from tests.support.waiting import wait_until
 
+# Under `make test-fast` (xdist's loadgroup) these tests run in one process:
+# the app server and its simulator are started once, not once per process.
+pytestmark = pytest.mark.xdist_group("studio-server")
+
 REQ = GenerationRequest(
     model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes, wide shot", duration=4, quality="480p"
 )

@@ -14,6 +14,10 @@ from lib.schema import GenerationRequest
 from lib.store import Store
 from tests.support.server import AppProcess
 
+# Under `make test-fast` (xdist's loadgroup) these tests run in one process:
+# the app server is started once, not once per process.
+pytestmark = pytest.mark.xdist_group("upload-server")
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -17,6 +17,10 @@ from lib.simulator.engine import TASK_ERRORS, adaptive_ratio, base_seconds
 from tests.support.simulator import AUTH, MODEL, TestClient, create, probe, wait_done
 from tests.support.waiting import wait_until
 
+# Under `make test-fast` (xdist's loadgroup) these tests run in one process:
+# the module's simulator is started once, not once per process.
+pytestmark = pytest.mark.xdist_group("api-simulator")
+
 ID = re.compile(r"^task-unified-\d{10}-[a-z0-9]{8}$")
 
 
@@ -226,9 +230,11 @@ def test_estimated_time_is_the_scaled_time():
     app = create_app(speed=DEFAULT_DEMO_SPEED)
     try:
         with TestClient(app, headers=AUTH) as client:
+            # Told to fail: the estimate is the same, and no 8 s 720p video is rendered for nothing.
+            prompt = "x [fail:service_error]"
             body = client.post(
                 "/v1/videos/generations",
-                json={"model": MODEL, "prompt": "x", "duration": 8, "quality": "720p", "content_filter": True},
+                json={"model": MODEL, "prompt": prompt, "duration": 8, "quality": "720p", "content_filter": True},
             ).json()
         assert body["task_info"]["estimated_time"] == round(base_seconds(8, "720p") / DEFAULT_DEMO_SPEED)
         assert 10 <= body["task_info"]["estimated_time"] <= 20  # the default demo pace
@@ -401,14 +407,15 @@ def test_a_failed_render_fails_the_task_unbilled(clocked, outcome):
     from concurrent.futures import Future
 
     app, client, clock = clocked
+    # The render pool is handed a render that the test ends: no render process starts for it.
+    render: Future = Future()
+    app.engine.renders._submit = lambda fn, job: render
     task = client.post("/v1/videos/generations", json={"model": MODEL, "prompt": "Doomed", "duration": 4}).json()
-    sim_task = app.engine.tasks[task["id"]]
-    sim_task.render.result(timeout=30)
-    sim_task.render = Future()
     if outcome == "crash":
-        sim_task.render.set_exception(RuntimeError("encoder exploded"))
+        render.set_exception(RuntimeError("encoder exploded"))
     else:
-        sim_task.render.cancel()
+        assert render.cancel()
+    assert app.engine.tasks[task["id"]].render.done()  # the task's own render ended with it
     clock.now += 1000
     body = client.get(f"/v1/tasks/{task['id']}").json()
     assert body["status"] == "failed" and body["error"]["code"] == "service_error"

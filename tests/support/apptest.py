@@ -8,6 +8,7 @@ test sees exactly the requests the page sends, with nothing patched.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -30,19 +31,50 @@ def like_one_server() -> None:
     of every installed distribution, most of a page test's time). Nothing is installed
     and no script of the app changes while the tests run, so the first answers hold.
     AppTest scripts made from a string are named by a hash of their text.
+
+    And as a server learns of a finished script run from the run's own event, AppTest
+    is told by that event too (``_wait_for_the_run``), instead of looking every millisecond.
     """
     from streamlit.components.v2 import manifest_scanner
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-    from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1 import app_test, local_script_runner
 
     global _SCRIPTS
     if _SCRIPTS is None:
         _SCRIPTS = ScriptCache()
         manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
         app_test.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
+        local_script_runner.require_widgets_deltas = _wait_for_the_run
 
 
 _SCRIPTS = None
+
+
+def _wait_for_the_run(runner: Any, timeout: float = 3) -> None:
+    """AppTest's wait for a script run to end (``require_widgets_deltas``), on the run's SHUTDOWN event.
+
+    AppTest's own loop sleeps a millisecond and looks again, waking up a thousand times a
+    second to take the interpreter's lock from the thread that runs the script: page tests
+    spent about a fifth of their time on it. The condition and the timeout are the same.
+    """
+    from streamlit.runtime.scriptrunner import ScriptRunnerEvent
+
+    ended = threading.Event()
+
+    def heard(_sender: Any, event: Any = None, **_kwargs: Any) -> None:
+        if event == ScriptRunnerEvent.SHUTDOWN:
+            ended.set()
+
+    runner.on_event.connect(heard, weak=False)
+    try:
+        if runner.script_stopped() or ended.wait(timeout):
+            return
+    finally:
+        runner.on_event.disconnect(heard)
+    # As AppTest does: stop the runner so the script does not hang on, then say so.
+    runner.request_stop()
+    runner.join()
+    raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
 
 
 def _clear_caches() -> None:

@@ -3,7 +3,8 @@
 The cluster lives in a temporary directory owned by the ``postgres`` OS user (``initdb``
 refuses to run as root), listens on a free port on 127.0.0.1 only, trusts local
 connections and keeps nothing durable (``fsync=off``): it exists for one session.
-Each test gets a database of its own (``Cluster.new_database``), dropped afterwards.
+Each test gets a database of its own at the code's schema (``Cluster.fresh_database``),
+dropped afterwards; the next one is copied from the template while the test runs.
 
 Without PostgreSQL's binaries the PostgreSQL tests skip and say why; under ``CI=true``
 they fail instead, since CI (``.ci/run``) installs them.
@@ -18,6 +19,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from tests.support.waiting import wait_until
@@ -63,6 +65,8 @@ class Cluster:
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self._template: str | None = None
+        self._maker: ThreadPoolExecutor | None = None
+        self._next: Future[str] | None = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
@@ -72,12 +76,9 @@ class Cluster:
             uid = pwd.getpwnam(SUPERUSER).pw_uid
             os.chown(self.root, uid, -1)
         self.root.chmod(0o700)
-        run = _as_postgres()
-        subprocess.run(
-            [*run, str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8"],
-            check=True,
-            capture_output=True,
-        )
+        # --no-sync: like fsync=off below, since nothing of this cluster outlives the session.
+        initdb = [str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8"]
+        subprocess.run([*_as_postgres(), *initdb, "--no-sync"], check=True, capture_output=True)
         self._pg_start()
         wait_until(self._ready, 60, interval=0.2, message=lambda: f"PostgreSQL did not start:\n{self.log_tail()}")
         return self
@@ -132,6 +133,26 @@ class Cluster:
             self._template = url.rsplit("/", 1)[1]
         return self._template
 
+    def fresh_database(self) -> str:
+        """A new database at the code's schema, for one test; the one after it is copied meanwhile.
+
+        Copying a database takes PostgreSQL a checkpoint and a copy of its files: done in
+        the background while the test that asked first runs, the next test finds its own ready.
+        """
+        ready, self._next = self._next, None
+        try:
+            url = ready.result() if ready is not None else self.new_database(self.migrated_template())
+        except Exception:  # e.g. made while a test restarted the cluster: make it again now
+            url = self.new_database(self.migrated_template())
+        self.prepare_next()
+        return url
+
+    def prepare_next(self) -> None:
+        """Start copying the database the next ``fresh_database`` hands out."""
+        if self._maker is None:
+            self._maker = ThreadPoolExecutor(1, thread_name_prefix="studio-pg-next")
+        self._next = self._maker.submit(self.new_database, self.migrated_template())
+
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -143,6 +164,10 @@ class Cluster:
         wait_until(self._ready, 60, interval=0.2, message=lambda: f"PostgreSQL did not restart:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        if not self.root.exists():
+            return  # stopped already
+        if self._maker is not None:
+            self._maker.shutdown(wait=True)  # a copy under way ends before the server does
         self._ctl("stop", "-m", "immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 
