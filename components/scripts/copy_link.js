@@ -2,6 +2,8 @@
 // text of its code element on the clipboard. One listener for the whole page, however many links
 // and reruns there are. Where the Clipboard API is missing (plain http on another host),
 // a selected, hidden text area and the older copy command do it.
+// Never write a less-than sign followed by a letter or a slash in this file: st.html's
+// sanitizer drops a script whose text holds one, and the button would copy nothing.
 if (!window.__studioCopyLink) {
   window.__studioCopyLink = true;
   document.addEventListener("click", (event) => {

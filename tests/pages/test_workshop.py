@@ -81,6 +81,7 @@ def test_whoever_starts_a_workspace_facilitates_it_and_the_invite_link_names_nob
     # Each with a copy button, and the button's script as the policy allows it (by its exact text).
     [box] = at.sidebar.container(key="invite_link").html
     assert 'class="sp-copy"' in box.proto.body and inline.script_tag("copy_link") in box.proto.body
+    assert not re.search(r"<[/\w!]", inline.script_text("copy_link"))  # st.html's sanitizer would drop the script
     at.sidebar.button(key="facilitator_link_done").click().run()
     assert not [c for c in at.sidebar.container if c.key == "facilitator_link"]  # shown once
 
