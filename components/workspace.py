@@ -8,12 +8,13 @@ secret. A link naming no workspace shows ``ws_not_found`` and creates nothing.
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import identity
+from components import identity, inline
 from components.connection import settings
 from lib import i18n, pricing
 from lib.budget import Room
@@ -28,6 +29,7 @@ WORDS = Words(
         "name_help": "Everyone with the invite link sees the same gallery.",
         "read_only": "Only the facilitator can change this.",
         "invite": "Invite link",
+        "copy": "Copy link",
         "invite_help": (
             "Send this to participants. It holds no name and no secret: each browser that opens it joins as itself."
         ),
@@ -270,7 +272,7 @@ def sidebar_section() -> tuple[Workspace, DeltaGenerator]:
     sb.caption(WORDS["you_role"][member.role.value])
     with sb.container(key="invite_link"):
         st.caption(WORDS["invite"], help=WORDS["invite_help"])
-        st.code(invite_url(ws), language=None, wrap_lines=True)
+        link_box(invite_url(ws))
     _facilitator_link(ws, facilitator)
     slot = sb.empty()
     _limits(ws, facilitator)
@@ -280,6 +282,41 @@ def sidebar_section() -> tuple[Workspace, DeltaGenerator]:
     return ws, slot
 
 
+# A link shown in the sidebar, to copy. Not st.code: its code block loads Streamlit's
+# syntax highlighter, whose script takes the browser most of a second (more on a busy
+# machine) on every page that has no other code block, before the page's own content
+# is drawn. The copy button's script is static (components/scripts/copy_link.js), so the
+# policy allows it by hash; the link itself is escaped text.
+_COPY_SCRIPT = inline.script_tag("copy_link")
+_LINK_STYLE = """<style>
+.sp-link { display: flex; align-items: flex-start; gap: 0.25rem; padding: 0.5rem 0.5rem 0.5rem 0.75rem;
+  border-radius: 0.5rem; background: rgba(128, 132, 149, 0.1); }
+.sp-link code { flex: 1; min-width: 0; white-space: pre-wrap; overflow-wrap: anywhere; background: none;
+  padding: 0; font-size: 0.8em; line-height: 1.6; color: inherit; }
+.sp-copy { flex: none; display: flex; border: none; background: none; padding: 0.15rem; border-radius: 0.3rem;
+  color: inherit; opacity: 0.6; cursor: pointer; }
+.sp-copy:hover, .sp-copy:focus-visible { opacity: 1; background: rgba(128, 132, 149, 0.2); }
+.sp-copy span { font-family: "Material Symbols Rounded"; font-size: 1.1rem; line-height: 1; }
+.sp-copy .sp-done, .sp-copied .sp-icon { display: none; }
+.sp-copied .sp-done { display: inline; }
+</style>"""
+# Icons from the Material Symbols font Streamlit already loads (the sanitizer drops inline SVG).
+_COPY_ICON = (
+    '<span class="sp-icon" aria-hidden="true">content_copy</span><span class="sp-done" aria-hidden="true">check</span>'
+)
+
+
+def link_box(url: str) -> None:
+    """``url`` as selectable text with a copy button, where ``st.code`` would put it."""
+    label = html.escape(WORDS["copy"])
+    st.html(
+        f'{_LINK_STYLE}<div class="sp-link"><code>{html.escape(url)}</code>'
+        f'<button type="button" class="sp-copy" title="{label}" aria-label="{label}">{_COPY_ICON}</button></div>'
+        f"{_COPY_SCRIPT}",
+        unsafe_allow_javascript=True,
+    )
+
+
 def _facilitator_link(ws: Workspace, facilitator: bool) -> None:
     shown = st.session_state.get(_SECRET)
     if not facilitator or not shown or shown[0] != ws.id:
@@ -287,7 +324,7 @@ def _facilitator_link(ws: Workspace, facilitator: bool) -> None:
     with st.sidebar.container(key="facilitator_link", border=True):
         st.markdown(f"**{WORDS['flink']}**")
         st.caption(WORDS["flink_help"])
-        st.code(facilitator_url(ws, shown[1]), language=None, wrap_lines=True)
+        link_box(facilitator_url(ws, shown[1]))
         st.button(WORDS["flink_done"], key="facilitator_link_done", on_click=_forget_facilitator_link)
 
 

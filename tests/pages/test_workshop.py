@@ -9,11 +9,13 @@ changes one sidebar field per session and opens a new session to look again.
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
 import pytest
 
+from components import inline
 from lib import pricing
 from lib.identity import new_participant_id
 from lib.pricing import format_amount, load_rates
@@ -52,7 +54,9 @@ def workshop(open_as, people, demo_app):
 
 
 def _code_in(at, key: str) -> str:
-    return " ".join(c.value for c in at.sidebar.container(key=key).code)
+    """The link shown in the sidebar container ``key`` (``workspace.link_box``: its text, unescaped)."""
+    bodies = [h.proto.body for h in at.sidebar.container(key=key).html]
+    return " ".join(html.unescape(c) for body in bodies for c in re.findall(r"<code>(.*?)</code>", body))
 
 
 def _sidebar_text(at) -> str:
@@ -74,6 +78,10 @@ def test_whoever_starts_a_workspace_facilitates_it_and_the_invite_link_names_nob
     flink = _code_in(at, "facilitator_link")
     assert flink.startswith(f"{URL}?ws={ws_id}&f=")
     assert people["fac"] not in invite + flink  # the participant id is never shown
+    # Each with a copy button, and the button's script as the policy allows it (by its exact text).
+    [box] = at.sidebar.container(key="invite_link").html
+    assert 'class="sp-copy"' in box.proto.body and inline.script_tag("copy_link") in box.proto.body
+    assert not re.search(r"<[/\w!]", inline.script_text("copy_link"))  # st.html's sanitizer would drop the script
     at.sidebar.button(key="facilitator_link_done").click().run()
     assert not [c for c in at.sidebar.container if c.key == "facilitator_link"]  # shown once
 
