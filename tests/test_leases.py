@@ -79,6 +79,14 @@ def submitted(store, ws_id, n, now=T0) -> str:
     return run.id
 
 
+def completed(store, provider, ws_id) -> str:
+    """A run whose task ``task-1`` the provider has finished, recorded as completed (its video not saved yet)."""
+    run_id = submitted(store, ws_id, 1)
+    provider.finish("task-1")
+    store.update_from_task(run_id, Task(id="task-1", status="completed", results=[f"{BASE}/files/task-1.mp4"]), now=T0)
+    return run_id
+
+
 def worker(store, provider, owner) -> Worker:
     w = Worker(store, owner=owner, max_rps=1000, burst=1000, download_client=httpx.Client(transport=provider.transport))
     w.register_key(KEY, BASE, transport=provider.transport)
@@ -196,11 +204,7 @@ def test_a_video_saved_twice_keeps_one_file(store, tmp_path):
     a, b = worker(store, provider, "server-a"), worker(store, provider, "server-b")
     try:
         ws = store.create_workspace()
-        run_id = submitted(store, ws.id, 1)
-        provider.finish("task-1")
-        store.update_from_task(
-            run_id, Task(id="task-1", status="completed", results=[f"{BASE}/files/task-1.mp4"]), now=T0
-        )
+        run_id = completed(store, provider, ws.id)
         stale = store.get_run(run_id)  # what a held when it paused
         b.run_once(T0 + 1)  # b claims and saves it
         a.archiver.save(stale, background=False)  # a wakes up and finishes its own download
@@ -224,11 +228,7 @@ def test_a_copy_read_before_the_last_attempt_does_not_download_again(store, monk
     a = worker(store, provider, "server-a")
     try:
         ws = store.create_workspace()
-        run_id = submitted(store, ws.id, 1)
-        provider.finish("task-1")
-        store.update_from_task(
-            run_id, Task(id="task-1", status="completed", results=[f"{BASE}/files/task-1.mp4"]), now=T0
-        )
+        run_id = completed(store, provider, ws.id)
         now = T0
         for _ in range(ARCHIVE_ATTEMPTS - 1):
             a.archiver.save(store.get_run(run_id), background=False)

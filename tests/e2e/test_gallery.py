@@ -48,7 +48,10 @@ def people(browser):
         ctx.close()
 
 
-def _ws(page) -> str:
+def _new_workspace(page, url: str) -> str:
+    """Open the app, which makes a workspace for this browser; its id."""
+    page.goto(url)
+    wait_idle(page)
     return page.url.split("ws=", 1)[1].split("&", 1)[0]
 
 
@@ -96,9 +99,7 @@ def _archived(data_dir, ws_id: str, prompt: str) -> tuple[str, str]:
 
 def test_a_run_submitted_by_anyone_appears_in_every_open_gallery(app_server, people):
     author, *watchers = people
-    author.goto(app_server.url)
-    wait_idle(author)
-    ws = _ws(author)
+    ws = _new_workspace(author, app_server.url)
     for page in watchers:
         _gallery(page, app_server.url, ws)
         assert page.locator(CARDS).count() == 0
@@ -126,9 +127,7 @@ def test_a_run_submitted_by_anyone_appears_in_every_open_gallery(app_server, peo
 
 
 def test_a_poster_card_fetches_no_video_until_play_is_pressed(app_server, page):
-    page.goto(app_server.url)
-    wait_idle(page)
-    ws = _ws(page)
+    ws = _new_workspace(page, app_server.url)
     run_id, token = _archived(app_server.data_dir, ws, "A lighthouse at dusk, waves on the rocks")
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -152,9 +151,7 @@ def test_a_poster_card_fetches_no_video_until_play_is_pressed(app_server, page):
 
 def test_stars_and_details_are_saved_and_seen_by_everyone(app_server, people):
     rater, other, _ = people
-    rater.goto(app_server.url)
-    wait_idle(rater)
-    ws = _ws(rater)
+    ws = _new_workspace(rater, app_server.url)
     run_id, _token = _archived(app_server.data_dir, ws, "A paper boat on a rainy street")
     for page in (rater, other):
         _gallery(page, app_server.url, ws)
@@ -213,9 +210,7 @@ def test_a_phone_folds_the_filters_away(app_server, browser):
 def test_a_run_another_process_wrote_joins_an_open_gallery_at_its_first_notice_without_a_rerun(app_server, people):
     """The plain view holds every run: a notice about a run it has not seen puts its card in place, in time order."""
     watcher, rater, _ = people
-    rater.goto(app_server.url)
-    wait_idle(rater)
-    ws = _ws(rater)
+    ws = _new_workspace(rater, app_server.url)
     older, _ = _archived(app_server.data_dir, ws, "A lighthouse at dusk, slow dolly in")
     _gallery(watcher, app_server.url, ws)
     watcher.locator(f"[data-run-id='{older}'] video[poster]").wait_for()
@@ -237,9 +232,7 @@ def test_a_run_another_process_wrote_joins_an_open_gallery_at_its_first_notice_w
 
 def test_after_page_switches_one_stream_still_brings_new_runs(app_server, people):
     walker, author, _ = people
-    author.goto(app_server.url)
-    wait_idle(author)
-    ws = _ws(author)
+    ws = _new_workspace(author, app_server.url)
     _gallery(walker, app_server.url, ws)
     for label in ("Studio", "Gallery", "Compare", "Gallery", "Studio", "Gallery"):
         rerun(walker, walker.locator("[data-testid='stSidebarNav'] a", has_text=label).click)
