@@ -128,13 +128,9 @@ function place(st, card, before) {
 function sync(st) {
   if (!st.cards.size && !st.added.size) {
     // The first draw: every card built off the page, then put in at once.
+    // (place() with no position draws and records a card without inserting it.)
     const all = document.createDocumentFragment();
-    for (const card of st.data.cards) {
-      if (st.cards.has(card.id)) continue;
-      const node = draw(card, st);
-      st.cards.set(card.id, { node, sig: JSON.stringify(card), version: card.version || 0, card });
-      all.append(node);
-    }
+    for (const card of st.data.cards) all.append(place(st, card));
     st.grid.append(all);
     st.empty.hidden = st.cards.size > 0;
     return;
