@@ -70,6 +70,11 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
 
 
+def load_average() -> float:
+    """The 1-minute load average, as ``uptime`` shows it."""
+    return os.getloadavg()[0]
+
+
 def load() -> str:
     """The machine's 1-minute load average against its cores: timings mean little on a busy machine."""
-    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    return f"load {load_average():.1f} on {os.cpu_count()} cores"

@@ -32,7 +32,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
 import statistics
@@ -41,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _util import Row, cpu_seconds, machine, median, rss_mb, table
+from _util import Row, cpu_seconds, load_average, machine, median, rss_mb, table
 
 TARGET_LOAD_S = 2.0
 TARGET_CPU = 0.10  # of one core
@@ -148,11 +147,6 @@ _SWITCH = """(n) => new Promise((resolve) => {
 })"""
 
 
-def load() -> float:
-    """The 1-minute load average, as ``uptime`` shows it."""
-    return os.getloadavg()[0]
-
-
 def switches(browser, base_url: str, ws: str, n: int, timeout_s: float = 180) -> list[tuple[float, float, float]]:
     """In a new context, the Studio loaded and idle, then Gallery clicked in the sidebar, twice (back to the
     Studio in between). For each switch: seconds from the click to the first card, to ``n`` cards each with
@@ -172,7 +166,7 @@ def switches(browser, base_url: str, ws: str, n: int, timeout_s: float = 180) ->
                 page.locator("[data-testid='stSidebarNav'] a").first.click()
                 page.wait_for_selector(".st-key-prompt textarea")
                 ready(page)
-            taken = load()
+            taken = load_average()
             first_ms, every_ms = page.evaluate(_SWITCH, n)
             page.wait_for_selector(IDLE)
             out.append((first_ms / 1000, every_ms / 1000, taken))
@@ -286,7 +280,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 url = f"{server.url}/gallery?ws={ws}"
                 visits, visit_loads = [], []
                 for _ in range(args.visits):
-                    visit_loads.append(load())
+                    visit_loads.append(load_average())
                     visits.append(visit(browser, url, args.runs))
                     print(f"  cold visit: {visits[-1][1]:.2f} s (load {visit_loads[-1]:.2f})", flush=True)
                 switched = []
