@@ -23,8 +23,14 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
 
 
 def new_id(nbytes: int = 9) -> str:
-    """A random url-safe id (only ``[A-Za-z0-9_-]``), safe in widget keys and URLs."""
-    return secrets.token_urlsafe(nbytes)
+    """A random url-safe id (only ``[A-Za-z0-9_-]``), safe in widget keys and URLs.
+
+    Never one that starts with ``-``: a spreadsheet reads such a cell as a formula, so an
+    export would have to change the id (``lib.export``) and it would no longer match.
+    """
+    while (value := secrets.token_urlsafe(nbytes)).startswith("-"):
+        pass
+    return value
 
 
 def valid_id(value: object) -> bool:
