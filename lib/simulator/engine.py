@@ -149,6 +149,19 @@ def _bare_main() -> Iterator[None]:
                 sys.modules["__main__"] = saved
 
 
+def _render_context() -> multiprocessing.context.BaseContext:
+    """Where render processes come from: a fork server that has imported the renderer once.
+
+    Never a fork of the server itself, which runs threads. The fork server is started
+    once per process (PyAV and NumPy imported there once); each render pool after the
+    first, like the one a broken pool is replaced by, then starts in milliseconds
+    instead of importing them again.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([render.__module__])
+    return ctx
+
+
 @dataclass
 class SimTask:
     """One task as the simulator keeps it: in memory, and as a small JSON record in its data dir
@@ -329,7 +342,7 @@ class Engine:
         # Started lazily: when mounted inside another app, our lifespan may never run.
         with self._lock:
             if self._pool is None:
-                ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
+                ctx = _render_context()
                 self._pool = cf.ProcessPoolExecutor(max_workers=self.render_workers, mp_context=ctx)
             return self._pool
 
