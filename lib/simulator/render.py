@@ -291,6 +291,8 @@ def _audio_stream(container):
     stream = container.add_stream("aac", rate=SAMPLE_RATE)
     stream.layout = "mono"
     stream.bit_rate = 64_000
+    # A tone needs none of the default coder's search.
+    stream.codec_context.options = {"aac_coder": "fast"}
     return stream
 
 
@@ -310,7 +312,9 @@ def _video_stream(container, job: RenderJob):
     stream = container.add_stream("libx264", rate=FPS)
     stream.width, stream.height = job.width, job.height
     stream.pix_fmt = "yuv420p"
-    stream.codec_context.options = {"preset": "ultrafast", "crf": "26", "g": str(2 * FPS)}
+    # One thread: renders already run side by side in the pool (``lib.simulator.queue``), where
+    # x264's own threads would only contend with the other renders for the same cores.
+    stream.codec_context.options = {"preset": "ultrafast", "crf": "26", "g": str(2 * FPS), "threads": "1"}
     return stream
 
 
