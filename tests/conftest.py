@@ -191,6 +191,34 @@ def db_url(request, tmp_path):
     yield request.getfixturevalue("pg_url")
 
 
+# --- the app as a real server (no browser) -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def studio_sim(tmp_path_factory):
+    """A provider simulator in this process: ``studio_server``'s provider (``tests.support.server.SERVER_KEY``)."""
+    from lib.simulator import serve_in_thread
+
+    handle = serve_in_thread(port=0, speed=40, data_dir=tmp_path_factory.mktemp("provider"))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory, studio_sim):
+    """``streamlit run server.py`` in live mode against ``studio_sim``, started once for every module that uses it.
+
+    Such a module marks itself ``pytest.mark.xdist_group(tests.support.server.SERVER_GROUP)``, so that under
+    ``make test-fast`` its tests run in the process that already has the server.
+    """
+    from tests.support.server import SERVER_KEY, AppProcess
+
+    env = {"EVOLINK_API_KEY": SERVER_KEY, "EVOLINK_BASE_URL": studio_sim.base_url}
+    app = AppProcess(tmp_path_factory.mktemp("studio-server"), env=env).start()
+    yield app
+    app.stop()
+
+
 # --- the app under AppTest ----------------------------------------------------------------------
 
 

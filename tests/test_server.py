@@ -21,37 +21,30 @@ import pytest
 from lib import archive, hooks, posters
 from lib.client import key_fingerprint
 from lib.schema import GenerationRequest, Task, TaskInfo
-from lib.simulator import serve_in_thread
 from lib.store import Store
 from lib.transfer import CALLBACK_MAX
-from tests.support.server import AppProcess
+from tests.support.server import SERVER_GROUP, SERVER_KEY, AppProcess
 from tests.support.waiting import wait_until
 
 # Under `make test-fast` (xdist's loadgroup) these tests run in one process:
 # the app server and its simulator are started once, not once per process.
-pytestmark = pytest.mark.xdist_group("studio-server")
+pytestmark = pytest.mark.xdist_group(SERVER_GROUP)
 
 REQ = GenerationRequest(
     model="seedance-2.0-fast-text-to-video", prompt="A red kite over dunes, wide shot", duration=4, quality="480p"
 )
-KEY = "sk-server-test-key"
+KEY = SERVER_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    handle = serve_in_thread(port=0, speed=40, data_dir=tmp_path_factory.mktemp("provider"))
-    yield handle
-    handle.stop()
+def sim(studio_sim):
+    return studio_sim
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, sim):
-    app = AppProcess(
-        tmp_path_factory.mktemp("studio-server"), env={"EVOLINK_API_KEY": KEY, "EVOLINK_BASE_URL": sim.base_url}
-    ).start()
-    yield app
-    app.stop()
+def server(studio_server):
+    return studio_server
 
 
 def _sim_task(sim) -> Task:

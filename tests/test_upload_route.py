@@ -12,18 +12,16 @@ from PIL import Image
 from lib import uploads
 from lib.schema import GenerationRequest
 from lib.store import Store
-from tests.support.server import AppProcess
+from tests.support.server import SERVER_GROUP
 
-# Under `make test-fast` (xdist's loadgroup) these tests run in one process:
-# the app server is started once, not once per process.
-pytestmark = pytest.mark.xdist_group("upload-server")
+# The session's app server (``studio_server``), shared with tests/test_server.py: under
+# `make test-fast` these tests run in the process that already has it.
+pytestmark = pytest.mark.xdist_group(SERVER_GROUP)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    app = AppProcess(tmp_path_factory.mktemp("upload-server")).start()
-    yield app
-    app.stop()
+@pytest.fixture
+def server(studio_server):
+    return studio_server
 
 
 def _png() -> bytes:

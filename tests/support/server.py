@@ -17,6 +17,11 @@ from tests.support.waiting import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0  # seconds: a cold start on a busy 2-core machine imports a lot
 
+# The session's one live-mode server (the ``studio_server`` fixture): the key its provider
+# accepts, and the xdist group that keeps every module using it in the process that runs it.
+SERVER_KEY = "sk-server-test-key"
+SERVER_GROUP = "studio-server"
+
 
 def free_port() -> int:
     with socket.socket() as s:
