@@ -1,8 +1,9 @@
 """The simulator's render queue: a process pool sized to the machine behind a bounded queue, fair between workspaces.
 
-Renders wait in one line per workspace and the pool takes the lines in turn, so one
-workspace's burst of 36 runs delays another workspace's run by at most one render
-per worker, not by the whole burst. The queue is bounded twice: in all
+Renders wait in one line per workspace, and a free render process takes the next
+render from the line whose workspace had a turn longest ago (a newcomer's first), so
+one workspace's burst of 36 runs delays another workspace's run by at most the
+renders already running, not by the whole burst. The queue is bounded twice: in all
 (``limit``) and per workspace (``per_workspace``, half of it); a create request
 beyond either is answered 429 ``rate_limit_exceeded`` with ``Retry-After``, as the
 provider does when it is busy, and nothing is created or charged.
@@ -29,11 +30,12 @@ Example (a pool whose renders finish when we say so)::
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import math
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -85,8 +87,10 @@ class RenderQueue:
         self.limit = max(1, limit if limit is not None else PER_WORKER * self.workers)
         self.per_workspace = max(1, per_workspace if per_workspace is not None else self.limit // 2)
         self.clock = clock
-        self._lines: OrderedDict[str, deque[tuple[cf.Future, Callable[[Any], Any], Any]]] = OrderedDict()
+        self._lines: dict[str, deque[tuple[cf.Future, Callable[[Any], Any], Any]]] = {}
         self._held: dict[str, int] = {}  # workspace -> renders waiting or running
+        self._turns = itertools.count()
+        self._last_turn: dict[str, int] = {}  # workspace -> its latest turn, while it holds renders
         self._running = 0
         self._render_seconds = DEFAULT_RENDER_SECONDS
         self._lock = threading.Lock()
@@ -124,12 +128,13 @@ class RenderQueue:
             with self._lock:
                 if self._running >= self.workers or not self._lines:
                     return
-                workspace, line = next(iter(self._lines.items()))
+                # The line whose workspace had a turn longest ago; never had one: first, by arrival.
+                workspace = min(self._lines, key=lambda ws: self._last_turn.get(ws, -1))
+                line = self._lines[workspace]
                 future, fn, job = line.popleft()
-                if line:
-                    self._lines.move_to_end(workspace)  # the next render comes from the next workspace
-                else:
+                if not line:
                     del self._lines[workspace]
+                self._last_turn[workspace] = next(self._turns)
                 self._running += 1
             self._start(workspace, future, fn, job)
 
@@ -139,9 +144,7 @@ class RenderQueue:
         def finished(inner: cf.Future) -> None:
             with self._lock:
                 self._running -= 1
-                self._held[workspace] -= 1
-                if not self._held[workspace]:
-                    del self._held[workspace]
+                self._release(workspace, 1)
                 took = self.clock() - started
                 self._render_seconds = 0.8 * self._render_seconds + 0.2 * took
             if inner.cancelled():
@@ -159,14 +162,19 @@ class RenderQueue:
             inner.set_exception(exc)
         inner.add_done_callback(finished)
 
+    def _release(self, workspace: str, n: int) -> None:
+        """``n`` of ``workspace``'s renders ended or were cancelled (with the lock held)."""
+        self._held[workspace] -= n
+        if not self._held[workspace]:
+            del self._held[workspace]
+            self._last_turn.pop(workspace, None)
+
     def cancel_all(self) -> None:
         """Cancel every render still waiting (the simulator is shutting down)."""
         with self._lock:
-            lines, self._lines = self._lines, OrderedDict()
+            lines, self._lines = self._lines, {}
             for workspace, line in lines.items():
-                self._held[workspace] -= len(line)
-                if not self._held[workspace]:
-                    del self._held[workspace]
+                self._release(workspace, len(line))
         for line in lines.values():
             for future, _fn, _job in line:
                 future.cancel()

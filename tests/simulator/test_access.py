@@ -9,29 +9,9 @@ import pytest
 from lib import demo
 from lib.simulator import create_app
 from lib.simulator.queue import QueueFull, RenderQueue, default_workers
-from tests.support.simulator import AUTH, MODEL, TestClient
+from tests.support.simulator import AUTH, MODEL, ManualPool, TestClient
 
 BODY = {"model": MODEL, "prompt": "A queue of paper boats", "duration": 4, "quality": "480p"}
-
-
-class ManualPool:
-    """Renders that finish only when the test says so (``finish(n)``), in the order they started."""
-
-    def __init__(self) -> None:
-        self.started: list[tuple[object, cf.Future]] = []
-
-    def submit(self, fn, job) -> cf.Future:
-        future: cf.Future = cf.Future()
-        self.started.append((job, future))
-        return future
-
-    @property
-    def jobs(self) -> list:
-        return [job for job, _ in self.started]
-
-    def finish(self, n: int = 1) -> None:
-        for _job, future in [pair for pair in self.started if not pair[1].done()][:n]:
-            future.set_result(None)
 
 
 # --- the key --------------------------------------------------------------------------------------
@@ -98,8 +78,25 @@ def test_workspaces_take_turns():
     assert pool.jobs == ["a0"]  # one process: one render at a time
     for _ in range(7):
         pool.finish()
-    # b and c waited for one render of a's burst each, not for all of it.
-    assert pool.jobs == ["a0", "a1", "b0", "c0", "a2", "a3", "a4", "a5"]
+    # b and c waited only for the render of a's burst that was running when they came.
+    assert pool.jobs == ["a0", "b0", "c0", "a1", "a2", "a3", "a4", "a5"]
+
+
+def test_the_workspace_that_had_a_turn_longest_ago_goes_next():
+    pool = ManualPool()
+    queue = RenderQueue(pool.submit, workers=1, limit=20)
+    for n in range(3):
+        queue.submit(print, f"a{n}", workspace="a")
+    queue.submit(print, "b0", workspace="b")
+    pool.finish()  # a0 ends: b has never had a turn
+    queue.submit(print, "c0", workspace="c")  # comes while b0 renders, a1 and a2 waiting
+    for _ in range(4):
+        pool.finish()
+    assert pool.jobs == ["a0", "b0", "c0", "a1", "a2"]
+    queue.submit(print, "b1", workspace="b")  # b's renders all ended: it is a newcomer again
+    queue.submit(print, "a3", workspace="a")
+    pool.finish()
+    assert pool.jobs[5:] == ["b1", "a3"]
 
 
 def test_a_full_share_is_refused_with_retry_after_while_others_get_in():

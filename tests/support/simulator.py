@@ -6,6 +6,7 @@ read nothing outside the repository.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import warnings
 from pathlib import Path
 
@@ -20,11 +21,45 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-__all__ = ["AUTH", "MODEL", "SCHEMAS", "TestClient", "create", "openapi_schemas", "probe", "validator", "wait_done"]
+__all__ = [
+    "AUTH",
+    "MODEL",
+    "SCHEMAS",
+    "ManualPool",
+    "TestClient",
+    "create",
+    "openapi_schemas",
+    "probe",
+    "validator",
+    "wait_done",
+]
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "evolink-openapi-schemas.yaml"
 AUTH = {"Authorization": "Bearer sk-test"}
 MODEL = "seedance-2.0-text-to-video"
+
+
+class ManualPool:
+    """A render pool whose renders finish only when the test says so (``finish(n)``), in the order they started.
+
+    Its ``submit`` stands in for the process pool's behind ``lib.simulator.queue.RenderQueue``.
+    """
+
+    def __init__(self) -> None:
+        self.started: list[tuple[object, cf.Future]] = []
+
+    def submit(self, fn, job) -> cf.Future:
+        future: cf.Future = cf.Future()
+        self.started.append((job, future))
+        return future
+
+    @property
+    def jobs(self) -> list:
+        return [job for job, _ in self.started]
+
+    def finish(self, n: int = 1) -> None:
+        for _job, future in [pair for pair in self.started if not pair[1].done()][:n]:
+            future.set_result(None)
 
 
 def openapi_schemas() -> dict:
