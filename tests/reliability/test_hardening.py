@@ -304,8 +304,7 @@ def test_3_a_burst_from_one_workspace_does_not_hold_up_another(tmp_path):
         engine.renders._submit = renders.submit
         theirs = [burst.create(request(i, "burst")).id for i in range(8)]
         mine = other.create(request(0, "mine")).id
-        for _ in range(9):
-            renders.finish()  # one render process: the next render starts as one ends
+        renders.drain()  # one render process: the next render starts as one ends
         order = [job.label for job in renders.jobs]
         assert sorted(order) == sorted([*theirs, mine])
         assert order.index(mine) == 1, order  # behind the render already running, not the whole burst

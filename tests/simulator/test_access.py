@@ -76,8 +76,7 @@ def test_workspaces_take_turns():
     queue.submit(print, "b0", workspace="b")
     queue.submit(print, "c0", workspace="c")
     assert pool.jobs == ["a0"]  # one process: one render at a time
-    for _ in range(7):
-        pool.finish()
+    pool.drain()
     # b and c waited only for the render of a's burst that was running when they came.
     assert pool.jobs == ["a0", "b0", "c0", "a1", "a2", "a3", "a4", "a5"]
 
@@ -90,8 +89,7 @@ def test_the_workspace_that_had_a_turn_longest_ago_goes_next():
     queue.submit(print, "b0", workspace="b")
     pool.finish()  # a0 ends: b has never had a turn
     queue.submit(print, "c0", workspace="c")  # comes while b0 renders, a1 and a2 waiting
-    for _ in range(4):
-        pool.finish()
+    pool.drain()
     assert pool.jobs == ["a0", "b0", "c0", "a1", "a2"]
     queue.submit(print, "b1", workspace="b")  # b's renders all ended: it is a newcomer again
     queue.submit(print, "a3", workspace="a")

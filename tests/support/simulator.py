@@ -61,6 +61,11 @@ class ManualPool:
         for _job, future in [pair for pair in self.started if not pair[1].done()][:n]:
             future.set_result(None)
 
+    def drain(self) -> None:
+        """Finish renders as they start (each end may start the next) until none is left running."""
+        while running := [future for _job, future in self.started if not future.done()]:
+            running[0].set_result(None)
+
 
 def openapi_schemas() -> dict:
     """The provider's ``components.schemas`` (response shapes), by name."""
