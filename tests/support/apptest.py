@@ -27,7 +27,8 @@ def like_one_server() -> None:
     """Let the AppTests of this session share what one Streamlit server does once for all its sessions.
 
     A server scans the installed packages for components when it starts and compiles
-    each page script once; each new AppTest did both again (the scan read the metadata
+    each script of the app once, the entry script and every page. Each AppTest did both
+    again, and compiled the entry script again on every run (the scan read the metadata
     of every installed distribution, most of a page test's time). Nothing is installed
     and no script of the app changes while the tests run, so the first answers hold.
     AppTest scripts made from a string are named by a hash of their text.
@@ -44,6 +45,7 @@ def like_one_server() -> None:
         _SCRIPTS = ScriptCache()
         manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
         app_test.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
+        local_script_runner.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
         local_script_runner.require_widgets_deltas = _wait_for_the_run
 
 
