@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+WORKERS ?= $(shell $(PYTHON) -c 'import os; n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(); print(min(max(n or 1, 2), 4))')
 
 .PHONY: run test test-fast check bench clean
 
@@ -29,14 +30,16 @@ test: check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop while working: everything but the browser and reliability tests (their
-# folders are not even collected), spread over two processes (pytest-xdist, one per core).
+# folders are not even collected), spread over one process per core this process may use
+# (pytest-xdist): two at least, since the tests also wait on servers, and four at most, as
+# each process starts a PostgreSQL cluster of its own (WORKERS=n to choose).
 # loadgroup hands out tests one by one, except a module that starts a server or simulator
 # of its own (marked xdist_group): its tests stay together, so that is started once.
 # Compiled modules and the rewritten test files are kept in .venv/pycache between runs even
 # where PYTHONDONTWRITEBYTECODE is set: every process would compile them all again (~5 s each).
 test-fast: check
 	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache \
-		$(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser and not reliability" \
+		$(PY) -m pytest -q -n $(WORKERS) --dist loadgroup -m "not browser and not reliability" \
 		--ignore=tests/e2e --ignore=tests/reliability $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
