@@ -19,7 +19,7 @@ from typing import Any
 from lib import advice, catalog, media, messages, pricing
 from lib.i18n import Words, t
 from lib.recovery import MISSING_KEY
-from lib.status import FAILURES, LABELS, RunStatus
+from lib.status import FAILURES, LABELS
 from lib.store import Run
 from lib.text import one_line, shorten
 
@@ -157,8 +157,6 @@ def card(run: Run, *, key_missing: bool = False) -> dict[str, Any]:
             "width": run.media_width or 16,
             "height": run.media_height or 9,
         }
-    elif run.status is RunStatus.COMPLETED:
-        out["label"] = t("Saving the video…")
     if run.status in FAILURES:
         out["error"] = {
             "code": one_line(run.error_code or run.status.value, 64),

@@ -8,6 +8,7 @@ import pytest
 
 from lib import cards, pricing
 from lib.schema import GenerationRequest, Task
+from lib.status import LABELS, RunStatus
 from lib.store import Store
 from tests.support.database import migrated
 
@@ -128,3 +129,12 @@ def test_silent_filter_off_and_web_search_are_badges(db):
     texts = [text for _, text in cards.card(run)["badges"]]
     assert "silent" in texts and "web search" in texts
     assert f"filter off {pricing.price_words().filter_off}" in texts
+
+
+def test_a_card_names_each_state_in_the_words_of_the_status_table(db):
+    run = _submitted(db)
+    assert cards.card(run)["label"] == LABELS[RunStatus.PENDING].capitalize()
+    done = Task(id="task-unified-1", status="completed", progress=100, results=["https://files.example/v.mp4"])
+    run = db.update_from_task(run.id, done, now=T0 + 60)
+    assert run.status is RunStatus.COMPLETED  # finished upstream, video not saved yet
+    assert cards.card(run)["label"] == LABELS[RunStatus.COMPLETED].capitalize()

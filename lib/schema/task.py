@@ -69,7 +69,7 @@ class Task(_Open):
     """A task as ``POST /v1/videos/generations`` and ``GET /v1/tasks/{id}`` return it."""
 
     id: str
-    status: str = "pending"
+    status: str = TaskState.PENDING
     progress: int = 0
     created: int | None = None
     model: str | None = None
@@ -94,7 +94,7 @@ class Task(_Open):
     @field_validator("status", mode="before")
     @classmethod
     def _status(cls, v: Any) -> str:
-        return str(v).strip().lower() if v is not None else "pending"
+        return str(v).strip().lower() if v is not None else TaskState.PENDING
 
     @property
     def state(self) -> TaskState:

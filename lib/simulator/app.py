@@ -36,7 +36,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from lib import demo
-from lib.schema import GenerationRequest, error_messages
+from lib.schema import GenerationRequest, TaskState, error_messages
 from lib.settings import load_settings
 from lib.simulator.engine import (
     DEFAULT_BALANCE,
@@ -215,25 +215,25 @@ def _base_url(request: Request) -> str:
 
 def task_json(engine: Engine, task: SimTask, request: Request, *, fresh: bool = False) -> dict:
     """A task as ``GET /v1/tasks/{id}`` shows it; ``fresh`` for the create response (always pending)."""
-    status, progress = ("pending", 0) if fresh else engine.status(task)
+    status, progress = (TaskState.PENDING, 0) if fresh else engine.status(task)
     body = {
         "created": int(task.created),
         "id": task.id,
         "model": task.model,
         "object": "video.generation.task",
         "progress": progress,
-        "status": status,
+        "status": str(status),
         "task_info": {
-            "can_cancel": status in ("pending", "processing"),
+            "can_cancel": not status.terminal,
             "estimated_time": task.estimated_time,
             "video_duration": task.duration,
         },
         "type": "video",
         "usage": {"billing_rule": "per_second", "credits_reserved": task.credits, "user_group": "default"},
     }
-    if status == "completed":
+    if status is TaskState.COMPLETED:
         body["results"] = [f"{_base_url(request)}/files/{task.file_token}.mp4"]
-    elif status == "failed":
+    elif status is TaskState.FAILED:
         body["error"] = {"code": task.error_code, "message": TASK_ERRORS[task.error_code], "type": "task_error"}
     return body
 
@@ -316,7 +316,7 @@ async def get_file(request: Request) -> Response:
     token = request.path_params["token"]
     task = engine.files.get(token)
     # Only a completed task's file exists for the outside world, as with the real storage.
-    if task is None or engine.status(task)[0] != "completed":
+    if task is None or engine.status(task)[0] is not TaskState.COMPLETED:
         return Response("Not Found", status_code=404, media_type="text/plain")
     if engine.link_expired(task):
         return _expired(engine, task)

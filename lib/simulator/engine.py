@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lib import catalog, pricing
-from lib.schema import GenerationRequest
+from lib.schema import GenerationRequest, TaskState
 from lib.settings import DEFAULT_DEMO_SPEED
 from lib.simulator.queue import RenderQueue
 from lib.simulator.render import RenderJob, render
@@ -201,21 +201,21 @@ class SimTask:
     def record(self) -> dict:
         return {name: getattr(self, name) for name in self._SAVED}
 
-    def phase(self, now: float) -> tuple[str, int]:
+    def phase(self, now: float) -> tuple[TaskState, int]:
         """(status, progress) at ``now``: pending, then processing, then completed/failed."""
         elapsed = now - self.created
         if elapsed < self.schedule * PENDING_SHARE:
-            return "pending", 0
+            return TaskState.PENDING, 0
         if elapsed < self.schedule:
             share = (elapsed - self.schedule * PENDING_SHARE) / (self.schedule * (1 - PENDING_SHARE))
-            return "processing", self.progress_at(share)
+            return TaskState.PROCESSING, self.progress_at(share)
         if self.fail_code:
-            return "failed", 100
+            return TaskState.FAILED, 100
         if self.render is None or not self.render.done():
-            return "processing", self.progress_at(1.0)  # schedule ran out but the renderer is behind
+            return TaskState.PROCESSING, self.progress_at(1.0)  # schedule ran out but the renderer is behind
         if self.render.cancelled() or self.render.exception() is not None:
-            return "failed", 100  # the renderer crashed or was shut down: service_error
-        return "completed", 100
+            return TaskState.FAILED, 100  # the renderer crashed or was shut down: service_error
+        return TaskState.COMPLETED, 100
 
     def progress_at(self, share: float) -> int:
         """The progress reported with ``share`` (0-1) of the processing time gone, by ``progress_model``."""
@@ -463,10 +463,10 @@ class Engine:
     def file_path(self, token: str) -> Path:
         return self.root / f"{token}.mp4"
 
-    def status(self, task: SimTask) -> tuple[str, int]:
+    def status(self, task: SimTask) -> tuple[TaskState, int]:
         """The task's (status, progress) now; a completion is billed the first time it is seen."""
         status, progress = task.phase(self.clock())
-        if status == "completed" and not task.billed:
+        if status is TaskState.COMPLETED and not task.billed:
             task.billed = True
             self.ledger.used = round(self.ledger.used + task.credits, 4)
             self._save(task)
@@ -481,9 +481,7 @@ class Engine:
     def _outstanding(self) -> float:
         # Credits reserved by tasks still running: a new task must fit beside them.
         now = self.clock()
-        return sum(
-            t.credits for t in self.tasks.values() if not t.billed and t.phase(now)[0] in ("pending", "processing")
-        )
+        return sum(t.credits for t in self.tasks.values() if not t.billed and not t.phase(now)[0].terminal)
 
     def link_expired(self, task: SimTask) -> bool:
         return self.clock() > task.completed_at() + self.link_ttl

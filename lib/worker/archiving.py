@@ -29,6 +29,7 @@ from lib import archive, posters
 from lib.logs import Throttle
 from lib.messages import say
 from lib.retries import RetryPolicy
+from lib.status import RunStatus
 from lib.store import Run, Store
 
 log = logging.getLogger("studio.worker")
@@ -153,7 +154,7 @@ class Archiver:
         except archive.LinkExpired as exc:
             self.store.mark_expired(run.id, str(exc), now=self.clock())
             self._settled(run.id)
-            self._count("expired")
+            self._count(RunStatus.EXPIRED)
             return
         except archive.ArchiveError as exc:
             self._failed(run, exc)
@@ -171,7 +172,7 @@ class Archiver:
             _discard(self.store.data_dir, saved.token)
             self._count("archived_elsewhere")
             return
-        self._count("archived")
+        self._count(RunStatus.ARCHIVED)
 
     def _failed(self, run: Run, exc: archive.ArchiveError) -> None:
         """One more failed attempt: back off, or end the run once the attempts are used up."""
@@ -187,7 +188,7 @@ class Archiver:
             )
             self.store.mark_failed(run.id, exc.code, said, now=now)
             self._settled(run.id)
-            self._count("failed")
+            self._count(RunStatus.FAILED)
             return
         when = now + self.retry.delay(attempts - 1)
         self._hold(run.id, seen, when)

@@ -198,7 +198,7 @@ class Worker:
 
     def _count(self, name: str, n: int = 1) -> None:
         with self._lock:
-            self._counts[name] += n
+            self._counts[str(name)] += n  # a run status counts under its plain name
 
     # --- one step -----------------------------------------------------------------------------
 
@@ -360,7 +360,7 @@ class Worker:
                 join(say("task_not_found"), say("check_account")),
                 now=now,
             )
-            self._count("failed")
+            self._count(RunStatus.FAILED)
             return
         self.store.record_poll_error(
             run.id,
@@ -371,7 +371,7 @@ class Worker:
 
     def _count_outcome(self, before: str, after: str) -> None:
         if after != before and after in _COUNTED:
-            self._count(str(after))
+            self._count(after)
 
     def _safe_defer(self, run: Run, when: float) -> None:
         try:
