@@ -194,7 +194,6 @@ FILE_LIMITS: dict[str, FileLimits] = {
     ),
     "audio": FileLimits(("WAV", "MP3"), ("wav", "mp3"), 15 * _MB, seconds=(2, 15), total_seconds=15),
 }
-REQUEST_BODY_MAX = 64 * _MB  # the whole request body (the API reference)
 
 
 _TIER_SUMMARY = {

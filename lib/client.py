@@ -33,7 +33,7 @@ from lib import demo, retries
 from lib.messages import join, say
 from lib.retries import RetryPolicy
 from lib.schema import Balance, ErrorBody, GenerationRequest, Task
-from lib.settings import DEFAULT_BASE_URL, TASK_ID_MAX
+from lib.settings import CREATE_PATH, CREDITS_PATH, DEFAULT_BASE_URL, TASK_ID_MAX, TASK_PREFIX
 from lib.text import one_line
 
 # Create and query answer within seconds; a long silence is trouble, not work in progress.
@@ -247,18 +247,18 @@ class EvolinkClient:
 
     def create(self, request: GenerationRequest) -> Task:
         """Submit one paid generation (``POST /v1/videos/generations``)."""
-        return self._request("POST", "/v1/videos/generations", Task, json=request.to_payload())
+        return self._request("POST", CREATE_PATH, Task, json=request.to_payload())
 
     def get_task(self, task_id: str) -> Task:
         """Read a task's status (``GET /v1/tasks/{task_id}``)."""
         # Ids come back from the server (or are pasted): never let one change the path we request.
         if not valid_task_id(task_id):
             raise BadRequestError(say("malformed_task_id"), code="invalid_task_id", hint=say("no_task_id"))
-        return self._request("GET", f"/v1/tasks/{quote(task_id, safe='')}", Task)
+        return self._request("GET", TASK_PREFIX + quote(task_id, safe=""), Task)
 
     def credits(self) -> Balance:
         """The key's balance (``GET /v1/credits``); also a cheap way to test a key."""
-        return self._request("GET", "/v1/credits", Balance)
+        return self._request("GET", CREDITS_PATH, Balance)
 
     # --- plumbing ----------------------------------------------------------------------
 

@@ -34,7 +34,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from lib.logs import Throttle
-from lib.settings import Settings
+from lib.settings import DB_FILE, Settings
+from lib.text import one_line
 
 log = logging.getLogger("studio.health")
 _logs = Throttle(log)
@@ -206,7 +207,7 @@ def forget() -> None:
 def explain(settings: Settings, exc: BaseException) -> str:
     """What the server writes in its log when its database cannot be opened at start, and how to restore it."""
     what = kind(exc)
-    reason = " ".join(str(exc).split())[:300]
+    reason = one_line(str(exc), 300)
     if what == "full":
         return (
             f"The disk holding {settings.data_dir} is full, so the database cannot be written ({reason}). "
@@ -218,12 +219,12 @@ def explain(settings: Settings, exc: BaseException) -> str:
             f"The database at DATABASE_URL cannot be used ({reason}). The app keeps serving pages that say so; "
             "nothing was changed. Restore the database from your last backup, then restart the app."
         )
-    db = settings.data_dir / "studio.db"
+    db = settings.data_dir / DB_FILE
     return (
         f"The database {db} is damaged or unreadable ({reason}). The app keeps serving pages that say so; "
-        "nothing was changed or deleted. To restore it: stop the app; move studio.db, studio.db-wal and "
-        f"studio.db-shm out of {settings.data_dir}; then either copy your last backup of studio.db back in, "
-        f'or recover what is readable with: sqlite3 studio.db.damaged ".recover" | sqlite3 {db} ; '
+        f"nothing was changed or deleted. To restore it: stop the app; move {DB_FILE}, {DB_FILE}-wal and "
+        f"{DB_FILE}-shm out of {settings.data_dir}; then either copy your last backup of {DB_FILE} back in, "
+        f'or recover what is readable with: sqlite3 {DB_FILE}.damaged ".recover" | sqlite3 {db} ; '
         "or start with no database at all (runs are then forgotten; saved videos stay in media/). "
         "Then start the app again."
     )

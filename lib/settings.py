@@ -32,6 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
 
 DEFAULT_BASE_URL = "https://api.evolink.ai"
+# The provider's endpoints under the base URL, named once: the client calls them, the
+# simulator serves them, the copy-paste snippets write them out.
+API_PREFIX = "/v1/"
+CREATE_PATH = "/v1/videos/generations"
+TASK_PREFIX = "/v1/tasks/"  # + a task id
+CREDITS_PATH = "/v1/credits"
 DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_DEMO_SPEED = 6.0  # the simulator runs this many times faster than the provider: a demo run takes 10–20 s
 DB_FILE = "studio.db"  # the SQLite file in the data dir when no DATABASE_URL is set
@@ -51,8 +57,6 @@ EVENTS_PREFIX = "/api/events/"  # + a workspace id: run notices for that workspa
 EVENTS_HEARTBEAT = 20.0
 EVENTS_RETRY_MS = 3000
 
-# Seconds between re-reads of an unfinished run on an open page (a store read, no API call).
-LIVE_REFRESH = 2.0
 # The longest provider task id we accept, store or send back in a URL.
 TASK_ID_MAX = 256
 

@@ -29,7 +29,7 @@ import shlex
 from typing import Any
 
 from lib.schema import GenerationRequest
-from lib.settings import DEFAULT_BASE_URL
+from lib.settings import CREATE_PATH, DEFAULT_BASE_URL, TASK_PREFIX
 
 API_KEY_PLACEHOLDER = "YOUR_API_KEY"
 API_KEY_ENV = "SEEDANCE_API_KEY"  # the reader's own shell: not the app's EVOLINK_API_KEY setting
@@ -63,7 +63,7 @@ OUTPUT={OUTPUT}
 # A field of the task's JSON: the first string or number after "name":.
 field() {{ sed -n "s/.*\\"$1\\" *: *\\"\\{{0,1\\}}\\([^\\",}}]*\\).*/\\1/p" | head -n 1; }}
 
-TASK=$(curl -sS -X POST "$BASE_URL/v1/videos/generations" \\
+TASK=$(curl -sS -X POST "$BASE_URL{CREATE_PATH}" \\
   -H "Authorization: Bearer $API_KEY" \\
   -H "Content-Type: application/json" \\
   -d '{body}')
@@ -82,7 +82,7 @@ while :; do
   if [ "$WAIT" -lt {MIN_WAIT} ]; then WAIT={MIN_WAIT}; fi
   if [ "$WAIT" -gt {MAX_WAIT} ]; then WAIT={MAX_WAIT}; fi
   sleep "$WAIT"
-  TASK=$(curl -sS "$BASE_URL/v1/tasks/$TASK_ID" -H "Authorization: Bearer $API_KEY")
+  TASK=$(curl -sS "$BASE_URL{TASK_PREFIX}$TASK_ID" -H "Authorization: Bearer $API_KEY")
   STATUS=$(printf '%s' "$TASK" | field status)
   echo "$STATUS $(printf '%s' "$TASK" | field progress)%"
   case "$STATUS" in
@@ -133,7 +133,7 @@ payload = {_py(request.to_payload())}
 
 headers = {{"Authorization": f"Bearer {{API_KEY}}"}}
 with httpx.Client(base_url=BASE_URL, headers=headers, timeout=60) as api:
-    response = api.post("/v1/videos/generations", json=payload)
+    response = api.post("{CREATE_PATH}", json=payload)
     response.raise_for_status()
     task = response.json()
     print(f"Task ID: {{task['id']}}")
@@ -147,7 +147,7 @@ with httpx.Client(base_url=BASE_URL, headers=headers, timeout=60) as api:
             raise SystemExit(f"Gave up after {{GIVE_UP}} s")
         wait = estimate - elapsed if elapsed < estimate else LATE_WAIT
         time.sleep(min(max(wait, MIN_WAIT), MAX_WAIT))
-        response = api.get(f"/v1/tasks/{{task['id']}}")
+        response = api.get(f"{TASK_PREFIX}{{task['id']}}")
         response.raise_for_status()
         task = response.json()
         print(f"{{task['status']}} {{task.get('progress', 0)}}%")
@@ -184,7 +184,7 @@ async function api(path, init = {{}}) {{
   return body;
 }}
 
-let task = await api("/v1/videos/generations", {{
+let task = await api("{CREATE_PATH}", {{
   method: "POST",
   headers: {{ "Content-Type": "application/json" }},
   body: JSON.stringify(payload)
@@ -199,7 +199,7 @@ while (!["completed", "failed", "cancelled"].includes(task.status)) {{
   if (elapsed > GIVE_UP) throw new Error(`Gave up after ${{GIVE_UP}} s`);
   const wait = Math.min(Math.max(elapsed < estimate ? estimate - elapsed : LATE_WAIT, MIN_WAIT), MAX_WAIT);
   await new Promise((resolve) => setTimeout(resolve, wait * 1000));
-  task = await api(`/v1/tasks/${{encodeURIComponent(task.id)}}`);
+  task = await api(`{TASK_PREFIX}${{encodeURIComponent(task.id)}}`);
   console.log(task.status, `${{task.progress ?? 0}}%`);
 }}
 if (task.status !== "completed") throw new Error(`Task ${{task.status}}: ${{JSON.stringify(task.error)}}`);

@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from lib import demo
 from lib.schema import GenerationRequest, TaskState, error_messages
-from lib.settings import load_settings
+from lib.settings import API_PREFIX, CREATE_PATH, CREDITS_PATH, TASK_PREFIX, load_settings
 from lib.simulator.engine import (
     DEFAULT_BALANCE,
     DEFAULT_LINK_TTL,
@@ -164,8 +164,12 @@ class SimulatorApp(Starlette):
         self.engine.close()
 
 
+# Where a finished task's video is served (its token is random: task ids never name files).
+FILE_PATH = "/files/{token:str}.mp4"
+
+
 def _api_path(scope) -> bool:
-    return _local_path(scope).startswith("/v1/")
+    return _local_path(scope).startswith(API_PREFIX)
 
 
 def _local_path(scope) -> str:
@@ -176,7 +180,7 @@ def _local_path(scope) -> str:
 
 def _route_key(scope) -> str:
     path = _local_path(scope)
-    return "/v1/tasks/{task_id}" if path.startswith("/v1/tasks/") else path
+    return TASK_PREFIX + "{task_id}" if path.startswith(TASK_PREFIX) else path
 
 
 # --- helpers for handlers ------------------------------------------------------------------
@@ -232,7 +236,7 @@ def task_json(engine: Engine, task: SimTask, request: Request, *, fresh: bool = 
         "usage": {"billing_rule": "per_second", "credits_reserved": task.credits, "user_group": "default"},
     }
     if status is TaskState.COMPLETED:
-        body["results"] = [f"{_base_url(request)}/files/{task.file_token}.mp4"]
+        body["results"] = [_base_url(request) + FILE_PATH.replace("{token:str}", str(task.file_token))]
     elif status is TaskState.FAILED:
         body["error"] = {"code": task.error_code, "message": TASK_ERRORS[task.error_code], "type": "task_error"}
     return body
@@ -381,10 +385,10 @@ def create_app(
 
     app = SimulatorApp(
         routes=[
-            Route("/v1/videos/generations", create_task, methods=["POST"]),
-            Route("/v1/tasks/{task_id:path}", get_task, methods=["GET"]),
-            Route("/v1/credits", get_credits, methods=["GET"]),
-            Route("/files/{token:str}.mp4", get_file, methods=["GET", "HEAD"], name="sim_file"),
+            Route(CREATE_PATH, create_task, methods=["POST"]),
+            Route(TASK_PREFIX + "{task_id:path}", get_task, methods=["GET"]),
+            Route(CREDITS_PATH, get_credits, methods=["GET"]),
+            Route(FILE_PATH, get_file, methods=["GET", "HEAD"], name="sim_file"),
         ],
         lifespan=lifespan,
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from lib.settings import TASK_ID_MAX
+
 metadata = sa.MetaData()
 
 workspaces = sa.Table(
@@ -59,7 +61,7 @@ runs = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("progress", sa.Integer, nullable=False, default=0),
     # One provider task, one run: attaching a task id by hand cannot give it to a second run.
-    sa.Column("task_id", sa.String(256), nullable=True, index=True, unique=True),
+    sa.Column("task_id", sa.String(TASK_ID_MAX), nullable=True, index=True, unique=True),
     sa.Column("credits_reserved", sa.Float, nullable=True),
     sa.Column("estimated_time", sa.Float, nullable=True),
     sa.Column("video_url", sa.Text, nullable=True),
