@@ -31,7 +31,7 @@ from lib import catalog, drafts, pricing
 from lib.hints import Hint, lint
 from lib.i18n import t
 from lib.schema import GenerationRequest, error_messages
-from lib.text import one_line
+from lib.text import one_line, shorten
 
 SETTINGS = ("model", "duration", "quality", "aspect_ratio", "generate_audio", "content_filter", "web_search")
 LINKS = tuple(catalog.MEDIA_BY_FIELD)  # image_urls, video_urls, audio_urls
@@ -125,9 +125,8 @@ def parse_switch(column: str, raw: str) -> bool | None:
     if word in FALSE_WORDS:
         return False
     name = column.replace("_", " ").capitalize()
-    raise ValueError(
-        t("{name}: write yes or no (or true/false, 1/0), not {value}.", name=t(name), value=repr(raw.strip()[:40]))
-    )
+    given = repr(shorten(raw.strip(), 40))
+    raise ValueError(t("{name}: write yes or no (or true/false, 1/0), not {value}.", name=t(name), value=given))
 
 
 def _duration(raw: str) -> Any:
@@ -137,7 +136,7 @@ def _duration(raw: str) -> Any:
     try:
         number = float(text)
     except ValueError:
-        return text[:40]  # the schema's message names what was given
+        return shorten(text, 40)  # the schema's message names what was given
     # Spreadsheets write 8 as 8.0; anything else stays as given for the schema to refuse.
     return int(number) if number.is_integer() else number
 
@@ -149,16 +148,16 @@ def _values(cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     model = cells.get("model", "").strip()
     # An id, or the model as the Studio shows it; blank is the default model.
     found = drafts.choice("model", model.lower()) or drafts.choice("model", model) if model else catalog.DEFAULT_MODEL
-    values["model"] = found or model[:80]
+    values["model"] = found or shorten(model, 80)
     if not found:
         labels = ", ".join(m.label for m in catalog.MODELS.values())
-        errors["model"] = t(UNKNOWN_MODEL, given=model[:40], labels=labels)
+        errors["model"] = t(UNKNOWN_MODEL, given=shorten(model, 40), labels=labels)
     if cells.get("duration", "").strip():
         values["duration"] = _duration(cells["duration"])
     if cells.get("quality", "").strip():
-        values["quality"] = cells["quality"].strip().lower()[:40]
+        values["quality"] = shorten(cells["quality"].strip().lower(), 40)
     if cells.get("aspect_ratio", "").strip():
-        values["aspect_ratio"] = cells["aspect_ratio"].strip()[:40]
+        values["aspect_ratio"] = shorten(cells["aspect_ratio"].strip(), 40)
     for column in SWITCHES:
         try:
             value = parse_switch(column, cells.get(column, ""))
@@ -233,7 +232,7 @@ def parse_csv(data: bytes | str) -> Batch:
     except UnicodeDecodeError:
         return Batch(problems=[t("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”.")])
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        return Batch(problems=[t("The file could not be read as CSV ({error}).", error=str(exc)[:200])])
+        return Batch(problems=[t("The file could not be read as CSV ({error}).", error=one_line(exc, 200))])
 
     headers = [normalise_header(h) for h in df.columns]
     problems = []
@@ -254,7 +253,7 @@ def parse_csv(data: bytes | str) -> Batch:
             problems.append(
                 t(
                     "The column {name} is not a setting and was ignored (settings: {settings}).",
-                    name=repr(str(df.columns[i]).strip()[:40]),
+                    name=repr(shorten(str(df.columns[i]).strip(), 40)),
                     settings=", ".join(COLUMNS),
                 )
             )

@@ -176,6 +176,13 @@ def test_an_unknown_model_is_named_in_the_rows_problem():
     assert not row.valid and "Sora" in " ".join(row.errors.values())
 
 
+def test_a_long_unknown_model_is_named_shortened_with_an_ellipsis():
+    written = "Seedance " + "ultra " * 20
+    [row] = _rows(f"prompt,model\nA cat naps,{written}\n")
+    problem = row.errors["model"]
+    assert f"{written.strip()[:39]}…" in problem and written.strip() not in problem
+
+
 def test_link_columns_let_image_and_reference_models_be_batched():
     b = parse_csv(
         "prompt,model,images,video_urls,audio links\n"

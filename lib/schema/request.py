@@ -179,7 +179,7 @@ class GenerationRequest(BaseModel):
                     "{one} {i}: must be a web link starting with http:// or https:// (you gave {value}).",
                     one=t(one.capitalize()),
                     i=i,
-                    value=repr(str(url)[:80]),
+                    value=repr(shorten(str(url), 80)),
                 )
         # An empty list means "none": left out of the body, like a field never set.
         return tuple(u.strip() for u in v) or None
