@@ -71,7 +71,7 @@ def lint(
                 end=len(prompt),
             )
         ]
-    st = stats(prompt)
+    counted = stats(prompt)
     hints = [
         *dialogue.curly_quotes(prompt),
         *dialogue.single_quoted_dialogue(prompt),
@@ -82,7 +82,7 @@ def lint(
         *structure.timestamps(prompt),
         *fields.web_search(prompt, spec, web_search),
         *fields.media_references(prompt, spec, {"image": images, "video": videos, "audio": audios}),
-        *structure.too_long(prompt, st),
-        *structure.structure(prompt, st),
+        *structure.too_long(prompt, counted),
+        *structure.structure(prompt, counted),
     ]
     return sorted(hints, key=lambda h: (h.start, h.end, h.code))

@@ -111,9 +111,9 @@ def stats(prompt: str) -> PromptStats:
     )
 
 
-def too_long(prompt: str, st: PromptStats) -> list[Hint]:
+def too_long(prompt: str, counted: PromptStats) -> list[Hint]:
     """Over the recommended length (both languages counted, each against its own limit)."""
-    if not st.over:
+    if not counted.over:
         return []
     return [
         Hint(
@@ -122,8 +122,8 @@ def too_long(prompt: str, st: PromptStats) -> list[Hint]:
             message=t(
                 "This prompt is about {used:,} {unit} long. Seedance follows prompts best under "
                 "{words:,} English words or {chars} Chinese characters; shorten it.",
-                used=st.used,
-                unit=t(st.unit),
+                used=counted.used,
+                unit=t(counted.unit),
                 words=MAX_WORDS,
                 chars=MAX_CJK,
             ),
@@ -193,10 +193,10 @@ def _lacks_subject(prompt: str) -> bool:
     return not content and len(cjk_left) < 2
 
 
-def structure(prompt: str, st: PromptStats | None = None) -> list[Hint]:
+def structure(prompt: str, counted: PromptStats | None = None) -> list[Hint]:
     """One coaching hint naming what is missing of subject, action, camera language and lighting."""
-    st = st or stats(prompt)
-    size = st.words + st.cjk / 2
+    counted = counted or stats(prompt)
+    size = counted.words + counted.cjk / 2
     if size < STRUCTURE_MIN_WORDS:
         return []
     missing: list[str] = []

@@ -7,13 +7,12 @@ browser's choice ``lang=zh``; the same pages in English keep their exact English
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import i18n
 from lib.status import RunStatus
+from lib.text import CJK_LETTER
 from tests.support.apptest import TIMEOUT, like_one_server
 from tests.support.screen_words import untranslated
 
@@ -465,7 +464,7 @@ def test_a_comparison_reads_in_its_readers_language_whoever_made_it(demo_app, pr
 
         both = {*i18n.LANGUAGES.values(), language.LABEL}
         for page in (opened, at):
-            left = [x for _, x in texts(page) if x not in both and re.search("[\u4e00-\u9fff]", x)]
+            left = [x for _, x in texts(page) if x not in both and CJK_LETTER.search(x)]
             assert not left, left
 
 

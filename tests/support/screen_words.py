@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator
 
 from lib.i18n import LANGUAGES
+from lib.text import CJK_ANY
 from tests.support.apptest import walk
 
-_HAS_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 # Names and tokens that stay as they are in every language.
@@ -84,7 +84,7 @@ def texts(at) -> Iterator[tuple[str, str]]:
 
 def english(text: str) -> bool:
     """True when ``text`` reads as English: Latin words left after the allow-list, no CJK at all."""
-    if _HAS_CJK.search(text):
+    if CJK_ANY.search(text):
         return False
     return bool(_LATIN_WORD.search(_ALLOWED.sub(" ", text)))
 
