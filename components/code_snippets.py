@@ -38,8 +38,7 @@ def code_tabs(request: GenerationRequest | None) -> None:
     if request is None:
         st.caption(WORDS["invalid"])
         return
-    curl, python, node = st.tabs(["curl", "Python", "Node"])
-    curl.code(snippets.as_curl(request), language="bash")
-    python.code(snippets.as_python(request), language="python")
-    node.code(snippets.as_node(request), language="javascript")
+    kinds = list(snippets.SNIPPETS.values())
+    for tab, kind in zip(st.tabs([k.label for k in kinds]), kinds, strict=True):
+        tab.code(kind.write(request), language=kind.language)
     st.caption(_key_caption())

@@ -239,11 +239,6 @@ def takes(base: dict[str, Any], count: int) -> list[Cell]:
     return expand(base, Axis.takes(count))
 
 
-def is_takes(spec: dict) -> bool:
-    """Whether a saved grid is takes of one request (its only axis is ``take``)."""
-    return spec.get("rows", {}).get("axis") == TAKE and not spec.get("cols")
-
-
 # --- the saved spec ----------------------------------------------------------------------------
 
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from lib.schema import GenerationRequest
@@ -212,4 +214,18 @@ console.log("Saved", OUTPUT);
 """
 
 
-SNIPPETS = {"curl": as_curl, "python": as_python, "node": as_node}
+@dataclass(frozen=True)
+class Snippet:
+    """One kind of snippet: its tab's name, the language its code is highlighted as, and its writer."""
+
+    label: str
+    language: str
+    write: Callable[..., str]  # (request, base_url=DEFAULT_BASE_URL) -> the code
+
+
+# The kinds the Studio offers, in the order of their tabs.
+SNIPPETS = {
+    "curl": Snippet("curl", "bash", as_curl),
+    "python": Snippet("Python", "python", as_python),
+    "node": Snippet("Node", "javascript", as_node),
+}

@@ -113,8 +113,8 @@ def test_snippets_read_the_key_from_the_environment_with_a_placeholder(fn):
 def test_snippets_take_no_key():
     import inspect
 
-    for fn in SNIPPETS.values():
-        assert list(inspect.signature(fn).parameters) == ["request", "base_url"]
+    for kind in SNIPPETS.values():
+        assert list(inspect.signature(kind.write).parameters) == ["request", "base_url"]
 
 
 def test_python_snippet_uses_python_literals_and_docs_layout():
@@ -127,8 +127,8 @@ def test_python_snippet_uses_python_literals_and_docs_layout():
 
 def test_chinese_stays_readable():
     req = GenerationRequest(model="seedance-2.0-text-to-video", prompt=PROMPTS["chinese"])
-    for fn in SNIPPETS.values():
-        assert "一只小狐狸" in fn(req)
+    for kind in SNIPPETS.values():
+        assert "一只小狐狸" in kind.write(req)
 
 
 def test_curl_post_keeps_the_docs_layout():

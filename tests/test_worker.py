@@ -579,12 +579,6 @@ def test_crash_recovery_runs_when_the_worker_starts(tmp_path, monkeypatch):
         worker.close()
 
 
-def test_wait_idle_when_nothing_to_do(tmp_path):
-    worker = Worker(Store(tmp_path))
-    assert worker.wait_idle(timeout=1)
-    worker.close()
-
-
 def test_server_entry_points_start_from_settings_and_poke_by_task(tmp_path):
     from lib.settings import load_settings
 

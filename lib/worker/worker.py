@@ -451,20 +451,6 @@ class Worker:
                 waits.append(max(self._paused_until - now, self.bucket.wait_time()))
         return min(max(min(waits), 0.02), self.idle_wait)
 
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Block until no run is left that this worker can move on (tests, benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            busy = self.archiver.busy
-            pending = [
-                r for r in self.store.unfinished_runs() if r.status in TO_ARCHIVE or self.has_key(r.key_fingerprint)
-            ]
-            if not busy and not pending:
-                return True
-            self._wake.set()
-            time.sleep(0.05)
-        return False
-
 
 def _plain(exc: Exception) -> str:
     return clean_text(getattr(exc, "message", None) or str(exc))

@@ -11,6 +11,7 @@ from components import submit as submit_component
 from lib import catalog, hints, pricing
 from lib import submit as submit_rules
 from lib.pricing import format_credits, load_rates
+from lib.snippets import SNIPPETS
 from lib.status import RunStatus
 from tests.support.provider import error_response
 from tests.support.waiting import Clock
@@ -248,5 +249,10 @@ def test_the_callback_url_and_copy_as_code_live_under_for_developers(at):
     [developers] = [e for e in at.expander if e.label == "For developers"]
     assert not developers.proto.expanded  # closed: participants need none of it
     assert [t.key for t in developers.text_input] == ["callback_url"]
-    assert len(developers.tabs) == 3 and "**Copy as code**" in [m.value for m in developers.markdown]
+    assert "**Copy as code**" in [m.value for m in developers.markdown]
+    kinds = list(SNIPPETS.values())
+    assert [tab.label for tab in developers.tabs] == [k.label for k in kinds] == ["curl", "Python", "Node"]
+    codes = [tab.code[0] for tab in developers.tabs]
+    assert [c.language for c in codes] == [k.language for k in kinds]
+    assert all('"seedance-2.0' in c.value and "YOUR_API_KEY" in c.value for c in codes)
     assert [t.key for t in at.text_input] == ["callback_url"]  # and nowhere else
