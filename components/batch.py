@@ -150,6 +150,11 @@ def preview(parsed: batch.Batch) -> pricing.Estimate:
     return total
 
 
+def _again_key(digest: str) -> str:
+    """The "send this file again" checkbox of one file."""
+    return f"batch_again_{digest[:16]}"
+
+
 def _sent_before(digest: str) -> bool:
     """Whether this file was sent in this session: then sending it again needs a deliberate tick."""
     sent = st.session_state.get(_SENT_FILES, {}).get(digest)
@@ -161,7 +166,7 @@ def _sent_before(digest: str) -> bool:
             WORDS["sent_before"].format(when=time.strftime("%H:%M", time.localtime(when)), n=n),
             icon=":material/done_all:",
         )
-        again = st.checkbox(WORDS["again"], key=f"batch_again_{digest[:16]}")
+        again = st.checkbox(WORDS["again"], key=_again_key(digest))
     return not again
 
 
@@ -190,7 +195,7 @@ def confirm_and_send(ws: Workspace, digest: str, parsed: batch.Batch, total: pri
     submit.forget_confirmation(_PREFIX)
     st.session_state[_SENT] = (group_id, len(sent), sum(1 for r in sent if r.task_id))
     st.session_state.setdefault(_SENT_FILES, {})[digest] = (len(sent), time.time())
-    st.session_state.pop(f"batch_again_{digest[:16]}", None)
+    st.session_state.pop(_again_key(digest), None)
     st.rerun()
 
 
