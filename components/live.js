@@ -6,6 +6,8 @@
 // The stream outlives a page switch, so notices go by while no card listens: a component
 // that joins says which notice its page had heard of when it read the store ("since", the
 // server's seq) and first hears the kept notices that came after it.
+// Notices this close together are a burst: whoever listens acts once, after the last of them.
+const BURST_MS = 150;
 const HUB = (() => {
   if (window.__studioLive) return window.__studioLive;
   const GRACE_MS = 10000;

@@ -1,7 +1,6 @@
 // A listener instance: told (data) which runs and kinds its fragment cares about, it sets
 // its trigger only for a matching notice, so only that fragment reruns. Notices that come
-// together (a burst) wake the fragment once. A "resync" always matches.
-const BURST_MS = 150;
+// together (a burst, BURST_MS in live.js) wake the fragment once. A "resync" always matches.
 
 export default function (component) {
   const { data, setTriggerValue, parentElement } = component;

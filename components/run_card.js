@@ -2,8 +2,8 @@
 // data-run-id, with text set through textContent only (prompts and server text are
 // untrusted). A card is redrawn only when its data changed. Run notices that carry a
 // card patch it in place (or add a new run on top); with filters on, or for a notice the
-// page cannot place, the fragment is asked to rerun instead ("changed").
-const BURST_MS = 150;
+// page cannot place, the fragment is asked to rerun instead ("changed"), once per burst
+// (live.js comes first: HUB and BURST_MS).
 const TOAST_MS = 8000;
 const TOASTS_SHOWN = 3;
 
