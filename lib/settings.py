@@ -35,9 +35,9 @@ DEFAULT_BASE_URL = "https://api.evolink.ai"
 # The provider's endpoints under the base URL, named once: the client calls them, the
 # simulator serves them, the copy-paste snippets write them out.
 API_PREFIX = "/v1/"
-CREATE_PATH = "/v1/videos/generations"
-TASK_PREFIX = "/v1/tasks/"  # + a task id
-CREDITS_PATH = "/v1/credits"
+CREATE_PATH = API_PREFIX + "videos/generations"
+TASK_PREFIX = API_PREFIX + "tasks/"  # + a task id
+CREDITS_PATH = API_PREFIX + "credits"
 DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_DEMO_SPEED = 6.0  # the simulator runs this many times faster than the provider: a demo run takes 10–20 s
 DB_FILE = "studio.db"  # the SQLite file in the data dir when no DATABASE_URL is set
