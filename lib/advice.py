@@ -52,11 +52,10 @@ def what_to_do(code: str | None, status: str | None = None, *, rates: pricing.Ra
     text = ADVICE.get(code or "") or ADVICE.get(status or "")
     if text is None:
         return None
-    return t(text, filter_off=pricing.price_words(rates).filter_off, **_image_limits())
+    return t(text, filter_off=pricing.price_words(rates).filter_off, **_IMAGE_LIMITS)
 
 
-def _image_limits() -> dict[str, str]:
-    limits = catalog.FILE_LIMITS["image"]
+def _image_limits(limits: catalog.FileLimits) -> dict[str, str]:
     assert limits.side_px is not None and limits.ratio is not None
     return {
         "image_formats": "/".join(name.lower() for name in limits.formats),
@@ -64,3 +63,6 @@ def _image_limits() -> dict[str, str]:
         "image_ratio_low": f"{limits.ratio[0]:g}",
         "image_ratio_high": f"{limits.ratio[1]:g}",
     }
+
+
+_IMAGE_LIMITS = _image_limits(catalog.FILE_LIMITS["image"])  # the catalog is fixed: worded once

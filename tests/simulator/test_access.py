@@ -68,9 +68,14 @@ def test_the_demo_key_is_per_process_and_maps_to_the_demo_fingerprint():
 # --- the queue ------------------------------------------------------------------------------------
 
 
-def test_workspaces_take_turns():
+def _one_process() -> tuple[ManualPool, RenderQueue]:
+    """A queue in front of one render process whose renders end when the test says so."""
     pool = ManualPool()
-    queue = RenderQueue(pool.submit, workers=1, limit=20)
+    return pool, RenderQueue(pool.submit, workers=1, limit=20)
+
+
+def test_workspaces_take_turns():
+    pool, queue = _one_process()
     for n in range(6):
         queue.submit(print, f"a{n}", workspace="a")
     queue.submit(print, "b0", workspace="b")
@@ -82,8 +87,7 @@ def test_workspaces_take_turns():
 
 
 def test_the_workspace_that_had_a_turn_longest_ago_goes_next():
-    pool = ManualPool()
-    queue = RenderQueue(pool.submit, workers=1, limit=20)
+    pool, queue = _one_process()
     for n in range(3):
         queue.submit(print, f"a{n}", workspace="a")
     queue.submit(print, "b0", workspace="b")

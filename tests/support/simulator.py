@@ -63,8 +63,8 @@ class ManualPool:
 
     def drain(self) -> None:
         """Finish renders as they start (each end may start the next) until none is left running."""
-        while running := [future for _job, future in self.started if not future.done()]:
-            running[0].set_result(None)
+        while any(not future.done() for _job, future in self.started):
+            self.finish()
 
 
 def openapi_schemas() -> dict:
